@@ -1,0 +1,51 @@
+# Vafa: `make run` serves the demo club; `make test` runs every check.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PG_URL ?= postgres://postgres@127.0.0.1:5432/vafa
+export VAFA_DEV ?= 1
+
+.PHONY: install run test lint test-sqlite test-postgres bench messages clean
+
+$(BIN)/vafa: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(BIN)/vafa
+
+install: $(BIN)/vafa messages
+
+messages: $(BIN)/vafa
+	cd vafa && ../$(BIN)/vafa compilemessages -v0
+
+run: install
+	$(BIN)/vafa migrate -v0
+	$(BIN)/vafa demo
+	$(BIN)/vafa serve --host 127.0.0.1 --port 8000
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/vafa makemigrations --check --dry-run -v0
+
+test-sqlite: install
+	DATABASE_URL= $(BIN)/pytest -q -n 2 --dist loadgroup
+
+test-postgres: install
+	VAFA_REQUIRE_POSTGRES=1 DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --dist loadgroup
+
+test: lint
+	@echo "== tests on SQLite and PostgreSQL, side by side =="
+	@set -e; \
+	  ($(MAKE) -s test-sqlite > var/test-sqlite.log 2>&1; echo $$? > var/test-sqlite.rc) & \
+	  ($(MAKE) -s test-postgres > var/test-postgres.log 2>&1; echo $$? > var/test-postgres.rc) & \
+	  wait; \
+	  echo "-- SQLite --"; cat var/test-sqlite.log; \
+	  echo "-- PostgreSQL --"; cat var/test-postgres.log; \
+	  test "$$(cat var/test-sqlite.rc)" = 0 && test "$$(cat var/test-postgres.rc)" = 0
+
+bench: install
+	$(BIN)/python -m vafa.bench
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,1 @@
+"""Vafa (وفا): a self-hosted customer club and loyalty platform."""

@@ -1,0 +1,3 @@
+from vafa.cli import main
+
+main()

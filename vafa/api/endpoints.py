@@ -1,0 +1,142 @@
+"""REST API v1 endpoints: parse, call one service or selector, answer."""
+
+from ninja import Query, Router, Schema
+
+from vafa.api import schemas as s
+from vafa.api.idempotency import _response, run_write
+from vafa.api.presenters import ledger_line_body, member_body, purchase_body, refund_body
+from vafa.commerce import services as commerce
+from vafa.commerce.selectors import member_points_with_value
+from vafa.core.errors import RewardNotFound, ValidationFailed
+from vafa.ledger.selectors import member_ledger
+from vafa.members import selectors as members
+from vafa.members.models import Member
+from vafa.members.services import member_create
+
+router = Router()
+
+
+def _member_with_relations(member_id) -> Member:
+    member = members.member_get(member_id=member_id)
+    return (Member.objects.select_related("account").prefetch_related("consents", "interests")
+            .get(pk=member.pk))
+
+
+@router.post("/members", response={201: s.MemberOut}, tags=["members"])
+def create_member(request, payload: s.MemberIn):
+    def produce():
+        member = member_create(merchant_id=request.auth.id, **payload.dict())
+        return 201, member_body(_member_with_relations(member.pk))
+
+    return run_write(request, produce)
+
+
+@router.get("/members", response=list[s.MemberOut], tags=["members"])
+def list_members(request, phone: str | None = None):
+    qs = members.member_list(phone=phone)
+    rows = (Member.objects.filter(pk__in=[m.pk for m in qs]).select_related("account")
+            .prefetch_related("consents", "interests").order_by("-id"))
+    return _response(200, [member_body(m) for m in rows])
+
+
+@router.get("/members/{member_id}", response=s.MemberOut, tags=["members"])
+def get_member(request, member_id: str):
+    return _response(200, member_body(_member_with_relations(member_id)))
+
+
+@router.get("/members/{member_id}/points", response=s.PointsOut, tags=["points"])
+def get_points(request, member_id: str):
+    member = members.member_get(member_id=member_id)
+    summary, value = member_points_with_value(member_id=member.pk)
+    return _response(200, {"balance": summary.balance, "available": summary.available,
+                           "pending": summary.pending, "deficit": summary.deficit, "value": value,
+                           "expiring": summary.expiring})
+
+
+class LedgerQuery(Schema):
+    limit: int = 50
+    cursor: str | None = None
+
+
+@router.get("/members/{member_id}/ledger", response=s.LedgerPageOut, tags=["points"])
+def get_ledger(request, member_id: str, query: Query[LedgerQuery]):
+    member = members.member_get(member_id=member_id)
+    if not 1 <= query.limit <= 200:
+        raise ValidationFailed(details={"limit": "from 1 to 200"})
+    before = None
+    if query.cursor:
+        if not query.cursor.isdigit():
+            raise ValidationFailed(details={"cursor": "invalid"})
+        before = int(query.cursor)
+    rows = member_ledger(member_id=member.pk, limit=query.limit + 1, before_id=before)
+    page = rows[: query.limit]
+    next_cursor = str(page[-1].id) if len(rows) > query.limit else None
+    return _response(200, {"items": [ledger_line_body(t) for t in page], "next_cursor": next_cursor})
+
+
+@router.post("/purchases", response={201: s.PurchaseOut}, tags=["purchases"])
+def create_purchase(request, payload: s.PurchaseIn):
+    data = payload.dict()
+    items = [commerce.ItemIn(**item) for item in data.pop("items")]
+    if data["member_id"] is not None:
+        data["member_id"] = members.parse_member_id(data["member_id"])
+
+    def produce():
+        result = commerce.purchase_record(merchant_id=request.auth.id, items=items, **data)
+        return 201, purchase_body(result.purchase)
+
+    def on_duplicate():
+        # The insert lost to an existing external_id: replay it, or refuse a different purchase.
+        fingerprint = commerce.purchase_fingerprint(
+            member_ref=str(data["member_id"] or _normalized_phone(data["phone"])), amount=data["amount"],
+            tax=data["tax"], shipping=data["shipping"], redeem_points=data["redeem_points"], items=items,
+            occurred_at=data["occurred_at"], branch=data["branch"])
+        result = commerce.purchase_resolve_duplicate(merchant_id=request.auth.id,
+                                                     external_id=(data["external_id"] or "").strip(),
+                                                     fingerprint=fingerprint)
+        return 201, purchase_body(result.purchase)
+
+    return run_write(request, produce, on_integrity_error=on_duplicate)
+
+
+def _normalized_phone(phone):
+    from vafa.core.phone import normalize_phone
+
+    return normalize_phone(phone)
+
+
+@router.post("/purchases/{purchase_id}/refunds", response={201: s.RefundOut}, tags=["purchases"])
+def create_refund(request, purchase_id: str, payload: s.RefundIn):
+    def produce():
+        refund = commerce.refund_record(merchant_id=request.auth.id, purchase_id=purchase_id,
+                                        amount=payload.amount)
+        return 201, refund_body(refund)
+
+    return run_write(request, produce)
+
+
+@router.post("/members/{member_id}/redemptions", response={201: s.RedemptionOut}, tags=["points"])
+def create_redemption(request, member_id: str, payload: s.RedemptionIn):
+    member = members.member_get(member_id=member_id)
+    if (payload.points is None) == (payload.reward_id is None):
+        raise ValidationFailed(details={"points": "give either points or reward_id"})
+
+    def produce():
+        if payload.reward_id is not None:
+            raise RewardNotFound(details={"reward_id": payload.reward_id})
+        change = commerce.member_redeem(merchant_id=request.auth.id, member_id=member.pk, points=payload.points)
+        return 201, {"points_spent": change.points, "balance_after": change.balance_after, "coupon": None}
+
+    return run_write(request, produce)
+
+
+@router.post("/members/{member_id}/adjustments", response={201: s.AdjustmentOut}, tags=["points"])
+def create_adjustment(request, member_id: str, payload: s.AdjustmentIn):
+    member = members.member_get(member_id=member_id)
+
+    def produce():
+        change = commerce.member_adjust(merchant_id=request.auth.id, member_id=member.pk,
+                                        points=payload.points, reason=payload.reason)
+        return 201, {"points": change.points, "balance_after": change.balance_after}
+
+    return run_write(request, produce)

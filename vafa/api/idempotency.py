@@ -1,0 +1,95 @@
+"""Idempotency-Key on every POST.
+
+The answer is stored in the same transaction as the effect, so a crash leaves neither.
+A concurrent duplicate either waits on the member's lock or loses the unique insert of the
+key; either way its transaction rolls back and it replays the first answer: one effect.
+Errors raised by the services are stored too, so a retry gets the same answer."""
+
+import hashlib
+import json
+from collections.abc import Callable
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+
+from vafa.api.errors import application_error_response
+from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
+from vafa.ledger.models import IdempotencyRecord
+
+Produce = Callable[[], tuple[int, dict]]
+
+
+def _json(body: dict) -> dict:
+    return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
+
+
+def _response(status: int, body: dict) -> JsonResponse:
+    return JsonResponse(body, status=status, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
+
+
+def _fingerprint(request) -> str:
+    try:
+        canonical = json.dumps(json.loads(request.body or b"{}"), sort_keys=True).encode()
+    except ValueError:
+        canonical = request.body
+    return hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + canonical).hexdigest()
+
+
+def _replay(merchant, key: str, fingerprint: str) -> JsonResponse | None:
+    record = IdempotencyRecord.objects.filter(merchant=merchant, key=key).first()
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise IdempotencyConflict(details={"idempotency_key": key})
+    response = _response(record.status, record.body)
+    response["Idempotent-Replayed"] = "true"
+    return response
+
+
+def run_write(request, produce: Produce, *, on_integrity_error: Produce | None = None) -> JsonResponse:
+    """Run one write endpoint: `produce` calls the service and answers (status, body)."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        try:
+            with transaction.atomic():
+                return _response(*produce())
+        except IntegrityError:
+            if on_integrity_error is None:
+                raise
+            return _response(*on_integrity_error())
+    key = key.strip()
+    if not key or len(key) > 255:
+        raise ValidationFailed(details={"Idempotency-Key": "1 to 255 characters"})
+    merchant, fingerprint = request.auth, _fingerprint(request)
+    try:
+        with transaction.atomic():
+            status, body = produce()
+            IdempotencyRecord.objects.create(merchant=merchant, key=key, fingerprint=fingerprint,
+                                             status=status, body=_json(body))
+        return _response(status, body)
+    except ApplicationError as exc:
+        return _replay(merchant, key, fingerprint) or _store(merchant, key, fingerprint, exc)
+    except IntegrityError:
+        replayed = _replay(merchant, key, fingerprint)
+        if replayed is not None:
+            return replayed
+        if on_integrity_error is None:
+            raise
+        status, body = on_integrity_error()
+        return _store_answer(merchant, key, fingerprint, status, body)
+
+
+def _store(merchant, key, fingerprint, exc: ApplicationError) -> JsonResponse:
+    body = json.loads(application_error_response(exc).content)
+    return _store_answer(merchant, key, fingerprint, exc.status, body)
+
+
+def _store_answer(merchant, key, fingerprint, status: int, body: dict) -> JsonResponse:
+    try:
+        with transaction.atomic():
+            IdempotencyRecord.objects.create(merchant=merchant, key=key, fingerprint=fingerprint,
+                                             status=status, body=_json(body))
+    except IntegrityError:
+        return _replay(merchant, key, fingerprint) or _response(status, body)
+    return _response(status, body)

@@ -1,0 +1,39 @@
+"""Turn domain objects into the API's JSON bodies (plain dicts)."""
+
+from vafa.commerce.models import Purchase, Refund
+
+
+def member_body(member) -> dict:
+    return {
+        "id": member.id, "phone": member.phone, "kind": member.kind, "status": member.status,
+        "first_name": member.first_name, "last_name": member.last_name,
+        "organization_name": member.organization_name, "national_id": member.national_id,
+        "email": member.email, "birth_date": member.birth_date, "referral_code": member.referral_code,
+        "points_balance": member.account.balance, "tier": None, "next_tier": None, "to_next_tier": None,
+        "consents": {c.channel: {"granted": c.granted, "changed_at": c.changed_at} for c in member.consents.all()},
+        "interests": [i.name for i in member.interests.all()],
+        "joined_at": member.joined_at,
+    }
+
+
+def purchase_body(purchase: Purchase) -> dict:
+    return {
+        "id": purchase.id, "member_id": purchase.member_id, "external_id": purchase.external_id,
+        "amount": purchase.amount, "points_earned": purchase.points_earned,
+        "points_redeemed": purchase.points_redeemed, "discount": purchase.discount,
+        "balance_after": purchase.balance_after, "applied_rules": purchase.applied_rules,
+        "occurred_at": purchase.occurred_at,
+    }
+
+
+def refund_body(refund: Refund) -> dict:
+    return {"id": refund.id, "purchase_id": refund.purchase_id, "amount": refund.amount,
+            "points_reversed": refund.points_reversed, "points_returned": refund.points_returned,
+            "balance_after": refund.balance_after}
+
+
+def ledger_line_body(transfer) -> dict:
+    return {"id": transfer.id, "kind": transfer.kind, "points": transfer.signed_amount, "rule": transfer.rule,
+            "memo": transfer.memo, "source_kind": transfer.source_kind, "source_id": transfer.source_id,
+            "merchant_id": transfer.merchant_id, "reverses_id": transfer.reverses_id,
+            "created_at": transfer.created_at}

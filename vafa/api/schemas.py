@@ -1,0 +1,164 @@
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from ninja import Field, Schema
+from pydantic import StrictBool, StrictInt, StrictStr
+
+Text = Annotated[StrictStr, Field(max_length=200)]
+ShortText = Annotated[StrictStr, Field(max_length=100)]
+
+
+class OccasionIn(Schema):
+    kind: Literal["wedding", "other"]
+    title: ShortText = ""
+    date: date
+
+
+class MemberIn(Schema):
+    phone: Annotated[StrictStr, Field(max_length=40)]
+    first_name: ShortText = ""
+    last_name: ShortText = ""
+    kind: Literal["person", "organization"] = "person"
+    organization_name: Text = ""
+    national_id: Annotated[StrictStr, Field(max_length=20)] = ""
+    email: Annotated[StrictStr, Field(max_length=254)] = ""
+    birth_date: date | None = None
+    referral_code: Annotated[StrictStr, Field(max_length=20)] = ""
+    consents: dict[Literal["sms", "email", "push"], StrictBool] = {}
+    interests: Annotated[list[ShortText], Field(max_length=50)] = []
+    occasions: Annotated[list[OccasionIn], Field(max_length=20)] = []
+
+
+class ConsentOut(Schema):
+    granted: bool
+    changed_at: datetime
+
+
+class MemberOut(Schema):
+    id: int
+    phone: str
+    kind: str
+    status: str
+    first_name: str
+    last_name: str
+    organization_name: str
+    national_id: str
+    email: str
+    birth_date: date | None
+    referral_code: str
+    points_balance: int
+    tier: str | None = None
+    next_tier: str | None = None
+    to_next_tier: int | None = None
+    consents: dict[str, ConsentOut] = {}
+    interests: list[str] = []
+    joined_at: datetime
+
+
+class ExpiringOut(Schema):
+    points: int
+    expires_at: datetime
+
+
+class PointsOut(Schema):
+    balance: int
+    available: int
+    pending: int
+    deficit: int
+    value: int
+    expiring: list[ExpiringOut]
+
+
+class LedgerLineOut(Schema):
+    id: int
+    kind: str
+    points: int
+    rule: str
+    memo: str
+    source_kind: str
+    source_id: int | None
+    merchant_id: int | None
+    reverses_id: int | None
+    created_at: datetime
+
+
+class LedgerPageOut(Schema):
+    items: list[LedgerLineOut]
+    next_cursor: str | None
+
+
+class ItemIn(Schema):
+    sku: Annotated[StrictStr, Field(min_length=1, max_length=64)]
+    quantity: StrictInt
+    unit_price: StrictInt
+    category: Annotated[StrictStr, Field(max_length=64)] = ""
+    name: Text = ""
+
+
+class PurchaseIn(Schema):
+    member_id: StrictInt | None = None
+    phone: Annotated[StrictStr, Field(max_length=40)] | None = None
+    external_id: ShortText | None = None
+    amount: StrictInt
+    tax: StrictInt = 0
+    shipping: StrictInt = 0
+    occurred_at: datetime | None = None
+    items: Annotated[list[ItemIn], Field(max_length=500)] = []
+    branch: Annotated[StrictStr, Field(max_length=40)] | None = None
+    redeem_points: StrictInt = 0
+    channel: Literal["in_store", "online"] = "in_store"
+    payment_method: Annotated[StrictStr, Field(max_length=30)] = ""
+
+
+class AppliedRuleOut(Schema):
+    rule_id: str | int | None
+    name: str
+    points: int
+    detail: str = ""
+
+
+class PurchaseOut(Schema):
+    id: int
+    member_id: int
+    external_id: str | None
+    amount: int
+    points_earned: int
+    points_redeemed: int
+    discount: int
+    balance_after: int
+    applied_rules: list[AppliedRuleOut]
+    occurred_at: datetime
+
+
+class RefundIn(Schema):
+    amount: StrictInt
+
+
+class RefundOut(Schema):
+    id: int
+    purchase_id: int
+    amount: int
+    points_reversed: int
+    points_returned: int
+    balance_after: int
+
+
+class RedemptionIn(Schema):
+    points: StrictInt | None = None
+    reward_id: StrictInt | StrictStr | None = None
+
+
+class RedemptionOut(Schema):
+    points_spent: int
+    balance_after: int
+    coupon: dict | None = None
+
+
+class AdjustmentIn(Schema):
+    points: StrictInt
+    reason: Annotated[StrictStr, Field(max_length=255)]
+
+
+class AdjustmentOut(Schema):
+    points: int
+    balance_after: int

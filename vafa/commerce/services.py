@@ -1,0 +1,247 @@
+"""Purchases and refunds: record them and write their points through the member's book."""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from vafa.core.errors import (
+    BranchNotFound,
+    DuplicateExternalId,
+    PurchaseNotFound,
+    RefundExceedsPurchase,
+    ValidationFailed,
+)
+from vafa.core.phone import normalize_phone
+from vafa.commerce.models import Purchase, PurchaseItem, Refund
+from vafa.ledger.accounts import system_account_id
+from vafa.ledger.book import book_open
+from vafa.ledger.models import Account, Transfer
+from vafa.ledger.services import PointsChange, ensure_can_spend, points_adjust, points_redeem
+from vafa.merchants.selectors import branch_id_for_code
+from vafa.program import earning
+from vafa.program.selectors import earn_policy
+
+MAX_RIAL = 10**15  # a quadrillion Rials: anything larger is a typo, not a purchase
+MAX_ITEMS = 500
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class ItemIn:
+    sku: str
+    quantity: int
+    unit_price: int
+    category: str = ""
+    name: str = ""
+
+
+def _check_rial(value, field: str, *, positive: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0) or value > MAX_RIAL:
+        raise ValidationFailed(details={field: f"an integer number of Rials from {int(positive)} to {MAX_RIAL}"})
+    return value
+
+
+def _check_items(items: list[ItemIn]) -> None:
+    if len(items) > MAX_ITEMS:
+        raise ValidationFailed(details={"items": f"at most {MAX_ITEMS}"})
+    for i, item in enumerate(items):
+        if not item.sku or len(item.sku) > 64:
+            raise ValidationFailed(details={f"items[{i}].sku": "required, at most 64 characters"})
+        if isinstance(item.quantity, bool) or not isinstance(item.quantity, int) or not 0 < item.quantity <= 10**6:
+            raise ValidationFailed(details={f"items[{i}].quantity": "an integer from 1 to 1000000"})
+        _check_rial(item.unit_price, f"items[{i}].unit_price")
+
+
+def purchase_fingerprint(*, member_ref: str, amount: int, tax: int, shipping: int, redeem_points: int,
+                         items: list[ItemIn], occurred_at: datetime | None, branch: str | None) -> str:
+    canonical = json.dumps(
+        [member_ref, amount, tax, shipping, redeem_points, [asdict(i) for i in items],
+         occurred_at.isoformat() if occurred_at else None, branch or None],
+        sort_keys=True, ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    purchase: Purchase
+    replayed: bool = False
+
+
+def purchase_record(
+    *,
+    merchant_id: int,
+    amount: int,
+    member_id: int | None = None,
+    phone: str | None = None,
+    external_id: str | None = None,
+    occurred_at: datetime | None = None,
+    items: list[ItemIn] = (),
+    branch: str | None = None,
+    redeem_points: int = 0,
+    tax: int = 0,
+    shipping: int = 0,
+    channel: str = Purchase.Channel.IN_STORE,
+    payment_method: str = "",
+) -> PurchaseResult:
+    """Record a purchase in one transaction: spend `redeem_points` as a discount (capped at
+    what the amount allows), earn on the configured base, and answer what happened.
+
+    The same `external_id` from the same merchant is recorded once: the same purchase again
+    replays the first answer; a different one is `duplicate_external_id`."""
+    items = list(items)
+    _check_rial(amount, "amount")
+    _check_rial(tax, "tax")
+    _check_rial(shipping, "shipping")
+    if tax + shipping > amount:
+        raise ValidationFailed(details={"tax": "tax and shipping are part of the amount"})
+    if isinstance(redeem_points, bool) or not isinstance(redeem_points, int) or not 0 <= redeem_points <= 10**12:
+        raise ValidationFailed(details={"redeem_points": "an integer from 0 to 10^12"})
+    _check_items(items)
+    if channel not in Purchase.Channel.values:
+        raise ValidationFailed(details={"channel": f"one of {', '.join(Purchase.Channel.values)}"})
+    now = timezone.now()
+    if occurred_at is not None and occurred_at > now + FUTURE_TOLERANCE:
+        raise ValidationFailed(details={"occurred_at": "in the future"})
+    if member_id is None and not phone:
+        raise ValidationFailed(details={"member_id": "member_id or phone is required"})
+    phone = normalize_phone(phone) if member_id is None else None
+    external_id = (external_id or "").strip() or None
+    fingerprint = purchase_fingerprint(
+        member_ref=str(member_id or phone), amount=amount, tax=tax, shipping=shipping,
+        redeem_points=redeem_points, items=items, occurred_at=occurred_at, branch=branch)
+    branch_id = None
+    if branch:
+        branch_id = branch_id_for_code(merchant_id=merchant_id, code=branch)
+        if branch_id is None:
+            raise BranchNotFound(details={"branch": branch})
+    try:
+        with transaction.atomic(savepoint=False):
+            purchase = _record(
+                merchant_id=merchant_id, member_id=member_id, phone=phone, external_id=external_id,
+                amount=amount, tax=tax, shipping=shipping, occurred_at=occurred_at or now,
+                items=items, branch_id=branch_id, redeem_points=redeem_points, channel=channel,
+                payment_method=payment_method[:30], fingerprint=fingerprint)
+            return PurchaseResult(purchase)
+    except IntegrityError:
+        if transaction.get_connection().in_atomic_block or external_id is None:
+            raise  # the caller's transaction is broken: it resolves after rolling back
+        return purchase_resolve_duplicate(merchant_id=merchant_id, external_id=external_id,
+                                          fingerprint=fingerprint)
+
+
+def purchase_resolve_duplicate(*, merchant_id: int, external_id: str, fingerprint: str) -> PurchaseResult:
+    """After an insert lost to an existing external_id: replay it, or refuse a different one."""
+    existing = Purchase.objects.filter(merchant_id=merchant_id, external_id=external_id).first()
+    if existing is None:
+        raise DuplicateExternalId(details={"external_id": external_id})
+    if existing.fingerprint != fingerprint:
+        raise DuplicateExternalId(details={"external_id": external_id, "purchase_id": existing.pk})
+    return PurchaseResult(existing, replayed=True)
+
+
+def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping, occurred_at, items,
+            branch_id, redeem_points, channel, payment_method, fingerprint) -> Purchase:
+    book = book_open(member_id=member_id, phone=phone)
+    ensure_can_spend(book)
+    policy = earn_policy()
+    basket = earning.Basket(amount=amount, tax=tax, shipping=shipping)
+    source = ("purchase", None)
+
+    redeemed = earning.redeemable_points(policy, basket, redeem_points)
+    if redeemed:
+        book.debit(redeemed, kind=Transfer.Kind.REDEEM, merchant_id=merchant_id, source=source,
+                   to_account_id=system_account_id(Account.Role.REDEEMED, merchant_id))
+    discount = redeemed * policy.point_value_rial
+    earned, why = earning.base_points(policy, basket, discount)
+    if earned:
+        book.credit(earned, kind=Transfer.Kind.EARN, merchant_id=merchant_id, source=source, rule="base",
+                    from_account_id=system_account_id(Account.Role.ISSUED, merchant_id),
+                    available_at=earning.available_from(policy, occurred_at),
+                    expires_at=earning.expires_at(policy, occurred_at), memo=why)
+    applied = [{"rule_id": "base", "name": "base", "points": earned, "detail": why}]
+    purchase = Purchase.objects.create(
+        merchant_id=merchant_id, member_id=book.account.member_id, branch_id=branch_id,
+        external_id=external_id, amount=amount, tax=tax, shipping=shipping, discount=discount,
+        channel=channel, payment_method=payment_method, points_earned=earned, points_redeemed=redeemed,
+        balance_after=book.balance, applied_rules=applied, fingerprint=fingerprint, occurred_at=occurred_at,
+    )
+    if items:
+        PurchaseItem.objects.bulk_create([
+            PurchaseItem(purchase=purchase, sku=i.sku, name=i.name[:200], category=i.category[:64],
+                         quantity=i.quantity, unit_price=i.unit_price)
+            for i in items
+        ])
+    book.set_source("purchase", purchase.pk)
+    book.flush()
+    return purchase
+
+
+def _parse_id(raw, error) -> int:
+    try:
+        value = int(str(raw))
+    except (TypeError, ValueError):
+        raise error(details={"id": str(raw)[:64]}) from None
+    if not 0 < value < 2**62:
+        raise error(details={"id": str(raw)[:64]})
+    return value
+
+
+def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
+    """Refund part of a purchase. Its share of the purchase reverses that share of the points
+    earned and gives back that share of the points spent; cumulative rounding makes the last
+    refund exact. A reversal the member already spent becomes a deficit."""
+    pk = _parse_id(purchase_id, PurchaseNotFound)
+    _check_rial(amount, "amount", positive=True)
+    with transaction.atomic(savepoint=False):
+        member_id = (Purchase.objects.filter(pk=pk, merchant_id=merchant_id)
+                     .values_list("member_id", flat=True).first())
+        if member_id is None:
+            raise PurchaseNotFound(details={"id": pk})
+        book = book_open(member_id=member_id)  # serialises refunds of this member's purchases
+        purchase = Purchase.objects.get(pk=pk)
+        left = purchase.amount - purchase.refunded_amount
+        if amount > left:
+            raise RefundExceedsPurchase(details={"refundable": left, "requested": amount})
+        refunded = purchase.refunded_amount + amount
+        reverse = purchase.points_earned * refunded // purchase.amount - purchase.points_reversed
+        give_back = purchase.points_redeemed * refunded // purchase.amount - purchase.points_returned
+        source = ("purchase", purchase.pk)
+        originals = {t.kind: t for t in Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk,
+                                                                 kind__in=["earn", "redeem"])}
+        if reverse:
+            earn = originals.get(Transfer.Kind.EARN)
+            book.debit(reverse, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
+                       to_account_id=system_account_id(Account.Role.ISSUED, merchant_id), rule="base",
+                       include_pending=True, allow_deficit=True, reverses=earn,
+                       prefer_transfer_ids=[earn.pk] if earn else (), memo=f"refund of {amount} IRR")
+        if give_back:
+            policy = earn_policy()
+            book.credit(give_back, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
+                        from_account_id=system_account_id(Account.Role.REDEEMED, merchant_id),
+                        reverses=originals.get(Transfer.Kind.REDEEM),
+                        expires_at=earning.expires_at(policy, book.now), memo=f"refund of {amount} IRR")
+        book.flush()
+        Purchase.objects.filter(pk=purchase.pk).update(
+            refunded_amount=refunded, points_reversed=purchase.points_reversed + reverse,
+            points_returned=purchase.points_returned + give_back)
+        return Refund.objects.create(purchase=purchase, amount=amount, points_reversed=reverse,
+                                     points_returned=give_back, balance_after=book.balance)
+
+
+def member_redeem(*, merchant_id: int, member_id: int, points: int) -> PointsChange:
+    return points_redeem(member_id=member_id, points=points, merchant_id=merchant_id,
+                         source=("api", merchant_id))
+
+
+def member_adjust(*, merchant_id: int | None, member_id: int, points: int, reason: str,
+                  staff_user_id: int | None = None) -> PointsChange:
+    """A correction; added points expire like earned ones."""
+    expires = earning.expires_at(earn_policy(), timezone.now()) if isinstance(points, int) and points > 0 else None
+    source = ("staff", staff_user_id) if staff_user_id else ("api", merchant_id)
+    return points_adjust(member_id=member_id, points=points, reason=reason, merchant_id=merchant_id,
+                         expires_at=expires, source=source)

@@ -1,0 +1,115 @@
+"""Application errors: a stable `code`, an HTTP status and a translatable message.
+
+Services raise these; the API maps them to one JSON shape and the pages show the message.
+"""
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ApplicationError(Exception):
+    code = "application_error"
+    status = 400
+    message = _("The request could not be completed.")
+
+    def __init__(self, message: Any = None, *, details: dict[str, Any] | None = None):
+        if message is not None:
+            self.message = message
+        self.details = details or {}
+        super().__init__(str(self.message))
+
+
+# 400
+class MalformedJson(ApplicationError):
+    code, status, message = "malformed_json", 400, _("The request body is not valid JSON.")
+
+
+# 401 / 403
+class Unauthorized(ApplicationError):
+    code, status, message = "unauthorized", 401, _("A valid API key is required.")
+
+
+class Forbidden(ApplicationError):
+    code, status, message = "forbidden", 403, _("You are not allowed to do this.")
+
+
+# 404
+class NotFound(ApplicationError):
+    code, status, message = "not_found", 404, _("Not found.")
+
+
+class MemberNotFound(NotFound):
+    code, message = "member_not_found", _("No member with this id or phone number exists.")
+
+
+class PurchaseNotFound(NotFound):
+    code, message = "purchase_not_found", _("No purchase with this id exists.")
+
+
+class RewardNotFound(NotFound):
+    code, message = "reward_not_found", _("No reward with this id exists.")
+
+
+class BranchNotFound(NotFound):
+    code, message = "branch_not_found", _("This merchant has no branch with this code.")
+
+
+# 409
+class Conflict(ApplicationError):
+    code, status, message = "conflict", 409, _("The request conflicts with the current state.")
+
+
+class MemberExists(Conflict):
+    code, message = "member_exists", _("A member with this phone number already exists.")
+
+
+class InsufficientPoints(Conflict):
+    code, message = "insufficient_points", _("The member does not have enough available points.")
+
+
+class IdempotencyConflict(Conflict):
+    code, message = (
+        "idempotency_conflict",
+        _("This Idempotency-Key was already used with a different request."),
+    )
+
+
+class DuplicateExternalId(Conflict):
+    code, message = (
+        "duplicate_external_id",
+        _("A different purchase with this external_id was already recorded."),
+    )
+
+
+class RefundExceedsPurchase(Conflict):
+    code, message = (
+        "refund_exceeds_purchase",
+        _("The refund is larger than what remains of the purchase."),
+    )
+
+
+class MemberBlocked(Conflict):
+    code, message = "member_blocked", _("This member is blocked.")
+
+
+# 422
+class ValidationFailed(ApplicationError):
+    code, status, message = "validation_error", 422, _("The request is not valid.")
+
+
+class InvalidPhone(ValidationFailed):
+    code, message = "invalid_phone", _("This is not a valid Iranian mobile number.")
+
+
+class InvalidNationalId(ValidationFailed):
+    code, message = "invalid_national_id", _("This national code or national ID is not valid.")
+
+
+class InvalidReferralCode(ValidationFailed):
+    code, message = "invalid_referral_code", _("No member has this referral code.")
+
+
+# 429
+class RateLimited(ApplicationError):
+    code, status, message = "rate_limited", 429, _("Too many requests; try again later.")

@@ -1,0 +1,28 @@
+"""System accounts and member accounts: opening and finding them."""
+
+from vafa.ledger.models import Account
+
+# Account ids never change once created, so each process remembers them: a purchase
+# then needs no query to find its merchant's `issued` account.
+_system_ids: dict[str, int] = {}
+
+
+def system_account_code(role: str, merchant_id: int | None = None) -> str:
+    return f"{role}:{merchant_id}" if merchant_id is not None else role
+
+
+def system_account_id(role: str, merchant_id: int | None = None) -> int:
+    code = system_account_code(role, merchant_id)
+    if code not in _system_ids:
+        account, _ = Account.objects.get_or_create(code=code, defaults={"role": role, "merchant_id": merchant_id})
+        _system_ids[code] = account.id
+    return _system_ids[code]
+
+
+def open_member_account(*, member, **_ignored) -> Account:
+    return Account.objects.create(code=f"member:{member.pk}", role=Account.Role.MEMBER, member=member)
+
+
+def open_merchant_accounts(*, merchant, **_ignored) -> None:
+    for role in (Account.Role.ISSUED, Account.Role.REDEEMED):
+        system_account_id(role, merchant.pk)

@@ -1,0 +1,101 @@
+"""Changes to points that stand on their own: redemption, adjustment, expiry.
+
+Purchases and refunds write through the same book from `commerce`."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Min
+from django.utils import timezone
+
+from vafa.core.errors import MemberBlocked, ValidationFailed
+from vafa.ledger.accounts import system_account_id
+from vafa.ledger.book import MemberBook, book_open
+from vafa.ledger.models import Account, Lot, Transfer
+
+MAX_POINTS = 10**12
+
+
+def check_points(value: int, *, field: str = "points", allow_negative: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed(details={field: "must be an integer"})
+    if value == 0 or (value < 0 and not allow_negative) or abs(value) > MAX_POINTS:
+        raise ValidationFailed(details={field: f"must be a non-zero integer up to {MAX_POINTS}"})
+    return value
+
+
+def ensure_can_spend(book: MemberBook) -> None:
+    if book.member.status != "active":
+        raise MemberBlocked(details={"status": book.member.status})
+
+
+@dataclass(frozen=True)
+class PointsChange:
+    transfers: list[Transfer]
+    points: int
+    balance_after: int
+
+
+def points_redeem(*, member_id: int, points: int, merchant_id: int, memo: str = "",
+                  source: tuple[str, int | None] = ("", None)) -> PointsChange:
+    """Spend available points (a discount outside a recorded purchase, or a reward)."""
+    check_points(points)
+    with transaction.atomic(savepoint=False):
+        book = book_open(member_id=member_id)
+        ensure_can_spend(book)
+        transfers = book.debit(points, kind=Transfer.Kind.REDEEM, merchant_id=merchant_id,
+                               to_account_id=system_account_id(Account.Role.REDEEMED, merchant_id),
+                               source=source, memo=memo)
+        book.flush()
+        return PointsChange(transfers, points, book.balance)
+
+
+def points_adjust(*, member_id: int, points: int, reason: str, merchant_id: int | None,
+                  expires_at: datetime | None, source: tuple[str, int | None] = ("", None)) -> PointsChange:
+    """A staff or integrator correction with a mandatory reason. A negative adjustment takes
+    at most what the member holds (available or pending): it never creates a deficit."""
+    check_points(points, allow_negative=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(details={"reason": "required"})
+    with transaction.atomic(savepoint=False):
+        book = book_open(member_id=member_id)
+        adjustments = system_account_id(Account.Role.ADJUSTMENTS)
+        if points > 0:
+            transfers = [book.credit(points, kind=Transfer.Kind.ADJUST, from_account_id=adjustments,
+                                     merchant_id=merchant_id, expires_at=expires_at, memo=reason,
+                                     source=source)]
+        else:
+            transfers = book.debit(-points, kind=Transfer.Kind.ADJUST, to_account_id=adjustments,
+                                   merchant_id=merchant_id, include_pending=True, memo=reason, source=source)
+        book.flush()
+        return PointsChange(transfers, points, book.balance)
+
+
+@dataclass(frozen=True)
+class ExpiryRun:
+    members: int
+    points: int
+
+
+def points_expire(*, now: datetime | None = None) -> ExpiryRun:
+    """Expire what remains of every lot whose time has come. Safe to run twice or from two
+    schedulers at once: each member is locked and an expired lot is left at zero."""
+    now = now or timezone.now()
+    account_ids = list(
+        Lot.objects.filter(remaining__gt=0, expires_at__lte=now)
+        .values("account_id").annotate(first=Min("expires_at")).values_list("account_id", flat=True)
+    )
+    members = points = 0
+    expired_account = system_account_id(Account.Role.EXPIRED)
+    for account_id in account_ids:
+        with transaction.atomic():
+            book = book_open(member_id=Account.objects.values_list("member_id", flat=True).get(pk=account_id))
+            book.now = now
+            expired = book.expire_due(to_account_id=expired_account)
+            book.flush()
+        if expired:
+            members += 1
+            points += expired
+    return ExpiryRun(members=members, points=points)

@@ -1,0 +1,98 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Member(models.Model):
+    class Kind(models.TextChoices):
+        PERSON = "person", _("person")
+        ORGANIZATION = "organization", _("organization")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        PENDING = "pending", _("pending")
+        BLOCKED = "blocked", _("blocked")
+
+    phone = models.CharField(_("phone"), max_length=16, unique=True, help_text=_("E.164, e.g. +989121234567"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PERSON)
+    first_name = models.CharField(_("first name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    organization_name = models.CharField(_("organization name"), max_length=200, blank=True)
+    national_id = models.CharField(_("national code / ID"), max_length=11, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    referral_code = models.CharField(_("referral code"), max_length=12, unique=True)
+    referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="referrals", verbose_name=_("referred by"))
+    interests = models.ManyToManyField("Interest", blank=True, related_name="members",
+                                       verbose_name=_("interests"))
+    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True, db_index=True)
+    merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="members", verbose_name=_("joined at merchant"))
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.phone})"
+
+    @property
+    def display_name(self) -> str:
+        if self.kind == self.Kind.ORGANIZATION and self.organization_name:
+            return self.organization_name
+        return f"{self.first_name} {self.last_name}".strip() or self.phone
+
+
+class Interest(models.Model):
+    slug = models.SlugField(_("slug"), max_length=60, unique=True, allow_unicode=True)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("interest")
+        verbose_name_plural = _("interests")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Occasion(models.Model):
+    """A yearly date worth a greeting or a gift (wedding anniversary, a car's service...)."""
+
+    class Kind(models.TextChoices):
+        WEDDING = "wedding", _("wedding anniversary")
+        OTHER = "other", _("other")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="occasions")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    date = models.DateField(_("date"))
+
+    class Meta:
+        verbose_name = _("occasion")
+        verbose_name_plural = _("occasions")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.date}"
+
+
+class Consent(models.Model):
+    """Marketing consent per channel, with when it was given or withdrawn."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("e-mail")
+        PUSH = "push", _("push")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consents")
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    granted = models.BooleanField(_("granted"))
+    changed_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [models.UniqueConstraint(fields=["member", "channel"], name="consent_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.channel}={self.granted}"

@@ -1,0 +1,134 @@
+import datetime as dt
+from collections.abc import Iterable, Mapping
+
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+
+from vafa.core import events
+from vafa.core.codes import normalize_code, random_code
+from vafa.core.errors import InvalidReferralCode, MemberExists, ValidationFailed
+from vafa.core.national_id import validate_national_id
+from vafa.core.phone import normalize_phone
+from vafa.members.models import Consent, Interest, Member, Occasion
+
+
+def _new_referral_code() -> str:
+    while True:
+        code = random_code(7)
+        if not Member.objects.filter(referral_code=code).exists():
+            return code
+
+
+def _check_email(email: str) -> str:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    email = (email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationFailed(details={"email": "invalid"}) from None
+    return email
+
+
+def member_create(
+    *,
+    phone: str,
+    first_name: str = "",
+    last_name: str = "",
+    kind: str = Member.Kind.PERSON,
+    organization_name: str = "",
+    national_id: str = "",
+    email: str = "",
+    birth_date: dt.date | None = None,
+    referral_code: str = "",
+    status: str = Member.Status.ACTIVE,
+    consents: Mapping[str, bool] | None = None,
+    interests: Iterable[str] = (),
+    occasions: Iterable[Mapping] = (),
+    merchant_id: int | None = None,
+) -> Member:
+    """Join a member: validate everything first, then create member, account and consents
+    in one transaction. An unknown referral code creates nothing."""
+    phone = normalize_phone(phone)
+    if kind not in Member.Kind.values:
+        raise ValidationFailed(details={"kind": f"one of {', '.join(Member.Kind.values)}"})
+    if status not in Member.Status.values:
+        raise ValidationFailed(details={"status": f"one of {', '.join(Member.Status.values)}"})
+    national_id = validate_national_id(national_id, kind) if national_id else ""
+    email = _check_email(email)
+    if kind == Member.Kind.ORGANIZATION and not organization_name.strip():
+        raise ValidationFailed(details={"organization_name": "required for an organization"})
+    if birth_date and birth_date > dt.date.today():
+        raise ValidationFailed(details={"birth_date": "in the future"})
+    bad_channels = set(consents or {}) - set(Consent.Channel.values)
+    if bad_channels:
+        raise ValidationFailed(details={"consents": f"unknown channels: {', '.join(sorted(bad_channels))}"})
+    occasion_rows = [_occasion(o) for o in occasions]
+    referrer = None
+    if referral_code:
+        referrer = Member.objects.filter(referral_code=normalize_code(referral_code)).first()
+        if referrer is None:
+            raise InvalidReferralCode(details={"referral_code": referral_code})
+
+    if Member.objects.filter(phone=phone).exists():
+        raise MemberExists(details={"phone": phone})
+    try:
+        with transaction.atomic():
+            member = Member.objects.create(
+                phone=phone, kind=kind, first_name=first_name.strip(), last_name=last_name.strip(),
+                organization_name=organization_name.strip(), national_id=national_id, email=email,
+                birth_date=birth_date, status=status, referral_code=_new_referral_code(),
+                referred_by=referrer, merchant_id=merchant_id,
+            )
+            _set_consents(member, consents or {})
+            _add_interests(member, interests)
+            for occasion in occasion_rows:
+                occasion.member = member
+            Occasion.objects.bulk_create(occasion_rows)
+            events.publish(events.MEMBER_CREATED, member=member)
+    except IntegrityError:
+        # A concurrent join with the same phone won the race.
+        if Member.objects.filter(phone=phone).exists():
+            raise MemberExists(details={"phone": phone}) from None
+        raise
+    return member
+
+
+def _occasion(data: Mapping) -> Occasion:
+    kind = data.get("kind")
+    if kind not in Occasion.Kind.values or not isinstance(data.get("date"), dt.date):
+        raise ValidationFailed(details={"occasions": "each needs a kind (wedding/other) and a date"})
+    return Occasion(kind=kind, title=str(data.get("title", ""))[:100], date=data["date"])
+
+
+def _set_consents(member: Member, consents: Mapping[str, bool]) -> None:
+    for channel, granted in consents.items():
+        Consent.objects.update_or_create(member=member, channel=channel, defaults={"granted": bool(granted)})
+
+
+def _add_interests(member: Member, names: Iterable[str]) -> None:
+    for name in {n.strip() for n in names if n and n.strip()}:
+        interest, _ = Interest.objects.get_or_create(
+            slug=slugify(name, allow_unicode=True)[:60] or name[:60], defaults={"name": name[:100]}
+        )
+        member.interests.add(interest)
+
+
+@transaction.atomic
+def member_consent_set(*, member: Member, channel: str, granted: bool) -> Consent:
+    if channel not in Consent.Channel.values:
+        raise ValidationFailed(details={"channel": channel})
+    consent, _ = Consent.objects.update_or_create(member=member, channel=channel,
+                                                  defaults={"granted": granted})
+    return consent
+
+
+@transaction.atomic
+def member_status_set(*, member: Member, status: str) -> Member:
+    if status not in Member.Status.values:
+        raise ValidationFailed(details={"status": status})
+    Member.objects.filter(pk=member.pk).update(status=status)
+    member.status = status
+    return member

@@ -1,0 +1,55 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Merchant(models.Model):
+    """A business that earns and burns the club's points (one, or several in a coalition)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True, allow_unicode=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merchant")
+        verbose_name_plural = _("merchants")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Branch(models.Model):
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="branches",
+                                 verbose_name=_("merchant"))
+    code = models.CharField(_("code"), max_length=40)
+    name = models.CharField(_("name"), max_length=200)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+        constraints = [models.UniqueConstraint(fields=["merchant", "code"], name="branch_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant} / {self.name}"
+
+
+class ApiKey(models.Model):
+    """An integrator's key. Only a SHA-256 digest is stored: keys are long random
+    secrets, so a fast digest is safe and keeps every API call to one indexed lookup."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE, related_name="api_keys",
+                                 verbose_name=_("merchant"))
+    name = models.CharField(_("name"), max_length=100, default="default")
+    prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.merchant} / {self.name} ({self.prefix}…)"
