@@ -26,6 +26,16 @@ def _require_postgres_when_asked(django_db_blocker):
         assert connection.vendor == "postgresql", "VAFA_REQUIRE_POSTGRES=1 but the database is not PostgreSQL"
 
 
+@pytest.fixture(autouse=True)
+def _forget_cached_ids():
+    # Tests roll back or truncate rows that per-process id caches may remember.
+    from vafa.core.idcache import clear_all
+
+    clear_all()
+    yield
+    clear_all()
+
+
 @pytest.fixture
 def merchant(db):
     from vafa.merchants.services import merchant_create

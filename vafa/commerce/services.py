@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core.errors import (
     BranchNotFound,
     DuplicateExternalId,
@@ -16,7 +17,6 @@ from vafa.core.errors import (
     ValidationFailed,
 )
 from vafa.core.phone import normalize_phone
-from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import book_open
 from vafa.ledger.models import Account, Transfer

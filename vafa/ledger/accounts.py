@@ -1,10 +1,11 @@
 """System accounts and member accounts: opening and finding them."""
 
+from vafa.core.idcache import CommittedIdCache
 from vafa.ledger.models import Account
 
 # Account ids never change once created, so each process remembers them: a purchase
 # then needs no query to find its merchant's `issued` account.
-_system_ids: dict[str, int] = {}
+_system_ids = CommittedIdCache()
 
 
 def system_account_code(role: str, merchant_id: int | None = None) -> str:
@@ -13,10 +14,12 @@ def system_account_code(role: str, merchant_id: int | None = None) -> str:
 
 def system_account_id(role: str, merchant_id: int | None = None) -> int:
     code = system_account_code(role, merchant_id)
-    if code not in _system_ids:
+    account_id = _system_ids.get(code)
+    if account_id is None:
         account, _ = Account.objects.get_or_create(code=code, defaults={"role": role, "merchant_id": merchant_id})
-        _system_ids[code] = account.id
-    return _system_ids[code]
+        account_id = account.id
+        _system_ids.remember(code, account_id)
+    return account_id
 
 
 def open_member_account(*, member, **_ignored) -> Account:

@@ -27,7 +27,9 @@ def check_zero_sum() -> list[str]:
     system_ids = set(Account.objects.exclude(role=Account.Role.MEMBER).values_list("id", flat=True))
     system_derived = sum(v for k, v in derived.items() if k in system_ids)
     total = member_cached + system_derived
-    return [] if total == 0 else [f"1. accounts sum to {total}, not 0 (members {member_cached}, system {system_derived})"]
+    if total == 0:
+        return []
+    return [f"1. accounts sum to {total}, not 0 (members {member_cached}, system {system_derived})"]
 
 
 def check_cached_balances() -> list[str]:

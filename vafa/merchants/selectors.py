@@ -1,3 +1,4 @@
+from vafa.core.idcache import CommittedIdCache
 from vafa.merchants.models import ApiKey, Branch, Merchant
 from vafa.merchants.services import api_key_digest
 
@@ -14,20 +15,19 @@ def merchant_for_api_key(raw_key: str) -> Merchant | None:
     return key.merchant if key else None
 
 
-_branch_ids: dict[tuple[int, str], int] = {}
+_branch_ids = CommittedIdCache()
 
 
 def branch_id_for_code(*, merchant_id: int, code: str) -> int | None:
     """A branch id by its code. Ids never change, so they are remembered per process
     to keep a purchase free of a lookup query."""
-    cache_key = (merchant_id, code)
-    if cache_key not in _branch_ids:
+    branch_id = _branch_ids.get((merchant_id, code))
+    if branch_id is None:
         branch_id = (
             Branch.objects.filter(merchant_id=merchant_id, code=code, is_active=True)
             .values_list("id", flat=True)
             .first()
         )
-        if branch_id is None:
-            return None
-        _branch_ids[cache_key] = branch_id
-    return _branch_ids[cache_key]
+        if branch_id is not None:
+            _branch_ids.remember((merchant_id, code), branch_id)
+    return branch_id

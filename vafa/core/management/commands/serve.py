@@ -10,7 +10,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("VAFA_WORKERS", 2 * (os.cpu_count() or 1) + 1)))
+        default_workers = int(os.environ.get("VAFA_WORKERS", 2 * (os.cpu_count() or 1) + 1))
+        parser.add_argument("--workers", type=int, default=default_workers)
         parser.add_argument("--threads", type=int, default=int(os.environ.get("VAFA_THREADS", 1)))
 
     def handle(self, *args, host, port, workers, threads, **options):

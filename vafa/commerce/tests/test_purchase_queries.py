@@ -1,0 +1,65 @@
+"""A purchase costs a constant, small number of SQL queries, whatever its number of items."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from vafa.commerce.services import ItemIn, purchase_record
+from vafa.merchants.services import branch_create
+
+MAX_QUERIES = 12
+
+
+def _items(n):
+    return [ItemIn(sku=f"SKU-{i}", quantity=1 + i % 3, unit_price=100_000, category="tea") for i in range(n)]
+
+
+def _body(member_id, n_items, external_id, redeem=0):
+    return {"member_id": member_id, "external_id": external_id, "amount": 5_000_000, "branch": "THR-1",
+            "redeem_points": redeem,
+            "items": [{"sku": f"S{i}", "quantity": 1, "unit_price": 1000, "category": "tea"} for i in range(n_items)]}
+
+
+@pytest.fixture
+def funded_member(member, merchant):
+    branch_create(merchant=merchant, code="THR-1", name="تهران")
+    for i in range(3):  # several lots, so a redemption consumes more than one
+        purchase_record(merchant_id=merchant.id, member_id=member.id, amount=2_000_000, external_id=f"seed-{i}",
+                        branch="THR-1")
+    return member
+
+
+# Committed transactions, as in production, so per-process id caches are warm.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.mark.parametrize("n_items", [1, 5, 50])
+def test_service_queries_do_not_grow_with_items(funded_member, merchant, n_items):
+    # Given a member with points in three lots
+    # When a purchase with n items spends points and earns
+    with CaptureQueriesContext(connection) as ctx:
+        result = purchase_record(merchant_id=merchant.id, member_id=funded_member.id, amount=5_000_000,
+                                 items=_items(n_items), external_id=f"q-{n_items}", redeem_points=450,
+                                 branch="THR-1")
+    # Then it took a fixed number of queries, at most 12
+    assert result.purchase.points_redeemed == 450
+    assert result.purchase.items.count() == n_items
+    # lock account, settings, lots, purchase, items, transfers, new lot, lots update, balance
+    assert _statements(ctx) == 9, [q["sql"][:120] for q in ctx.captured_queries]
+
+
+def _statements(ctx):
+    """Queries that do work; SQLite's BEGIN IMMEDIATE/COMMIT are logged by Django, PostgreSQL's are not."""
+    return sum(1 for q in ctx.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT")))
+
+
+@pytest.mark.parametrize("n_items", [1, 5])
+def test_http_purchase_queries_are_constant(funded_member, api, n_items):
+    # Given an API client with a key, When it posts a purchase with an Idempotency-Key
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post("/purchases", _body(funded_member.id, n_items, f"h-{n_items}", redeem=100),
+                            headers={"Idempotency-Key": f"key-{n_items}"})
+    # Then the whole request, authentication and idempotency included, stays within the budget
+    assert response.status_code == 201, response.content
+    # the service's 9, the API key lookup and the idempotency record
+    assert _statements(ctx) == 11 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
