@@ -20,7 +20,7 @@ from vafa.core.phone import normalize_phone
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import book_open
 from vafa.ledger.models import Account, Transfer
-from vafa.ledger.services import PointsChange, ensure_can_spend, points_adjust, points_redeem
+from vafa.ledger.services import PointsChange, ensure_can_spend, ensure_not_blocked, points_adjust, points_redeem
 from vafa.merchants.selectors import branch_id_for_code
 from vafa.program import earning
 from vafa.program.selectors import earn_policy
@@ -147,7 +147,9 @@ def purchase_resolve_duplicate(*, merchant_id: int, external_id: str, fingerprin
 def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping, occurred_at, items,
             branch_id, redeem_points, channel, payment_method, fingerprint) -> Purchase:
     book = book_open(member_id=member_id, phone=phone)
-    ensure_can_spend(book)
+    ensure_not_blocked(book)
+    if redeem_points:
+        ensure_can_spend(book)
     policy = earn_policy()
     basket = earning.Basket(amount=amount, tax=tax, shipping=shipping)
     source = ("purchase", None)

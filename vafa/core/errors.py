@@ -93,6 +93,10 @@ class MemberBlocked(Conflict):
     code, message = "member_blocked", _("This member is blocked.")
 
 
+class MemberPending(Conflict):
+    code, message = "member_pending", _("This member's application has not been approved yet.")
+
+
 # 422
 class ValidationFailed(ApplicationError):
     code, status, message = "validation_error", 422, _("The request is not valid.")

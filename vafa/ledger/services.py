@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from vafa.core.errors import MemberBlocked, ValidationFailed
+from vafa.core.errors import MemberBlocked, MemberPending, ValidationFailed
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import MemberBook, book_open
 from vafa.ledger.models import Account, Lot, Transfer
@@ -25,9 +25,16 @@ def check_points(value: int, *, field: str = "points", allow_negative: bool = Fa
     return value
 
 
+def ensure_not_blocked(book: MemberBook) -> None:
+    if book.member.status == "blocked":
+        raise MemberBlocked(details={"status": "blocked"})
+
+
 def ensure_can_spend(book: MemberBook) -> None:
-    if book.member.status != "active":
-        raise MemberBlocked(details={"status": book.member.status})
+    """Blocked members do nothing; pending applicants (closed club) earn but cannot spend."""
+    ensure_not_blocked(book)
+    if book.member.status == "pending":
+        raise MemberPending(details={"status": "pending"})
 
 
 @dataclass(frozen=True)
