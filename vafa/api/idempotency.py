@@ -12,8 +12,10 @@ from collections.abc import Callable
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 
 from vafa.api.errors import application_error_response
+from vafa.core import sql
 from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
 from vafa.ledger.models import IdempotencyRecord
 
@@ -24,8 +26,9 @@ def _json(body: dict) -> dict:
     return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
 
 
-def _response(status: int, body: dict) -> JsonResponse:
-    return JsonResponse(body, status=status, encoder=DjangoJSONEncoder, json_dumps_params={"ensure_ascii": False})
+def _response(status: int, body: dict | list) -> JsonResponse:
+    return JsonResponse(body, status=status, encoder=DjangoJSONEncoder, safe=False,
+                        json_dumps_params={"ensure_ascii": False})
 
 
 def _fingerprint(request) -> str:
@@ -65,8 +68,8 @@ def run_write(request, produce: Produce, *, on_integrity_error: Produce | None =
     try:
         with transaction.atomic():
             status, body = produce()
-            IdempotencyRecord.objects.create(merchant=merchant, key=key, fingerprint=fingerprint,
-                                             status=status, body=_json(body))
+            sql.insert(IdempotencyRecord, ["merchant_id", "key", "fingerprint", "status", "body", "created_at"],
+                       [[merchant.id, key, fingerprint, status, _json(body), timezone.now()]])
         return _response(status, body)
     except ApplicationError as exc:
         return _replay(merchant, key, fingerprint) or _store(merchant, key, fingerprint, exc)

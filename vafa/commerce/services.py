@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
+from vafa.core import sql
 from vafa.core.errors import (
     BranchNotFound,
     DuplicateExternalId,
@@ -166,21 +167,32 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
                     available_at=earning.available_from(policy, occurred_at),
                     expires_at=earning.expires_at(policy, occurred_at), memo=why)
     applied = [{"rule_id": "base", "name": "base", "points": earned, "detail": why}]
-    purchase = Purchase.objects.create(
-        merchant_id=merchant_id, member_id=book.account.member_id, branch_id=branch_id,
+    purchase = Purchase(
+        merchant_id=merchant_id, member_id=book.member_id, branch_id=branch_id,
         external_id=external_id, amount=amount, tax=tax, shipping=shipping, discount=discount,
         channel=channel, payment_method=payment_method, points_earned=earned, points_redeemed=redeemed,
         balance_after=book.balance, applied_rules=applied, fingerprint=fingerprint, occurred_at=occurred_at,
+        recorded_at=book.now,
     )
-    if items:
-        PurchaseItem.objects.bulk_create([
-            PurchaseItem(purchase=purchase, sku=i.sku, name=i.name[:200], category=i.category[:64],
-                         quantity=i.quantity, unit_price=i.unit_price)
-            for i in items
-        ])
+    _insert(purchase, _PURCHASE_FIELDS)
+    sql.insert(PurchaseItem, _ITEM_FIELDS, [
+        [purchase.id, i.sku, i.name[:200], i.category[:64], i.quantity, i.unit_price] for i in items])
     book.set_source("purchase", purchase.pk)
     book.flush()
     return purchase
+
+
+_PURCHASE_FIELDS = ["merchant_id", "member_id", "branch_id", "external_id", "amount", "tax", "shipping", "discount",
+                    "channel", "payment_method", "points_earned", "points_redeemed", "balance_after",
+                    "applied_rules", "refunded_amount", "points_reversed", "points_returned", "fingerprint",
+                    "occurred_at", "recorded_at"]
+_ITEM_FIELDS = ["purchase_id", "sku", "name", "category", "quantity", "unit_price"]
+
+
+def _insert(obj, fields: list[str]) -> None:
+    """Insert one model instance in plain SQL (the purchase hot path; see vafa.core.sql)."""
+    [obj.id] = sql.insert(type(obj), fields, [[getattr(obj, f) for f in fields]])
+    obj._state.adding = False
 
 
 def _parse_id(raw, error) -> int:

@@ -10,12 +10,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import connection
-from django.db.models import F
 from django.utils import timezone
 
+from vafa.core import sql
 from vafa.core.errors import InsufficientPoints, MemberNotFound
 from vafa.ledger.models import Account, Lot, Transfer
+from vafa.members.models import Member
+
+_TRANSFER_FIELDS = ["debit_id", "credit_id", "amount", "kind", "merchant_id", "issuer_id", "source_kind",
+                    "source_id", "rule", "memo", "reverses_id", "created_at"]
+_LOT_FIELDS = ["account_id", "transfer_id", "merchant_id", "amount", "remaining", "available_at", "expires_at",
+               "created_at"]
 
 
 @dataclass
@@ -27,6 +32,7 @@ class _Source:
 @dataclass
 class MemberBook:
     account: Account
+    member_status: str = Member.Status.ACTIVE
     now: datetime = field(default_factory=timezone.now)
     balance: int = 0
     _lots: list[Lot] | None = None
@@ -38,19 +44,33 @@ class MemberBook:
         self.balance = self.account.balance
 
     @property
-    def member(self):
-        return self.account.member
+    def member_id(self) -> int:
+        return self.account.member_id
 
     # --- reading -----------------------------------------------------------------
     def lots(self) -> list[Lot]:
         """Open lots (remaining != 0), first to expire first; loaded once."""
         if self._lots is None:
-            self._lots = list(
-                Lot.objects.filter(account=self.account)
-                .exclude(remaining=0)
-                .order_by(F("expires_at").asc(nulls_last=True), "id")
+            expires = sql.column(Lot, "expires_at")
+            rows = sql.fetch(
+                f"SELECT {sql.columns(Lot, ['id', 'transfer_id', 'merchant_id', 'amount', 'remaining'])},"
+                f" {sql.column(Lot, 'available_at')}, {expires} FROM {sql.table(Lot)}"
+                f" WHERE {sql.column(Lot, 'account_id')} = %s AND {sql.column(Lot, 'remaining')} <> 0"
+                f" ORDER BY ({expires} IS NULL), {expires}, {sql.column(Lot, 'id')}",
+                [self.account.id],
             )
+            self._lots = []
+            for lot_id, transfer_id, merchant_id, amount, remaining, available_at, expires_at in rows:
+                lot = Lot(id=lot_id, account_id=self.account.id, transfer_id=transfer_id, merchant_id=merchant_id,
+                          amount=amount, remaining=remaining, available_at=sql.aware(available_at),
+                          expires_at=sql.aware(expires_at))
+                lot._state.adding = False
+                self._lots.append(lot)
         return self._lots
+
+    def _spendable_now(self, lot: Lot) -> bool:
+        """Available, and not past its expiry (even if the expiry run has not come yet)."""
+        return lot.available_at <= self.now and (lot.expires_at is None or lot.expires_at > self.now)
 
     def _all_lots(self) -> Iterable[Lot]:
         yield from self.lots()
@@ -61,11 +81,7 @@ class MemberBook:
         """Spendable now: positive lots already available, less any deficit."""
         if self.balance == 0 and not self._new_lots:
             return 0
-        total = 0
-        for lot in self._all_lots():
-            if lot.remaining < 0 or lot.available_at <= self.now:
-                total += lot.remaining
-        return total
+        return sum(lot.remaining for lot in self._all_lots() if lot.remaining < 0 or self._spendable_now(lot))
 
     def deficit(self) -> int:
         return -sum(lot.remaining for lot in self._all_lots() if lot.remaining < 0)
@@ -113,8 +129,8 @@ class MemberBook:
         raises InsufficientPoints and nothing is changed."""
         assert amount > 0, "debit amount must be positive"
         preferred = set(prefer_transfer_ids)
-        candidates = [lot for lot in self._all_lots() if lot.remaining > 0
-                      and (include_pending or lot.available_at <= self.now)]
+        candidates = [lot for lot in self._all_lots() if lot.remaining > 0 and (
+            self._spendable_now(lot) if not include_pending else not self._expired(lot))]
         candidates.sort(key=lambda lot: lot.transfer_id not in preferred)  # stable: FIFO within each group
         spendable = sum(lot.remaining for lot in candidates) - self.deficit()
         if not allow_deficit and amount > spendable:
@@ -154,12 +170,15 @@ class MemberBook:
         self.balance -= amount
         return transfers
 
+    def _expired(self, lot: Lot) -> bool:
+        return lot.expires_at is not None and lot.expires_at <= self.now
+
     def expire_due(self, *, to_account_id: int) -> int:
         """Move what remains of every lot expired by `now` to `to_account_id`, one transfer
         per issuing merchant. Answers the points expired."""
         due: dict[int | None, list[Lot]] = defaultdict(list)
         for lot in self.lots():
-            if lot.remaining > 0 and lot.expires_at is not None and lot.expires_at <= self.now:
+            if lot.remaining > 0 and self._expired(lot):
                 due[lot.merchant_id].append(lot)
         total = 0
         for issuer_id, lots in due.items():
@@ -180,16 +199,21 @@ class MemberBook:
                 transfer.source_id = source_id
 
     def flush(self) -> None:
-        if self._transfers:
-            Transfer.objects.bulk_create(self._transfers)
-        if self._new_lots:
-            for transfer, lot in self._new_lots:
-                lot.transfer_id = transfer.id
-            Lot.objects.bulk_create([lot for _t, lot in self._new_lots])
-        if self._dirty:
-            Lot.objects.bulk_update(list(self._dirty.values()), ["remaining"])
+        """Write everything in a constant number of statements (plain SQL: the hot path)."""
+        ids = sql.insert(Transfer, _TRANSFER_FIELDS, [[getattr(t, f) for f in _TRANSFER_FIELDS]
+                                                      for t in self._transfers])
+        for transfer, transfer_id in zip(self._transfers, ids, strict=True):
+            transfer.id = transfer_id
+            transfer._state.adding = False
+        for transfer, lot in self._new_lots:
+            lot.transfer_id = transfer.id
+        lot_ids = sql.insert(Lot, _LOT_FIELDS, [[getattr(lot, f) for f in _LOT_FIELDS] for _t, lot in self._new_lots])
+        for (_t, lot), lot_id in zip(self._new_lots, lot_ids, strict=True):
+            lot.id = lot_id
+            lot._state.adding = False
+        sql.update_by_id(Lot, "remaining", {lot.id: lot.remaining for lot in self._dirty.values()})
         if self.balance != self.account.balance:
-            Account.objects.filter(pk=self.account.pk).update(balance=self.balance)
+            sql.update_by_id(Account, "balance", {self.account.id: self.balance})
             self.account.balance = self.balance
         if self._lots is not None:
             self._lots = [lot for lot in self._all_lots() if lot.remaining != 0]
@@ -198,10 +222,17 @@ class MemberBook:
 
 def book_open(*, member_id: int | None = None, phone: str | None = None) -> MemberBook:
     """Lock a member's account row for the rest of the transaction and open its book."""
-    qs = Account.objects.select_related("member").select_for_update(
-        of=("self",) if connection.features.has_select_for_update_of else ()
+    key_column = f"m.{sql.column(Member, 'id')}" if member_id else f"m.{sql.column(Member, 'phone')}"
+    rows = sql.fetch(
+        f"SELECT a.{sql.column(Account, 'id')}, a.{sql.column(Account, 'balance')}, m.{sql.column(Member, 'id')},"
+        f" m.{sql.column(Member, 'status')} FROM {sql.table(Account)} a"
+        f" JOIN {sql.table(Member)} m ON m.{sql.column(Member, 'id')} = a.{sql.column(Account, 'member')}"
+        f" WHERE {key_column} = %s" + sql.for_update("a"),
+        [member_id or phone],
     )
-    account = qs.filter(member_id=member_id).first() if member_id else qs.filter(member__phone=phone).first()
-    if account is None:
+    if not rows:
         raise MemberNotFound(details={"id": member_id} if member_id else {"phone": phone})
-    return MemberBook(account=account)
+    account_id, balance, found_member_id, status = rows[0]
+    account = Account(id=account_id, balance=balance, member_id=found_member_id, role=Account.Role.MEMBER)
+    account._state.adding = False
+    return MemberBook(account=account, member_status=status)

@@ -31,12 +31,16 @@ def member_points(*, member_id: int, now: datetime | None = None, expiring_limit
         Lot.objects.filter(account=account).exclude(remaining=0)
         .order_by("expires_at", "id").values("remaining", "available_at", "expires_at")
     )
-    available = sum(lot["remaining"] for lot in lots if lot["remaining"] < 0 or lot["available_at"] <= now)
-    pending = sum(lot["remaining"] for lot in lots if lot["remaining"] > 0 and lot["available_at"] > now)
+    def live(lot) -> bool:  # not past its expiry, even if the expiry run has not come yet
+        return lot["expires_at"] is None or lot["expires_at"] > now
+
+    available = sum(lot["remaining"] for lot in lots
+                    if lot["remaining"] < 0 or (lot["available_at"] <= now and live(lot)))
+    pending = sum(lot["remaining"] for lot in lots if lot["remaining"] > 0 and lot["available_at"] > now and live(lot))
     deficit = -sum(lot["remaining"] for lot in lots if lot["remaining"] < 0)
     by_date: dict[datetime, int] = {}
     for lot in lots:
-        if lot["remaining"] > 0 and lot["expires_at"] is not None:
+        if lot["remaining"] > 0 and lot["expires_at"] is not None and live(lot):
             by_date[lot["expires_at"]] = by_date.get(lot["expires_at"], 0) + lot["remaining"]
     expiring = [{"points": p, "expires_at": d} for d, p in sorted(by_date.items())][:expiring_limit]
     return PointsSummary(balance=account.balance, available=available, pending=pending,

@@ -26,14 +26,14 @@ def check_points(value: int, *, field: str = "points", allow_negative: bool = Fa
 
 
 def ensure_not_blocked(book: MemberBook) -> None:
-    if book.member.status == "blocked":
+    if book.member_status == "blocked":
         raise MemberBlocked(details={"status": "blocked"})
 
 
 def ensure_can_spend(book: MemberBook) -> None:
     """Blocked members do nothing; pending applicants (closed club) earn but cannot spend."""
     ensure_not_blocked(book)
-    if book.member.status == "pending":
+    if book.member_status == "pending":
         raise MemberPending(details={"status": "pending"})
 
 

@@ -1,18 +1,27 @@
+from vafa.core import sql
 from vafa.core.idcache import CommittedIdCache
 from vafa.merchants.models import ApiKey, Branch, Merchant
 from vafa.merchants.services import api_key_digest
 
 
 def merchant_for_api_key(raw_key: str) -> Merchant | None:
-    """The active merchant a raw API key belongs to, or None (one indexed query)."""
+    """The active merchant a raw API key belongs to, or None: one indexed query, in plain
+    SQL because every API call runs it (see vafa.core.sql)."""
     if not raw_key:
         return None
-    key = (
-        ApiKey.objects.select_related("merchant")
-        .filter(digest=api_key_digest(raw_key), revoked_at__isnull=True, merchant__is_active=True)
-        .first()
+    rows = sql.fetch(
+        f"SELECT m.{sql.column(Merchant, 'id')}, m.{sql.column(Merchant, 'name')}, m.{sql.column(Merchant, 'slug')}"
+        f" FROM {sql.table(ApiKey)} k JOIN {sql.table(Merchant)} m ON m.id = k.{sql.column(ApiKey, 'merchant')}"
+        f" WHERE k.{sql.column(ApiKey, 'digest')} = %s AND k.{sql.column(ApiKey, 'revoked_at')} IS NULL"
+        f" AND m.{sql.column(Merchant, 'is_active')}",
+        [api_key_digest(raw_key)],
     )
-    return key.merchant if key else None
+    if not rows:
+        return None
+    merchant_id, name, slug = rows[0]
+    merchant = Merchant(id=merchant_id, name=name, slug=slug, is_active=True)
+    merchant._state.adding = False
+    return merchant
 
 
 _branch_ids = CommittedIdCache()

@@ -1,0 +1,84 @@
+"""Plain SQL for the few statements on the hot path of a purchase.
+
+Measured on this project's 2-core machine, compiling one ORM query costs 0.6-0.9 ms, the
+same statement through the cursor about 0.03 ms; a purchase runs about ten of them. These
+helpers build the statements from the models' own metadata (tables, columns and each
+field's conversion to the database), so they follow the models and work on SQLite and
+PostgreSQL alike."""
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from django.db import connection, models
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+
+def table(model: type[models.Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def column(model: type[models.Model], name: str) -> str:
+    return connection.ops.quote_name(model._meta.get_field(name).column)
+
+
+def columns(model: type[models.Model], names: Iterable[str]) -> str:
+    return ", ".join(column(model, n) for n in names)
+
+
+def _prep(model: type[models.Model], name: str, value: Any) -> Any:
+    return model._meta.get_field(name).get_db_prep_save(value, connection)
+
+
+def insert(model: type[models.Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[int]:
+    """Insert rows in one statement and answer their new ids, in order."""
+    if not rows:
+        return []
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    params: list[Any] = []
+    for row in rows:
+        params.extend(_prep(model, name, value) for name, value in zip(names, row, strict=True))
+    sql = (f"INSERT INTO {table(model)} ({columns(model, names)}) VALUES "
+           f"{', '.join([placeholders] * len(rows))} RETURNING {column(model, 'id')}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def update_by_id(model: type[models.Model], name: str, values: dict[int, Any]) -> None:
+    """Set one column of several rows, each to its own value, in one statement."""
+    if not values:
+        return
+    pk, col = column(model, "id"), column(model, name)
+    cases = " ".join(["WHEN %s THEN %s"] * len(values))
+    params: list[Any] = []
+    for row_id, value in values.items():
+        params += [row_id, _prep(model, name, value)]
+    params += list(values)
+    sql = (f"UPDATE {table(model)} SET {col} = CASE {pk} {cases} ELSE {col} END "
+           f"WHERE {pk} IN ({', '.join(['%s'] * len(values))})")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def for_update(alias: str) -> str:
+    """Row-lock clause: PostgreSQL locks the rows; SQLite already serialises writers."""
+    return f" FOR UPDATE OF {alias}" if connection.vendor == "postgresql" else ""
+
+
+def aware(value: datetime | str | None) -> datetime | None:
+    """A datetime column read through the cursor: SQLite answers text or naive UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, UTC)
+    return value
