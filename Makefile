@@ -45,7 +45,7 @@ test: lint
 	  test "$$(cat var/test-sqlite.rc)" = 0 && test "$$(cat var/test-postgres.rc)" = 0
 
 bench: install
-	$(BIN)/python -m vafa.bench
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) var

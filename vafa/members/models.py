@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,7 +27,7 @@ class Member(models.Model):
                                     related_name="referrals", verbose_name=_("referred by"))
     interests = models.ManyToManyField("Interest", blank=True, related_name="members",
                                        verbose_name=_("interests"))
-    joined_at = models.DateTimeField(_("joined at"), auto_now_add=True, db_index=True)
+    joined_at = models.DateTimeField(_("joined at"), default=timezone.now, db_index=True)
     merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="members", verbose_name=_("joined at merchant"))
 

@@ -48,6 +48,7 @@ def member_create(
     interests: Iterable[str] = (),
     occasions: Iterable[Mapping] = (),
     merchant_id: int | None = None,
+    joined_at: dt.datetime | None = None,
 ) -> Member:
     """Join a member: validate everything first, then create member, account and consents
     in one transaction. An unknown referral code creates nothing."""
@@ -80,7 +81,7 @@ def member_create(
                 phone=phone, kind=kind, first_name=first_name.strip(), last_name=last_name.strip(),
                 organization_name=organization_name.strip(), national_id=national_id, email=email,
                 birth_date=birth_date, status=status, referral_code=_new_referral_code(),
-                referred_by=referrer, merchant_id=merchant_id,
+                referred_by=referrer, merchant_id=merchant_id, **({"joined_at": joined_at} if joined_at else {}),
             )
             _set_consents(member, consents or {})
             _add_interests(member, interests)
