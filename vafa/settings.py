@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "vafa.api.errors.ApiErrorShapeMiddleware",
 ]
 
 ROOT_URLCONF = "vafa.urls"

@@ -1,6 +1,6 @@
 """REST API v1 endpoints: parse, call one service or selector, answer."""
 
-from ninja import Query, Router, Schema
+from ninja import Header, Query, Router, Schema
 
 from vafa.api import schemas as s
 from vafa.api.idempotency import _response, run_write
@@ -15,6 +15,11 @@ from vafa.members.services import member_create
 
 router = Router()
 
+WRITE_ERRORS = {code: s.ErrorOut for code in (400, 401, 404, 409, 422)}
+READ_ERRORS = {code: s.ErrorOut for code in (401, 404, 422)}
+# Documents the header in OpenAPI; `run_write` reads it from the request.
+IdempotencyKey = Header(None, alias="Idempotency-Key", description="Retries with the same key replay the answer.")
+
 
 def _member_with_relations(member_id) -> Member:
     member = members.member_get(member_id=member_id)
@@ -22,8 +27,8 @@ def _member_with_relations(member_id) -> Member:
             .get(pk=member.pk))
 
 
-@router.post("/members", response={201: s.MemberOut}, tags=["members"])
-def create_member(request, payload: s.MemberIn):
+@router.post("/members", response={201: s.MemberOut, **WRITE_ERRORS}, tags=["members"])
+def create_member(request, payload: s.MemberIn, idempotency_key: str | None = IdempotencyKey):
     def produce():
         member = member_create(merchant_id=request.auth.id, **payload.dict())
         return 201, member_body(_member_with_relations(member.pk))
@@ -31,7 +36,7 @@ def create_member(request, payload: s.MemberIn):
     return run_write(request, produce)
 
 
-@router.get("/members", response=list[s.MemberOut], tags=["members"])
+@router.get("/members", response={200: list[s.MemberOut], **READ_ERRORS}, tags=["members"])
 def list_members(request, phone: str | None = None):
     qs = members.member_list(phone=phone)
     rows = (Member.objects.filter(pk__in=[m.pk for m in qs]).select_related("account")
@@ -39,12 +44,12 @@ def list_members(request, phone: str | None = None):
     return _response(200, [member_body(m) for m in rows])
 
 
-@router.get("/members/{member_id}", response=s.MemberOut, tags=["members"])
+@router.get("/members/{member_id}", response={200: s.MemberOut, **READ_ERRORS}, tags=["members"])
 def get_member(request, member_id: str):
     return _response(200, member_body(_member_with_relations(member_id)))
 
 
-@router.get("/members/{member_id}/points", response=s.PointsOut, tags=["points"])
+@router.get("/members/{member_id}/points", response={200: s.PointsOut, **READ_ERRORS}, tags=["points"])
 def get_points(request, member_id: str):
     member = members.member_get(member_id=member_id)
     summary, value = member_points_with_value(member_id=member.pk)
@@ -58,7 +63,7 @@ class LedgerQuery(Schema):
     cursor: str | None = None
 
 
-@router.get("/members/{member_id}/ledger", response=s.LedgerPageOut, tags=["points"])
+@router.get("/members/{member_id}/ledger", response={200: s.LedgerPageOut, **READ_ERRORS}, tags=["points"])
 def get_ledger(request, member_id: str, query: Query[LedgerQuery]):
     member = members.member_get(member_id=member_id)
     if not 1 <= query.limit <= 200:
@@ -74,8 +79,8 @@ def get_ledger(request, member_id: str, query: Query[LedgerQuery]):
     return _response(200, {"items": [ledger_line_body(t) for t in page], "next_cursor": next_cursor})
 
 
-@router.post("/purchases", response={201: s.PurchaseOut}, tags=["purchases"])
-def create_purchase(request, payload: s.PurchaseIn):
+@router.post("/purchases", response={201: s.PurchaseOut, **WRITE_ERRORS}, tags=["purchases"])
+def create_purchase(request, payload: s.PurchaseIn, idempotency_key: str | None = IdempotencyKey):
     data = payload.dict()
     items = [commerce.ItemIn(**item) for item in data.pop("items")]
     if data["member_id"] is not None:
@@ -105,8 +110,9 @@ def _normalized_phone(phone):
     return normalize_phone(phone)
 
 
-@router.post("/purchases/{purchase_id}/refunds", response={201: s.RefundOut}, tags=["purchases"])
-def create_refund(request, purchase_id: str, payload: s.RefundIn):
+@router.post("/purchases/{purchase_id}/refunds", response={201: s.RefundOut, **WRITE_ERRORS}, tags=["purchases"])
+def create_refund(request, purchase_id: str, payload: s.RefundIn,
+                  idempotency_key: str | None = IdempotencyKey):
     def produce():
         refund = commerce.refund_record(merchant_id=request.auth.id, purchase_id=purchase_id,
                                         amount=payload.amount)
@@ -115,8 +121,9 @@ def create_refund(request, purchase_id: str, payload: s.RefundIn):
     return run_write(request, produce)
 
 
-@router.post("/members/{member_id}/redemptions", response={201: s.RedemptionOut}, tags=["points"])
-def create_redemption(request, member_id: str, payload: s.RedemptionIn):
+@router.post("/members/{member_id}/redemptions", response={201: s.RedemptionOut, **WRITE_ERRORS}, tags=["points"])
+def create_redemption(request, member_id: str, payload: s.RedemptionIn,
+                      idempotency_key: str | None = IdempotencyKey):
     member = members.member_get(member_id=member_id)
     if (payload.points is None) == (payload.reward_id is None):
         raise ValidationFailed(details={"points": "give either points or reward_id"})
@@ -130,8 +137,9 @@ def create_redemption(request, member_id: str, payload: s.RedemptionIn):
     return run_write(request, produce)
 
 
-@router.post("/members/{member_id}/adjustments", response={201: s.AdjustmentOut}, tags=["points"])
-def create_adjustment(request, member_id: str, payload: s.AdjustmentIn):
+@router.post("/members/{member_id}/adjustments", response={201: s.AdjustmentOut, **WRITE_ERRORS}, tags=["points"])
+def create_adjustment(request, member_id: str, payload: s.AdjustmentIn,
+                      idempotency_key: str | None = IdempotencyKey):
     member = members.member_get(member_id=member_id)
 
     def produce():

@@ -33,6 +33,8 @@ def install(api) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def on_validation_error(request, exc):
+        if request.method in ("POST", "PUT", "PATCH") and not request.body.strip():
+            return application_error_response(MalformedJson(details={"body": "empty"}))
         return application_error_response(ValidationFailed(details=validation_details(exc.errors)))
 
     @api.exception_handler(AuthenticationError)
@@ -44,6 +46,25 @@ def install(api) -> None:
         if exc.status_code == 400:
             return application_error_response(MalformedJson())
         return JsonResponse(error_body("http_error", str(exc)), status=exc.status_code)
+
+
+class ApiErrorShapeMiddleware:
+    """Answers under /api/ are JSON in the one error shape, even where Django or ninja would
+    answer HTML (405 method not allowed, 404 in debug mode)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (request.path.startswith("/api/") and response.status_code >= 400
+                and not response.get("Content-Type", "").startswith("application/json")):
+            if response.status_code == 405:
+                return JsonResponse(error_body("method_not_allowed", _("This method is not allowed here."),
+                                               {"allowed": response.get("Allow", "")}), status=405)
+            if response.status_code == 404:
+                return application_error_response(NotFound(details={"path": request.path}))
+        return response
 
 
 def handler404(request, exception=None):

@@ -72,7 +72,12 @@ def run_write(request, produce: Produce, *, on_integrity_error: Produce | None =
                        [[merchant.id, key, fingerprint, status, _json(body), timezone.now()]])
         return _response(status, body)
     except ApplicationError as exc:
-        return _replay(merchant, key, fingerprint) or _store(merchant, key, fingerprint, exc)
+        replayed = _replay(merchant, key, fingerprint)
+        if replayed is not None:
+            return replayed
+        if exc.status in (400, 422):
+            raise  # invalid input is not an answer to remember: the corrected request may follow
+        return _store(merchant, key, fingerprint, exc)
     except IntegrityError:
         replayed = _replay(merchant, key, fingerprint)
         if replayed is not None:

@@ -1,8 +1,24 @@
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from ninja import Field, Schema
-from pydantic import StrictBool, StrictInt, StrictStr
+from ninja import Field
+from ninja import Schema as NinjaSchema
+from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
+
+
+class Schema(NinjaSchema):
+    # An unknown field is refused, so a typo (`redeem_point`) never passes silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(NinjaSchema):
+    code: str
+    message: str
+    details: dict
+
+
+class ErrorOut(NinjaSchema):
+    error: ErrorDetail
 
 Text = Annotated[StrictStr, Field(max_length=200)]
 ShortText = Annotated[StrictStr, Field(max_length=100)]

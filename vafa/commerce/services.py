@@ -3,7 +3,7 @@
 import hashlib
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -17,6 +17,7 @@ from vafa.core.errors import (
     RefundExceedsPurchase,
     ValidationFailed,
 )
+from vafa.core.ids import parse_id
 from vafa.core.phone import normalize_phone
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import book_open
@@ -106,6 +107,8 @@ def purchase_record(
     if channel not in Purchase.Channel.values:
         raise ValidationFailed(details={"channel": f"one of {', '.join(Purchase.Channel.values)}"})
     now = timezone.now()
+    if occurred_at is not None and timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)  # a time without an offset is Tehran time
     if occurred_at is not None and occurred_at > now + FUTURE_TOLERANCE:
         raise ValidationFailed(details={"occurred_at": "in the future"})
     if member_id is None and not phone:
@@ -120,11 +123,20 @@ def purchase_record(
         branch_id = branch_id_for_code(merchant_id=merchant_id, code=branch)
         if branch_id is None:
             raise BranchNotFound(details={"branch": branch})
+    if external_id is not None:
+        # A retry of a recorded purchase replays it before anything else is checked: the
+        # member may have spent the points or been blocked since.
+        recorded = sql.fetch(
+            f"SELECT 1 FROM {sql.table(Purchase)} WHERE {sql.column(Purchase, 'merchant_id')} = %s"
+            f" AND {sql.column(Purchase, 'external_id')} = %s", [merchant_id, external_id])
+        if recorded:
+            return purchase_resolve_duplicate(merchant_id=merchant_id, external_id=external_id,
+                                              fingerprint=fingerprint)
     try:
         with transaction.atomic(savepoint=False):
             purchase = _record(
                 merchant_id=merchant_id, member_id=member_id, phone=phone, external_id=external_id,
-                amount=amount, tax=tax, shipping=shipping, occurred_at=occurred_at or now,
+                amount=amount, tax=tax, shipping=shipping, occurred_at=(occurred_at or now).astimezone(UTC),
                 items=items, branch_id=branch_id, redeem_points=redeem_points, channel=channel,
                 payment_method=payment_method[:30], fingerprint=fingerprint)
             return PurchaseResult(purchase)
@@ -195,21 +207,11 @@ def _insert(obj, fields: list[str]) -> None:
     obj._state.adding = False
 
 
-def _parse_id(raw, error) -> int:
-    try:
-        value = int(str(raw))
-    except (TypeError, ValueError):
-        raise error(details={"id": str(raw)[:64]}) from None
-    if not 0 < value < 2**62:
-        raise error(details={"id": str(raw)[:64]})
-    return value
-
-
 def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
     """Refund part of a purchase. Its share of the purchase reverses that share of the points
     earned and gives back that share of the points spent; cumulative rounding makes the last
     refund exact. A reversal the member already spent becomes a deficit."""
-    pk = _parse_id(purchase_id, PurchaseNotFound)
+    pk = parse_id(purchase_id, PurchaseNotFound)
     _check_rial(amount, "amount", positive=True)
     with transaction.atomic(savepoint=False):
         member_id = (Purchase.objects.filter(pk=pk, merchant_id=merchant_id)

@@ -1,19 +1,13 @@
 from django.db.models import QuerySet
 
 from vafa.core.errors import MemberNotFound
+from vafa.core.ids import parse_id
 from vafa.core.phone import normalize_phone
 from vafa.members.models import Member
 
 
 def parse_member_id(raw) -> int:
-    """Any id shape is accepted at the edge; what is not a positive integer is not a member."""
-    try:
-        value = int(str(raw))
-    except (TypeError, ValueError):
-        raise MemberNotFound(details={"id": str(raw)[:64]}) from None
-    if value <= 0 or value > 2**62:
-        raise MemberNotFound(details={"id": str(raw)[:64]})
-    return value
+    return parse_id(raw, MemberNotFound)
 
 
 def member_get(*, member_id) -> Member:

@@ -44,8 +44,8 @@ def test_service_queries_do_not_grow_with_items(funded_member, merchant, n_items
     # Then it took a fixed number of queries, at most 12
     assert result.purchase.points_redeemed == 450
     assert result.purchase.items.count() == n_items
-    # lock account, settings, lots, purchase, items, transfers, new lot, lots update, balance
-    assert _statements(ctx) == 9, [q["sql"][:120] for q in ctx.captured_queries]
+    # external_id seen?, lock account, settings, lots, purchase, items, transfers, new lot, lots update, balance
+    assert _statements(ctx) == 10, [q["sql"][:120] for q in ctx.captured_queries]
 
 
 def _statements(ctx):
@@ -61,5 +61,5 @@ def test_http_purchase_queries_are_constant(funded_member, api, n_items):
                             headers={"Idempotency-Key": f"key-{n_items}"})
     # Then the whole request, authentication and idempotency included, stays within the budget
     assert response.status_code == 201, response.content
-    # the service's 9, the API key lookup and the idempotency record
-    assert _statements(ctx) == 11 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
+    # the service's 10, the API key lookup and the idempotency record
+    assert _statements(ctx) == 12 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
