@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
@@ -21,7 +22,7 @@ from vafa.core.ids import parse_id
 from vafa.core.phone import normalize_phone
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import book_open
-from vafa.ledger.models import Account, Transfer
+from vafa.ledger.models import Account, Lot, Transfer
 from vafa.ledger.services import PointsChange, ensure_can_spend, ensure_not_blocked, points_adjust, points_redeem
 from vafa.merchants.selectors import branch_id_for_code
 from vafa.program import earning
@@ -115,6 +116,8 @@ def purchase_record(
         raise ValidationFailed(details={"member_id": "member_id or phone is required"})
     phone = normalize_phone(phone) if member_id is None else None
     external_id = (external_id or "").strip() or None
+    if external_id is not None and len(external_id) > 100:
+        raise ValidationFailed(details={"external_id": "at most 100 characters"})
     fingerprint = purchase_fingerprint(
         member_ref=str(member_id or phone), amount=amount, tax=tax, shipping=shipping,
         redeem_points=redeem_points, items=items, occurred_at=occurred_at, branch=branch)
@@ -229,12 +232,8 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
         source = ("purchase", purchase.pk)
         originals = {t.kind: t for t in Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk,
                                                                  kind__in=["earn", "redeem"])}
-        if reverse:
-            earn = originals.get(Transfer.Kind.EARN)
-            book.debit(reverse, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
-                       to_account_id=system_account_id(Account.Role.ISSUED, merchant_id), rule="base",
-                       include_pending=True, allow_deficit=True, reverses=earn,
-                       prefer_transfer_ids=[earn.pk] if earn else (), memo=f"refund of {amount} IRR")
+        earn = originals.get(Transfer.Kind.EARN)
+        clawed = _claw_back(book, purchase, earn, reverse, merchant_id=merchant_id, source=source, amount=amount)
         if give_back:
             policy = earn_policy()
             book.credit(give_back, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
@@ -245,8 +244,28 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
         Purchase.objects.filter(pk=purchase.pk).update(
             refunded_amount=refunded, points_reversed=purchase.points_reversed + reverse,
             points_returned=purchase.points_returned + give_back)
-        return Refund.objects.create(purchase=purchase, amount=amount, points_reversed=reverse,
+        return Refund.objects.create(purchase=purchase, amount=amount, points_reversed=clawed,
                                      points_returned=give_back, balance_after=book.balance)
+
+
+def _claw_back(book, purchase: Purchase, earn: Transfer | None, reverse: int, *, merchant_id: int, source,
+               amount: int) -> int:
+    """Take back `reverse` earned points, first from the purchase's own lot. Points of that
+    lot that already expired are gone: they are not clawed back a second time."""
+    if not reverse or earn is None:
+        return 0
+    book.expire_due(to_account_id=system_account_id(Account.Role.EXPIRED))  # as the expiry run would now
+    book.flush()
+    expired = Lot.objects.filter(transfer=earn).aggregate(s=Sum("expired"))["s"] or 0
+    already = Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk, debit_id=book.account.id,
+                                      kind=Transfer.Kind.REFUND_REVERSAL).aggregate(s=Sum("amount"))["s"] or 0
+    clawed = min(reverse, max(purchase.points_earned - expired - already, 0))
+    if clawed:
+        book.debit(clawed, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
+                   to_account_id=system_account_id(Account.Role.ISSUED, merchant_id), rule="base",
+                   include_pending=True, allow_deficit=True, reverses=earn, prefer_transfer_ids=[earn.pk],
+                   memo=f"refund of {amount} IRR")
+    return clawed
 
 
 def member_redeem(*, merchant_id: int, member_id: int, points: int) -> PointsChange:

@@ -19,8 +19,8 @@ from vafa.members.models import Member
 
 _TRANSFER_FIELDS = ["debit_id", "credit_id", "amount", "kind", "merchant_id", "issuer_id", "source_kind",
                     "source_id", "rule", "memo", "reverses_id", "created_at"]
-_LOT_FIELDS = ["account_id", "transfer_id", "merchant_id", "amount", "remaining", "available_at", "expires_at",
-               "created_at"]
+_LOT_FIELDS = ["account_id", "transfer_id", "merchant_id", "amount", "remaining", "expired", "available_at",
+               "expires_at", "created_at"]
 
 
 @dataclass
@@ -39,6 +39,7 @@ class MemberBook:
     _transfers: list[Transfer] = field(default_factory=list)
     _new_lots: list[tuple[Transfer, Lot]] = field(default_factory=list)
     _dirty: dict[int, Lot] = field(default_factory=dict)
+    _expired_lots: dict[int, Lot] = field(default_factory=dict)
 
     def __post_init__(self):
         self.balance = self.account.balance
@@ -53,16 +54,16 @@ class MemberBook:
         if self._lots is None:
             expires = sql.column(Lot, "expires_at")
             rows = sql.fetch(
-                f"SELECT {sql.columns(Lot, ['id', 'transfer_id', 'merchant_id', 'amount', 'remaining'])},"
+                f"SELECT {sql.columns(Lot, ['id', 'transfer_id', 'merchant_id', 'amount', 'remaining', 'expired'])},"
                 f" {sql.column(Lot, 'available_at')}, {expires} FROM {sql.table(Lot)}"
                 f" WHERE {sql.column(Lot, 'account_id')} = %s AND {sql.column(Lot, 'remaining')} <> 0"
                 f" ORDER BY ({expires} IS NULL), {expires}, {sql.column(Lot, 'id')}",
                 [self.account.id],
             )
             self._lots = []
-            for lot_id, transfer_id, merchant_id, amount, remaining, available_at, expires_at in rows:
+            for lot_id, transfer_id, merchant_id, amount, remaining, expired, available_at, expires_at in rows:
                 lot = Lot(id=lot_id, account_id=self.account.id, transfer_id=transfer_id, merchant_id=merchant_id,
-                          amount=amount, remaining=remaining, available_at=sql.aware(available_at),
+                          amount=amount, remaining=remaining, expired=expired, available_at=sql.aware(available_at),
                           expires_at=sql.aware(expires_at))
                 lot._state.adding = False
                 self._lots.append(lot)
@@ -187,6 +188,8 @@ class MemberBook:
                            kind=Transfer.Kind.EXPIRE, merchant_id=issuer_id, issuer_id=issuer_id,
                            source_kind="expiry", memo=f"{len(lots)} lot(s)")
             for lot in lots:
+                lot.expired += lot.remaining
+                self._expired_lots[lot.pk] = lot
                 self._touch(lot, -lot.remaining)
             total += amount
         self.balance -= total
@@ -212,12 +215,13 @@ class MemberBook:
             lot.id = lot_id
             lot._state.adding = False
         sql.update_by_id(Lot, "remaining", {lot.id: lot.remaining for lot in self._dirty.values()})
+        sql.update_by_id(Lot, "expired", {lot.id: lot.expired for lot in self._expired_lots.values()})
         if self.balance != self.account.balance:
             sql.update_by_id(Account, "balance", {self.account.id: self.balance})
             self.account.balance = self.balance
         if self._lots is not None:
             self._lots = [lot for lot in self._all_lots() if lot.remaining != 0]
-        self._transfers, self._new_lots, self._dirty = [], [], {}
+        self._transfers, self._new_lots, self._dirty, self._expired_lots = [], [], {}, {}
 
 
 def book_open(*, member_id: int | None = None, phone: str | None = None) -> MemberBook:

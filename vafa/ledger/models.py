@@ -102,6 +102,8 @@ class Lot(models.Model):
                                  related_name="+", verbose_name=_("issuer"))
     amount = models.BigIntegerField(_("points"))
     remaining = models.BigIntegerField(_("remaining"))
+    # What expiry took from this lot: a refund never claws back points that already expired.
+    expired = models.BigIntegerField(_("expired"), default=0)
     available_at = models.DateTimeField(_("available at"))
     expires_at = models.DateTimeField(_("expires at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)

@@ -639,7 +639,6 @@ def test_resolving_a_duplicate_replays_or_refuses(member, merchant, recent):
 # --- known bugs ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: external_id longer than the column is not validated by the service")
 def test_an_external_id_longer_than_100_characters_is_refused(member, merchant, recent):
     before = state()
     with pytest.raises(ValidationFailed), transaction.atomic():

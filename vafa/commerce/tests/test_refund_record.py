@@ -331,7 +331,6 @@ def test_points_given_back_repay_a_deficit_made_by_the_same_refund(rich_member, 
 # --- known bugs ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a refund claws back earned points that already expired (a deficit)")
 def test_a_refund_does_not_claw_back_points_that_already_expired(member, merchant):
     # Given a purchase whose 125 points expired (and the expiry job ran)
     from vafa.ledger.services import points_expire
@@ -347,7 +346,6 @@ def test_a_refund_does_not_claw_back_points_that_already_expired(member, merchan
     assert_ledger_ok()
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: claw-back skips an expired lot the expiry run has not taken yet")
 def test_a_refund_between_expiry_and_the_expiry_run_keeps_the_ledger_consistent(member, merchant):
     # Given a purchase whose 125 points expired a month ago, the expiry run not having come yet
     now = timezone.now()
