@@ -16,7 +16,8 @@ $(BIN)/vafa: pyproject.toml
 install: $(BIN)/vafa messages
 
 messages: $(BIN)/vafa
-	cd vafa && ../$(BIN)/vafa compilemessages -v0
+	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
+	$(BIN)/vafa compilemessages -v0 --ignore .venv --ignore node_modules
 
 run: install
 	$(BIN)/vafa migrate -v0
@@ -36,7 +37,7 @@ test-postgres: install
 
 test: lint
 	@echo "== tests on SQLite and PostgreSQL, side by side =="
-	@set -e; \
+	@mkdir -p var; set -e; \
 	  ($(MAKE) -s test-sqlite > var/test-sqlite.log 2>&1; echo $$? > var/test-sqlite.rc) & \
 	  ($(MAKE) -s test-postgres > var/test-postgres.log 2>&1; echo $$? > var/test-postgres.rc) & \
 	  wait; \
