@@ -2,7 +2,7 @@
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -62,7 +62,9 @@ def _check_items(items: list[ItemIn]) -> None:
 def purchase_fingerprint(*, member_ref: str, amount: int, tax: int, shipping: int, redeem_points: int,
                          items: list[ItemIn], occurred_at: datetime | None, branch: str | None) -> str:
     canonical = json.dumps(
-        [member_ref, amount, tax, shipping, redeem_points, [asdict(i) for i in items],
+        [member_ref, amount, tax, shipping, redeem_points,
+         [{"sku": i.sku, "quantity": i.quantity, "unit_price": i.unit_price, "category": i.category,
+           "name": i.name} for i in items],
          occurred_at.isoformat() if occurred_at else None, branch or None],
         sort_keys=True, ensure_ascii=False,
     )

@@ -8,6 +8,7 @@ PostgreSQL alike."""
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from django.db import connection, models
@@ -15,16 +16,26 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 
+# Names are quoted once per process: SQLite and PostgreSQL quote them the same way.
+@cache
 def table(model: type[models.Model]) -> str:
     return connection.ops.quote_name(model._meta.db_table)
 
 
+@cache
 def column(model: type[models.Model], name: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(name).column)
 
 
 def columns(model: type[models.Model], names: Iterable[str]) -> str:
     return ", ".join(column(model, n) for n in names)
+
+
+@cache
+def _insert_sql(model: type[models.Model], names: tuple[str, ...], n_rows: int) -> str:
+    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    return (f"INSERT INTO {table(model)} ({columns(model, names)}) VALUES "
+            f"{', '.join([placeholders] * n_rows)} RETURNING {column(model, 'id')}")
 
 
 def _prep(model: type[models.Model], name: str, value: Any) -> Any:
@@ -35,14 +46,12 @@ def insert(model: type[models.Model], names: Sequence[str], rows: Sequence[Seque
     """Insert rows in one statement and answer their new ids, in order."""
     if not rows:
         return []
-    placeholders = "(" + ", ".join(["%s"] * len(names)) + ")"
+    fields = [model._meta.get_field(name) for name in names]
     params: list[Any] = []
     for row in rows:
-        params.extend(_prep(model, name, value) for name, value in zip(names, row, strict=True))
-    sql = (f"INSERT INTO {table(model)} ({columns(model, names)}) VALUES "
-           f"{', '.join([placeholders] * len(rows))} RETURNING {column(model, 'id')}")
+        params.extend(f.get_db_prep_save(value, connection) for f, value in zip(fields, row, strict=True))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_insert_sql(model, tuple(names), len(rows)), params)
         return [row[0] for row in cursor.fetchall()]
 
 

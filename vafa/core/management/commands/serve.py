@@ -18,6 +18,8 @@ class Command(BaseCommand):
         self.stdout.write(f"Vafa serving on http://{host}:{port}/ with {workers} worker(s)")
         self.stdout.flush()
         argv = [sys.executable, "-m", "gunicorn", "vafa.wsgi:application", "--bind", f"{host}:{port}",
-                "--workers", str(workers), "--threads", str(threads), "--access-logfile", "-",
+                "--workers", str(workers), "--threads", str(threads),
                 "--graceful-timeout", "10", "--timeout", "60"]
+        if os.environ.get("VAFA_ACCESS_LOG", "1") == "1":
+            argv += ["--access-logfile", "-"]
         os.execv(sys.executable, argv)
