@@ -110,8 +110,9 @@ class MemberBook:
         )
         lot = Lot(account=self.account, merchant_id=merchant_id, amount=amount, remaining=amount,
                   available_at=available_at or self.now, expires_at=expires_at, created_at=self.now)
-        # A deficit (negative balance before this credit) is repaid first.
-        if self.balance < 0 or self._lots is not None:
+        # A deficit (negative balance before this credit) is repaid first, by points that are
+        # still live: points already past their expiry (imported history) only expire.
+        if (self.balance < 0 or self._lots is not None) and not self._expired(lot):
             for debt in [lot_ for lot_ in self._all_lots() if lot_.remaining < 0]:
                 repay = min(lot.remaining, -debt.remaining)
                 self._touch(debt, repay)
