@@ -7,7 +7,8 @@ ledger add checks of their own with `register` (e.g. commerce: a purchase never 
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
 
 from vafa.ledger.models import Account, IdempotencyRecord, Lot, Transfer
 from vafa.ledger.selectors import account_derived_balances
@@ -67,7 +68,10 @@ def check_no_overspend() -> list[str]:
     for account_id, lots in debt_accounts.items():
         if len(lots) > 1:
             problems.append(f"4. account {account_id} has {len(lots)} debt lots")
-        if Lot.objects.filter(account_id=account_id, remaining__gt=0).exists():
+        # Points past their expiry wait for the expiry run; they never repay a deficit.
+        live = Lot.objects.filter(account_id=account_id, remaining__gt=0).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        if live.exists():
             problems.append(f"4. account {account_id} is in deficit yet holds unspent points")
     return problems
 
