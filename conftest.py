@@ -3,6 +3,13 @@
 import os
 
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# CI explores the same examples every run (a red CI must be reproducible); a developer's run
+# draws new ones each time, to keep finding what CI has not seen.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 
 def pytest_collection_modifyitems(config, items):
