@@ -35,6 +35,7 @@ class MemberBook:
     member_status: str = Member.Status.ACTIVE
     now: datetime = field(default_factory=timezone.now)
     balance: int = 0
+    debt: int = 0
     _lots: list[Lot] | None = None
     _transfers: list[Transfer] = field(default_factory=list)
     _new_lots: list[tuple[Transfer, Lot]] = field(default_factory=list)
@@ -43,6 +44,7 @@ class MemberBook:
 
     def __post_init__(self):
         self.balance = self.account.balance
+        self.debt = self.account.deficit
 
     @property
     def member_id(self) -> int:
@@ -112,11 +114,12 @@ class MemberBook:
                   available_at=available_at or self.now, expires_at=expires_at, created_at=self.now)
         # A deficit (negative balance before this credit) is repaid first, by points that are
         # still live: points already past their expiry (imported history) only expire.
-        if (self.balance < 0 or self._lots is not None) and not self._expired(lot):
+        if self.debt > 0 and not self._expired(lot):
             for debt in [lot_ for lot_ in self._all_lots() if lot_.remaining < 0]:
                 repay = min(lot.remaining, -debt.remaining)
                 self._touch(debt, repay)
                 lot.remaining -= repay
+                self.debt -= repay
         self._new_lots.append((transfer, lot))
         self.balance += amount
         return transfer
@@ -162,6 +165,7 @@ class MemberBook:
                 rule=rule, memo=memo[:255], reverses=reverses,
             )
             transfers.append(transfer)
+            self.debt += left
             debts = [lot for lot in self._all_lots() if lot.remaining < 0]
             if debts:
                 self._touch(debts[0], -left)
@@ -220,6 +224,9 @@ class MemberBook:
         if self.balance != self.account.balance:
             sql.update_by_id(Account, "balance", {self.account.id: self.balance})
             self.account.balance = self.balance
+        if self.debt != self.account.deficit:
+            sql.update_by_id(Account, "deficit", {self.account.id: self.debt})
+            self.account.deficit = self.debt
         if self._lots is not None:
             self._lots = [lot for lot in self._all_lots() if lot.remaining != 0]
         self._transfers, self._new_lots, self._dirty, self._expired_lots = [], [], {}, {}
@@ -229,7 +236,8 @@ def book_open(*, member_id: int | None = None, phone: str | None = None) -> Memb
     """Lock a member's account row for the rest of the transaction and open its book."""
     key_column = f"m.{sql.column(Member, 'id')}" if member_id else f"m.{sql.column(Member, 'phone')}"
     rows = sql.fetch(
-        f"SELECT a.{sql.column(Account, 'id')}, a.{sql.column(Account, 'balance')}, m.{sql.column(Member, 'id')},"
+        f"SELECT a.{sql.column(Account, 'id')}, a.{sql.column(Account, 'balance')}, a.{sql.column(Account, 'deficit')},"
+        f" m.{sql.column(Member, 'id')},"
         f" m.{sql.column(Member, 'status')} FROM {sql.table(Account)} a"
         f" JOIN {sql.table(Member)} m ON m.{sql.column(Member, 'id')} = a.{sql.column(Account, 'member')}"
         f" WHERE {key_column} = %s" + sql.for_update("a"),
@@ -237,7 +245,8 @@ def book_open(*, member_id: int | None = None, phone: str | None = None) -> Memb
     )
     if not rows:
         raise MemberNotFound(details={"id": member_id} if member_id else {"phone": phone})
-    account_id, balance, found_member_id, status = rows[0]
-    account = Account(id=account_id, balance=balance, member_id=found_member_id, role=Account.Role.MEMBER)
+    account_id, balance, deficit, found_member_id, status = rows[0]
+    account = Account(id=account_id, balance=balance, deficit=deficit, member_id=found_member_id,
+                      role=Account.Role.MEMBER)
     account._state.adding = False
     return MemberBook(account=account, member_status=status)

@@ -65,6 +65,12 @@ def check_no_overspend() -> list[str]:
         debt_accounts[lot.account_id].append(lot)
         if lot.transfer.kind != Transfer.Kind.REFUND_REVERSAL:
             problems.append(f"4. debt lot {lot.pk} was made by a {lot.transfer.kind}, not a refund claw-back")
+    debts = {account_id: -sum(lot.remaining for lot in lots) for account_id, lots in debt_accounts.items()}
+    for account_id, code, cached in Account.objects.filter(role=Account.Role.MEMBER).values_list(
+            "id", "code", "deficit"):
+        if cached != debts.get(account_id, 0):
+            problems.append(f"4. member account {code} caches a deficit of {cached} but its debt lots hold "
+                            f"{debts.get(account_id, 0)}")
     for account_id, lots in debt_accounts.items():
         if len(lots) > 1:
             problems.append(f"4. account {account_id} has {len(lots)} debt lots")

@@ -23,6 +23,9 @@ class Account(models.Model):
     merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="+", verbose_name=_("merchant"))
     balance = models.BigIntegerField(_("cached balance"), default=0)
+    # Cached too: points past their expiry may wait for the expiry run beside a deficit, so
+    # the balance's sign alone does not tell whether a credit must repay one first.
+    deficit = models.BigIntegerField(_("cached deficit"), default=0)
 
     class Meta:
         verbose_name = _("account")

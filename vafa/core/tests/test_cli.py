@@ -51,7 +51,7 @@ def test_verify_ledger_exits_1_with_the_broken_invariant(run, tmp_path):
                    " email, status, referral_code, joined_at) VALUES ('+989121234567', 'person', '', '', '', '', '',"
                    " 'active', 'ABCDEFG', '2026-01-01 00:00:00')")
         member_id = db.execute("SELECT id FROM members_member").fetchone()[0]
-        db.execute("INSERT INTO ledger_account (code, role, member_id, balance) VALUES (?, 'member', ?, 5)",
+        db.execute("INSERT INTO ledger_account (code, role, member_id, balance, deficit) VALUES (?, 'member', ?, 5, 0)",
                    (f"member:{member_id}", member_id))
     # When the ledger is verified, Then it fails with a precise report
     result = run("verify-ledger")

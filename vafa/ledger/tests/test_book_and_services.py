@@ -570,6 +570,7 @@ def test_a_negative_lot_that_no_claw_back_made_breaks_invariants_3_and_4(busy_le
     assert found["3"] == [f"3. lot {second.pk} is negative but is not a debt lot"]
     assert found["4"] == [
         f"4. debt lot {second.pk} was made by a earn, not a refund claw-back",
+        f"4. member account {account.code} caches a deficit of 0 but its debt lots hold 10",
         f"4. account {account.pk} is in deficit yet holds unspent points",
     ]
 
@@ -593,7 +594,10 @@ def test_a_deficit_beside_unspent_points_breaks_invariant_4(busy_ledger, merchan
     Lot.objects.filter(pk=spent.pk).update(remaining=10)
     Lot.objects.filter(pk=debt.pk).update(remaining=-30)
     account = Account.objects.get(member=ali)
-    assert problems() == {"4": [f"4. account {account.pk} is in deficit yet holds unspent points"]}
+    assert problems() == {"4": [
+        f"4. member account {account.code} caches a deficit of 20 but its debt lots hold 30",
+        f"4. account {account.pk} is in deficit yet holds unspent points",
+    ]}
 
 
 def test_two_debt_lots_break_invariant_4(busy_ledger, merchant, now):
