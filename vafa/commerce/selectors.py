@@ -1,4 +1,3 @@
-from vafa.commerce.models import Purchase
 from vafa.ledger.selectors import PointsSummary, member_points
 from vafa.program.selectors import earn_policy
 
@@ -7,7 +6,3 @@ def member_points_with_value(*, member_id: int) -> tuple[PointsSummary, int]:
     """The member's points and the value of what is available, in Rials."""
     summary = member_points(member_id=member_id)
     return summary, max(summary.available, 0) * earn_policy().point_value_rial
-
-
-def purchases_of_member(*, member_id: int, limit: int = 50):
-    return Purchase.objects.filter(member_id=member_id).order_by("-occurred_at", "-id")[:limit]

@@ -17,13 +17,6 @@ def member_get(*, member_id) -> Member:
     return member
 
 
-def member_by_phone(*, phone: str) -> Member:
-    member = Member.objects.filter(phone=normalize_phone(phone)).first()
-    if member is None:
-        raise MemberNotFound(details={"phone": phone})
-    return member
-
-
 def member_list(*, phone: str | None = None, limit: int = 50) -> QuerySet[Member]:
     qs = Member.objects.order_by("-id")
     if phone:
