@@ -1,5 +1,7 @@
 """REST API v1 endpoints: parse, call one service or selector, answer."""
 
+import re
+
 from ninja import Header, Query, Router, Schema
 
 from vafa.api import schemas as s
@@ -70,7 +72,7 @@ def get_ledger(request, member_id: str, query: Query[LedgerQuery]):
         raise ValidationFailed(details={"limit": "from 1 to 200"})
     before = None
     if query.cursor:
-        if not query.cursor.isdigit():
+        if not re.fullmatch(r"[1-9][0-9]{0,17}", query.cursor):
             raise ValidationFailed(details={"cursor": "invalid"})
         before = int(query.cursor)
     rows = member_ledger(member_id=member.pk, limit=query.limit + 1, before_id=before)
@@ -90,24 +92,9 @@ def create_purchase(request, payload: s.PurchaseIn, idempotency_key: str | None 
         result = commerce.purchase_record(merchant_id=request.auth.id, items=items, **data)
         return 201, purchase_body(result.purchase)
 
-    def on_duplicate():
-        # The insert lost to an existing external_id: replay it, or refuse a different purchase.
-        fingerprint = commerce.purchase_fingerprint(
-            member_ref=str(data["member_id"] or _normalized_phone(data["phone"])), amount=data["amount"],
-            tax=data["tax"], shipping=data["shipping"], redeem_points=data["redeem_points"], items=items,
-            occurred_at=data["occurred_at"], branch=data["branch"])
-        result = commerce.purchase_resolve_duplicate(merchant_id=request.auth.id,
-                                                     external_id=(data["external_id"] or "").strip(),
-                                                     fingerprint=fingerprint)
-        return 201, purchase_body(result.purchase)
-
-    return run_write(request, produce, on_integrity_error=on_duplicate)
-
-
-def _normalized_phone(phone):
-    from vafa.core.phone import normalize_phone
-
-    return normalize_phone(phone)
+    # Losing the insert race to an existing external_id: recording again finds it, and
+    # replays it (same content) or refuses it (other content), as a sequential retry would.
+    return run_write(request, produce, on_integrity_error=produce)
 
 
 @router.post("/purchases/{purchase_id}/refunds", response={201: s.RefundOut, **WRITE_ERRORS}, tags=["purchases"])

@@ -31,6 +31,7 @@ from vafa.program.selectors import earn_policy
 MAX_RIAL = 10**15  # a quadrillion Rials: anything larger is a typo, not a purchase
 MAX_ITEMS = 500
 FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_YEAR = 1970
 
 
 @dataclass(frozen=True)
@@ -110,10 +111,13 @@ def purchase_record(
     if channel not in Purchase.Channel.values:
         raise ValidationFailed(details={"channel": f"one of {', '.join(Purchase.Channel.values)}"})
     now = timezone.now()
-    if occurred_at is not None and timezone.is_naive(occurred_at):
-        occurred_at = timezone.make_aware(occurred_at)  # a time without an offset is Tehran time
-    if occurred_at is not None and occurred_at > now + FUTURE_TOLERANCE:
-        raise ValidationFailed(details={"occurred_at": "in the future"})
+    if occurred_at is not None:
+        if occurred_at.year < EARLIEST_YEAR:  # also keeps time-zone arithmetic in range
+            raise ValidationFailed(details={"occurred_at": f"not before {EARLIEST_YEAR}"})
+        if timezone.is_naive(occurred_at):
+            occurred_at = timezone.make_aware(occurred_at)  # a time without an offset is Tehran time
+        if occurred_at > now + FUTURE_TOLERANCE:
+            raise ValidationFailed(details={"occurred_at": "in the future"})
     if member_id is None and not phone:
         raise ValidationFailed(details={"member_id": "member_id or phone is required"})
     phone = normalize_phone(phone) if member_id is None else None

@@ -846,3 +846,19 @@ def test_the_openapi_document_declares_the_error_answers(api):
     for method, path in CONTRACT_OPERATIONS:
         responses = schema["paths"][path][method]["responses"]
         assert {"401", "422"} <= set(responses), (method, path, sorted(responses))
+
+
+def test_an_occurred_at_before_1970_is_a_validation_error(api, member):
+    before = db_state()
+    for moment in ("0001-01-01T00:00:00", "0001-01-01T00:00:00+05:00", "1969-12-31T23:59:59Z"):
+        response = api.post("/purchases", {"member_id": member.id, "amount": 100_000, "occurred_at": moment})
+        assert response.status_code == 422, response.content
+        assert response.json()["error"]["code"] == "validation_error"
+    assert db_state() == before
+
+
+def test_a_ledger_cursor_of_unicode_digits_is_a_validation_error(api, member):
+    for cursor in ("²", "۱۲", "0", "-1", "1.5"):
+        response = api.get(f"/members/{member.id}/ledger?cursor={cursor}")
+        assert response.status_code == 422, (cursor, response.content)
+        assert response.json()["error"]["code"] == "validation_error"

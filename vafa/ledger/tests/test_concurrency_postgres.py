@@ -166,13 +166,16 @@ def test_concurrent_identical_redemptions_with_one_key_take_effect_once(merchant
     assert_ledger_verifies()
 
 
-def test_concurrent_retries_of_one_purchase_without_a_key_take_effect_once(api_key, member):
+@pytest.mark.parametrize("with_offset", [True, False])
+def test_concurrent_retries_of_one_purchase_without_a_key_take_effect_once(api_key, member, with_offset):
     # When a till sends the same purchase (one external_id) 20 times at once, without a key
+    # (its time with an offset, or a local Tehran time without one)
+    moment = timezone.localtime(timezone.now() - timedelta(minutes=5))
     body = {
         "member_id": member.pk,
         "external_id": "till-4-0091",
         "amount": 1_234_567,
-        "occurred_at": (timezone.now() - timedelta(minutes=5)).isoformat(),
+        "occurred_at": (moment if with_offset else moment.replace(tzinfo=None)).isoformat(),
     }
     responses = run_together(
         20,
