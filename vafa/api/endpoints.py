@@ -5,7 +5,7 @@ import re
 from ninja import Header, Query, Router, Schema
 
 from vafa.api import schemas as s
-from vafa.api.idempotency import _response, run_write
+from vafa.api.idempotency import json_response, run_write
 from vafa.api.presenters import ledger_line_body, member_body, purchase_body, refund_body
 from vafa.commerce import services as commerce
 from vafa.commerce.selectors import member_points_with_value
@@ -43,19 +43,19 @@ def list_members(request, phone: str | None = None):
     qs = members.member_list(phone=phone)
     rows = (Member.objects.filter(pk__in=[m.pk for m in qs]).select_related("account")
             .prefetch_related("consents", "interests").order_by("-id"))
-    return _response(200, [member_body(m) for m in rows])
+    return json_response(200, [member_body(m) for m in rows])
 
 
 @router.get("/members/{member_id}", response={200: s.MemberOut, **READ_ERRORS}, tags=["members"])
 def get_member(request, member_id: str):
-    return _response(200, member_body(_member_with_relations(member_id)))
+    return json_response(200, member_body(_member_with_relations(member_id)))
 
 
 @router.get("/members/{member_id}/points", response={200: s.PointsOut, **READ_ERRORS}, tags=["points"])
 def get_points(request, member_id: str):
     member = members.member_get(member_id=member_id)
     summary, value = member_points_with_value(member_id=member.pk)
-    return _response(200, {"balance": summary.balance, "available": summary.available,
+    return json_response(200, {"balance": summary.balance, "available": summary.available,
                            "pending": summary.pending, "deficit": summary.deficit, "value": value,
                            "expiring": summary.expiring})
 
@@ -78,7 +78,7 @@ def get_ledger(request, member_id: str, query: Query[LedgerQuery]):
     rows = member_ledger(member_id=member.pk, limit=query.limit + 1, before_id=before)
     page = rows[: query.limit]
     next_cursor = str(page[-1].id) if len(rows) > query.limit else None
-    return _response(200, {"items": [ledger_line_body(t) for t in page], "next_cursor": next_cursor})
+    return json_response(200, {"items": [ledger_line_body(t) for t in page], "next_cursor": next_cursor})
 
 
 @router.post("/purchases", response={201: s.PurchaseOut, **WRITE_ERRORS}, tags=["purchases"])

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.utils import timezone
 
-from vafa.api.errors import application_error_response
+from vafa.api.errors import error_body
 from vafa.core import sql
 from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
 from vafa.ledger.models import IdempotencyRecord
@@ -26,7 +26,7 @@ def _json(body: dict) -> dict:
     return json.loads(json.dumps(body, cls=DjangoJSONEncoder))
 
 
-def _response(status: int, body: dict | list) -> JsonResponse:
+def json_response(status: int, body: dict | list) -> JsonResponse:
     return JsonResponse(body, status=status, encoder=DjangoJSONEncoder, safe=False,
                         json_dumps_params={"ensure_ascii": False})
 
@@ -45,7 +45,7 @@ def _replay(merchant, key: str, fingerprint: str) -> JsonResponse | None:
         return None
     if record.fingerprint != fingerprint:
         raise IdempotencyConflict(details={"idempotency_key": key})
-    response = _response(record.status, record.body)
+    response = json_response(record.status, record.body)
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -56,11 +56,11 @@ def run_write(request, produce: Produce, *, on_integrity_error: Produce | None =
     if key is None:
         try:
             with transaction.atomic():
-                return _response(*produce())
+                return json_response(*produce())
         except IntegrityError:
             if on_integrity_error is None:
                 raise
-            return _response(*on_integrity_error())
+            return json_response(*on_integrity_error())
     key = key.strip()
     if not key or len(key) > 255:
         raise ValidationFailed(details={"Idempotency-Key": "1 to 255 characters"})
@@ -70,7 +70,7 @@ def run_write(request, produce: Produce, *, on_integrity_error: Produce | None =
             status, body = produce()
             sql.insert(IdempotencyRecord, ["merchant_id", "key", "fingerprint", "status", "body", "created_at"],
                        [[merchant.id, key, fingerprint, status, _json(body), timezone.now()]])
-        return _response(status, body)
+        return json_response(status, body)
     except ApplicationError as exc:
         replayed = _replay(merchant, key, fingerprint)
         if replayed is not None:
@@ -89,8 +89,7 @@ def run_write(request, produce: Produce, *, on_integrity_error: Produce | None =
 
 
 def _store(merchant, key, fingerprint, exc: ApplicationError) -> JsonResponse:
-    body = json.loads(application_error_response(exc).content)
-    return _store_answer(merchant, key, fingerprint, exc.status, body)
+    return _store_answer(merchant, key, fingerprint, exc.status, error_body(exc.code, exc.message, exc.details))
 
 
 def _store_answer(merchant, key, fingerprint, status: int, body: dict) -> JsonResponse:
@@ -99,5 +98,5 @@ def _store_answer(merchant, key, fingerprint, status: int, body: dict) -> JsonRe
             IdempotencyRecord.objects.create(merchant=merchant, key=key, fingerprint=fingerprint,
                                              status=status, body=_json(body))
     except IntegrityError:
-        return _replay(merchant, key, fingerprint) or _response(status, body)
-    return _response(status, body)
+        return _replay(merchant, key, fingerprint) or json_response(status, body)
+    return json_response(status, body)

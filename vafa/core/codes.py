@@ -2,6 +2,8 @@
 
 import secrets
 
+from vafa.core.digits import to_ascii_digits
+
 # No 0/O, 1/I/L, 5/S, 2/Z: codes are read aloud at a counter and typed on phones.
 ALPHABET = "ABCDEFGHJKMNPQRTUVWXY346789"
 
@@ -11,6 +13,4 @@ def random_code(length: int = 7) -> str:
 
 
 def normalize_code(raw: str) -> str:
-    from vafa.core.digits import to_ascii_digits
-
     return to_ascii_digits(str(raw)).strip().upper().replace("-", "").replace(" ", "")

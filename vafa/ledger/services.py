@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Min
 from django.utils import timezone
 
 from vafa.core.errors import MemberBlocked, MemberPending, ValidationFailed
@@ -92,7 +91,7 @@ def points_expire(*, now: datetime | None = None) -> ExpiryRun:
     now = now or timezone.now()
     account_ids = list(
         Lot.objects.filter(remaining__gt=0, expires_at__lte=now)
-        .values("account_id").annotate(first=Min("expires_at")).values_list("account_id", flat=True)
+        .values_list("account_id", flat=True).distinct()
     )
     members = points = 0
     expired_account = system_account_id(Account.Role.EXPIRED)
