@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "vafa.members",
     "vafa.ledger",
     "vafa.program",
+    "vafa.rewards",
+    "vafa.referrals",
     "vafa.commerce",
     "vafa.api",
     "vafa.demo",

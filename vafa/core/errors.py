@@ -55,6 +55,26 @@ class BranchNotFound(NotFound):
     code, message = "branch_not_found", _("This merchant has no branch with this code.")
 
 
+class RuleNotFound(NotFound):
+    code, message = "rule_not_found", _("No earning rule with this id exists.")
+
+
+class TierNotFound(NotFound):
+    code, message = "tier_not_found", _("No tier with this id or code exists.")
+
+
+class CouponNotFound(NotFound):
+    code, message = "coupon_not_found", _("No coupon with this code exists.")
+
+
+class GiftCardNotFound(NotFound):
+    code, message = "gift_card_not_found", _("No gift card with this code exists.")
+
+
+class PlanNotFound(NotFound):
+    code, message = "plan_not_found", _("No membership plan with this id exists.")
+
+
 # 409
 class Conflict(ApplicationError):
     code, status, message = "conflict", 409, _("The request conflicts with the current state.")
@@ -95,6 +115,50 @@ class MemberBlocked(Conflict):
 
 class MemberPending(Conflict):
     code, message = "member_pending", _("This member's application has not been approved yet.")
+
+
+class CouponUsed(Conflict):
+    code, message = "coupon_used", _("This coupon has already been used.")
+
+
+class CouponExhausted(Conflict):
+    code, message = "coupon_exhausted", _("This code has reached its usage limit.")
+
+
+class CouponExpired(Conflict):
+    code, message = "coupon_expired", _("This coupon is not valid at this time.")
+
+
+class CouponMinPurchase(Conflict):
+    code, message = "coupon_min_purchase", _("The purchase is below this coupon's minimum.")
+
+
+class CouponNotForMember(Conflict):
+    code, message = "coupon_not_for_member", _("This coupon belongs to another member.")
+
+
+class RewardUnavailable(Conflict):
+    code, message = "reward_unavailable", _("This reward is not available to this member now.")
+
+
+class RewardOutOfStock(Conflict):
+    code, message = "reward_out_of_stock", _("This reward is out of stock.")
+
+
+class RewardLimitReached(Conflict):
+    code, message = "reward_limit_reached", _("The member has already redeemed this reward as often as allowed.")
+
+
+class GiftCardEmpty(Conflict):
+    code, message = "gift_card_insufficient", _("The gift card's balance is not enough, or it has expired.")
+
+
+class ReferralRefused(Conflict):
+    code, message = "referral_refused", _("This referral is not allowed.")
+
+
+class EventDuplicate(Conflict):
+    code, message = "duplicate_event", _("A different event with this key was already recorded.")
 
 
 # 422

@@ -97,3 +97,71 @@ class Consent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}={self.granted}"
+
+
+class Application(models.Model):
+    """A request to join a closed club; the member is `pending` until it is approved."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        APPROVED = "approved", _("approved")
+        REJECTED = "rejected", _("rejected")
+
+    member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="application")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("applied at"), default=timezone.now)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.CharField(_("decided by"), max_length=150, blank=True,
+                                  help_text=_("a staff user, or 'auto' when the customer qualified"))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.status}"
+
+
+class MembershipPlan(models.Model):
+    """A paid membership (subscription club): a fee for a period with benefits."""
+
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("benefits"), blank=True)
+    fee_rial = models.PositiveBigIntegerField(_("fee (Rials)"))
+    duration_days = models.PositiveIntegerField(_("duration (days)"), default=365)
+    earn_percent = models.PositiveIntegerField(_("earn percent"), default=100,
+                                               help_text=_("100 = no change, 150 = half as many base points again"))
+    active = models.BooleanField(_("on sale"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership plan")
+        verbose_name_plural = _("membership plans")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    """One paid period of a plan; a renewal starts when the previous period ends."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="memberships")
+    plan = models.ForeignKey(MembershipPlan, on_delete=models.PROTECT, related_name="memberships",
+                             verbose_name=_("plan"))
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    amount_rial = models.PositiveBigIntegerField(_("paid (Rials)"))
+    payment_reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    channel = models.CharField(_("recorded from"), max_length=10, default="api")
+    merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", verbose_name=_("merchant"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        indexes = [models.Index(fields=["member", "ends_at"], name="membership_member_end")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}: {self.plan_id} until {self.ends_at:%Y-%m-%d}"
