@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('members', '0003_membershipplan_application_membership'),
+        ('members', '0003_club'),
         ('merchants', '0001_initial'),
         ('program', '0002_default_settings'),
     ]

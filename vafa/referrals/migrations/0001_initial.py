@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('members', '0003_membershipplan_application_membership'),
+        ('members', '0003_club'),
     ]
 
     operations = [

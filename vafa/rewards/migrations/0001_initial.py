@@ -9,9 +9,9 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('members', '0003_membershipplan_application_membership'),
+        ('members', '0003_club'),
         ('merchants', '0001_initial'),
-        ('program', '0003_reward_tier_programsettings_approve_months_and_more'),
+        ('program', '0003_rules_tiers_rewards'),
     ]
 
     operations = [
