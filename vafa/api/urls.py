@@ -6,6 +6,7 @@ from ninja.renderers import JSONRenderer
 
 from vafa.api import errors
 from vafa.api.auth import ApiKeyAuth
+from vafa.api import club, rewards
 from vafa.api.endpoints import router
 
 
@@ -28,3 +29,5 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("", router)
+api.add_router("", rewards.router)
+api.add_router("", club.router)

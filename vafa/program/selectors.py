@@ -18,3 +18,11 @@ def earn_policy() -> EarnPolicy:
     for name in ("earn_includes_tax", "earn_includes_shipping"):
         values[name] = bool(values[name])  # SQLite answers 0/1
     return EarnPolicy(**values)
+
+
+def member_tier(*, member_id: int):
+    """The member's current tier, or None."""
+    from vafa.program.models import MemberTier
+
+    state = MemberTier.objects.select_related("tier").filter(member_id=member_id).first()
+    return state.tier if state else None

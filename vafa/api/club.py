@@ -1,0 +1,5 @@
+"""REST API v1: club endpoints."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,13 @@
+"""Changes to the program: rules, tiers and rewards. Every change raises the program's
+version, so each process reloads its cached live rules on its next purchase."""
+
+from django.db.models import F
+
+from vafa.program.models import ProgramSettings
+
+
+def program_changed() -> None:
+    """Call inside the transaction that changes rules, tiers or rewards."""
+    updated = ProgramSettings.objects.filter(pk=1).update(version=F("version") + 1)
+    if not updated:
+        ProgramSettings.objects.get_or_create(pk=1)
