@@ -37,10 +37,13 @@ def _require_postgres_when_asked(django_db_blocker):
 def _forget_cached_ids():
     # Tests roll back or truncate rows that per-process id caches may remember.
     from vafa.core.idcache import clear_all
+    from vafa.program.selectors import forget_program
 
     clear_all()
+    forget_program()
     yield
     clear_all()
+    forget_program()
 
 
 @pytest.fixture

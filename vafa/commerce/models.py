@@ -81,3 +81,29 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.amount} of #{self.purchase_id}"
+
+
+class Event(models.Model):
+    """Something a member did that rules may reward (a review, a survey, a packaging code,
+    a birthday, any custom event). `key` makes each one count once: a daily run or a retry
+    with the same key has no second effect."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="events",
+                               verbose_name=_("member"))
+    merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", verbose_name=_("merchant"))
+    type = models.CharField(_("type"), max_length=64)
+    key = models.CharField(_("key"), max_length=200, null=True, blank=True, unique=True)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    points_earned = models.BigIntegerField(_("points earned"), default=0)
+    applied_rules = models.JSONField(_("applied rules"), default=list)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        indexes = [models.Index(fields=["member", "type"], name="event_member_type")]
+
+    def __str__(self) -> str:
+        return f"{self.type} #{self.member_id}"

@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from vafa.commerce import earn
+from vafa.commerce.consequences import after_purchase, purchase_facts
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core import sql
 from vafa.core.errors import (
@@ -26,7 +28,7 @@ from vafa.ledger.models import Account, Lot, Transfer
 from vafa.ledger.services import PointsChange, ensure_can_spend, ensure_not_blocked, points_adjust, points_redeem
 from vafa.merchants.selectors import branch_id_for_code
 from vafa.program import earning
-from vafa.program.selectors import earn_policy
+from vafa.program.selectors import earn_policy, program_now
 
 MAX_RIAL = 10**15  # a quadrillion Rials: anything larger is a typo, not a purchase
 MAX_ITEMS = 500
@@ -172,7 +174,8 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     ensure_not_blocked(book)
     if redeem_points:
         ensure_can_spend(book)
-    policy = earn_policy()
+    program = program_now()
+    policy = program.policy
     basket = earning.Basket(amount=amount, tax=tax, shipping=shipping)
     source = ("purchase", None)
 
@@ -180,26 +183,29 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     if redeemed:
         book.debit(redeemed, kind=Transfer.Kind.REDEEM, merchant_id=merchant_id, source=source,
                    to_account_id=system_account_id(Account.Role.REDEEMED, merchant_id))
-    discount = redeemed * policy.point_value_rial
-    earned, why = earning.base_points(policy, basket, discount)
-    if earned:
-        book.credit(earned, kind=Transfer.Kind.EARN, merchant_id=merchant_id, source=source, rule="base",
-                    from_account_id=system_account_id(Account.Role.ISSUED, merchant_id),
-                    available_at=earning.available_from(policy, occurred_at),
-                    expires_at=earning.expires_at(policy, occurred_at), memo=why)
-    applied = [{"rule_id": "base", "name": "base", "points": earned, "detail": why}]
+    facts = purchase_facts(program, member_id=book.member_id, member_kind=book.member_kind,
+                           merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax,
+                           shipping=shipping, discount=redeemed * policy.point_value_rial, items=items,
+                           branch_id=branch_id, channel=channel, payment_method=payment_method)
+    lines = earn.purchase_lines(program, facts, program.rules_for("purchase"),
+                                earn.recorded_usage(program, member_id=book.member_id, moment=occurred_at))
+    earned = earn.lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=occurred_at,
+                              source=source)
     purchase = Purchase(
         merchant_id=merchant_id, member_id=book.member_id, branch_id=branch_id,
-        external_id=external_id, amount=amount, tax=tax, shipping=shipping, discount=discount,
+        external_id=external_id, amount=amount, tax=tax, shipping=shipping, discount=facts.discount,
         channel=channel, payment_method=payment_method, points_earned=earned, points_redeemed=redeemed,
-        balance_after=book.balance, applied_rules=applied, fingerprint=fingerprint, occurred_at=occurred_at,
-        recorded_at=book.now,
+        balance_after=book.balance, applied_rules=[line.body() for line in lines], fingerprint=fingerprint,
+        occurred_at=occurred_at, recorded_at=book.now,
     )
     _insert(purchase, _PURCHASE_FIELDS)
     sql.insert(PurchaseItem, _ITEM_FIELDS, [
         [purchase.id, i.sku, i.name[:200], i.category[:64], i.quantity, i.unit_price] for i in items])
     book.set_source("purchase", purchase.pk)
     book.flush()
+    source = ("purchase", purchase.pk)
+    earn.rule_usage_record(lines, program, member_id=book.member_id, occurred_at=occurred_at, source=source)
+    after_purchase(program, book, purchase, lines, facts)
     return purchase
 
 
@@ -236,15 +242,18 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
         reverse = purchase.points_earned * refunded // purchase.amount - purchase.points_reversed
         give_back = purchase.points_redeemed * refunded // purchase.amount - purchase.points_returned
         source = ("purchase", purchase.pk)
-        originals = {t.kind: t for t in Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk,
-                                                                 kind__in=["earn", "redeem"])}
-        earn = originals.get(Transfer.Kind.EARN)
-        clawed = _claw_back(book, purchase, earn, reverse, merchant_id=merchant_id, source=source, amount=amount)
+        originals = list(Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk,
+                                                 credit_id=book.account.id, kind__in=_EARNING_KINDS)
+                         .order_by("id"))
+        redeemed = Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk,
+                                           kind=Transfer.Kind.REDEEM).first()
+        clawed = _claw_back(book, purchase, originals, reverse, merchant_id=merchant_id, source=source,
+                            amount=amount)
         if give_back:
             policy = earn_policy()
             book.credit(give_back, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
                         from_account_id=system_account_id(Account.Role.REDEEMED, merchant_id),
-                        reverses=originals.get(Transfer.Kind.REDEEM),
+                        reverses=redeemed,
                         expires_at=earning.expires_at(policy, book.now), memo=f"refund of {amount} IRR")
         book.flush()
         Purchase.objects.filter(pk=purchase.pk).update(
@@ -254,23 +263,27 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
                                      points_returned=give_back, balance_after=book.balance)
 
 
-def _claw_back(book, purchase: Purchase, earn: Transfer | None, reverse: int, *, merchant_id: int, source,
+_EARNING_KINDS = [Transfer.Kind.EARN, Transfer.Kind.BONUS]
+
+
+def _claw_back(book, purchase: Purchase, earned: list[Transfer], reverse: int, *, merchant_id: int, source,
                amount: int) -> int:
-    """Take back `reverse` earned points, first from the purchase's own lot. Points of that
-    lot that already expired are gone: they are not clawed back a second time."""
-    if not reverse or earn is None:
+    """Take back `reverse` earned points, first from the purchase's own lots (base and rule
+    awards alike). Points of those lots that already expired are gone: they are not clawed
+    back a second time."""
+    if not reverse or not earned:
         return 0
     book.expire_due(to_account_id=system_account_id(Account.Role.EXPIRED))  # as the expiry run would now
     book.flush()
-    expired = Lot.objects.filter(transfer=earn).aggregate(s=Sum("expired"))["s"] or 0
+    expired = Lot.objects.filter(transfer__in=earned).aggregate(s=Sum("expired"))["s"] or 0
     already = Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk, debit_id=book.account.id,
                                       kind=Transfer.Kind.REFUND_REVERSAL).aggregate(s=Sum("amount"))["s"] or 0
     clawed = min(reverse, max(purchase.points_earned - expired - already, 0))
     if clawed:
         book.debit(clawed, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
                    to_account_id=system_account_id(Account.Role.ISSUED, merchant_id), rule="base",
-                   include_pending=True, allow_deficit=True, reverses=earn, prefer_transfer_ids=[earn.pk],
-                   memo=f"refund of {amount} IRR")
+                   include_pending=True, allow_deficit=True, reverses=earned[0],
+                   prefer_transfer_ids=[t.pk for t in earned], memo=f"refund of {amount} IRR")
     return clawed
 
 

@@ -103,3 +103,41 @@ def parse_jalali_date(text: str) -> date:
     if not 1 <= month <= 12 or not 1 <= day <= _days_in_jalali_month(year, month):
         raise ValueError(f"Not a Jalali date: {text!r}")
     return jdatetime.date(year, month, day).togregorian()
+
+
+def _first_instant_of(jalali_day: jdatetime.date) -> datetime:
+    return datetime.combine(jalali_day.togregorian(), time(0), tzinfo=TEHRAN)
+
+
+def periods_of(moment: datetime) -> dict[str, tuple[datetime, datetime]]:
+    """The Tehran day, Jalali month and Jalali year holding `moment`, each as [start, end)."""
+    today = _jalali_date(moment)
+    next_day = today + jdatetime.timedelta(days=1)
+    month_start = jdatetime.date(today.year, today.month, 1)
+    next_month = (jdatetime.date(today.year + 1, 1, 1) if today.month == _ESFAND
+                  else jdatetime.date(today.year, today.month + 1, 1))
+    return {
+        "day": (_first_instant_of(today), _first_instant_of(next_day)),
+        "month": (_first_instant_of(month_start), _first_instant_of(next_month)),
+        "jalali_year": (_first_instant_of(jdatetime.date(today.year, 1, 1)),
+                        _first_instant_of(jdatetime.date(today.year + 1, 1, 1))),
+    }
+
+
+def jalali_year_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    return periods_of(moment)["jalali_year"]
+
+
+def jalali_month_day(d: date) -> tuple[int, int]:
+    """A Gregorian date's Jalali month and day."""
+    j = jdatetime.date.fromgregorian(date=d)
+    return j.month, j.day
+
+
+def is_jalali_leap(year: int) -> bool:
+    return jdatetime.date(year, 1, 1).isleap()
+
+
+def jalali_today(moment: datetime) -> tuple[int, int, int]:
+    j = _jalali_date(moment)
+    return j.year, j.month, j.day

@@ -33,6 +33,8 @@ class _Source:
 class MemberBook:
     account: Account
     member_status: str = Member.Status.ACTIVE
+    member_kind: str = Member.Kind.PERSON
+    referred_by_id: int | None = None
     now: datetime = field(default_factory=timezone.now)
     balance: int = 0
     debt: int = 0
@@ -238,15 +240,16 @@ def book_open(*, member_id: int | None = None, phone: str | None = None) -> Memb
     rows = sql.fetch(
         f"SELECT a.{sql.column(Account, 'id')}, a.{sql.column(Account, 'balance')}, a.{sql.column(Account, 'deficit')},"
         f" m.{sql.column(Member, 'id')},"
-        f" m.{sql.column(Member, 'status')} FROM {sql.table(Account)} a"
+        f" m.{sql.column(Member, 'status')}, m.{sql.column(Member, 'kind')}, m.{sql.column(Member, 'referred_by')}"
+        f" FROM {sql.table(Account)} a"
         f" JOIN {sql.table(Member)} m ON m.{sql.column(Member, 'id')} = a.{sql.column(Account, 'member')}"
         f" WHERE {key_column} = %s" + sql.for_update("a"),
         [member_id or phone],
     )
     if not rows:
         raise MemberNotFound(details={"id": member_id} if member_id else {"phone": phone})
-    account_id, balance, deficit, found_member_id, status = rows[0]
+    account_id, balance, deficit, found_member_id, status, kind, referred_by_id = rows[0]
     account = Account(id=account_id, balance=balance, deficit=deficit, member_id=found_member_id,
                       role=Account.Role.MEMBER)
     account._state.adding = False
-    return MemberBook(account=account, member_status=status)
+    return MemberBook(account=account, member_status=status, member_kind=kind, referred_by_id=referred_by_id)

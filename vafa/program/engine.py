@@ -28,6 +28,7 @@ class Rule:
     budget: Mapping = field(default_factory=dict)
     occasion: str | None = None
     event_type: str | None = None
+    merchant_id: int | None = None  # a merchant's own rule applies only to its events
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Context:
     tags: frozenset[str] = frozenset()
     segments: frozenset[str] = frozenset()
     nth_purchase: int = 0
+    interests: frozenset[str] = frozenset()
+    merchant_id: int | None = None
     branch: str | None = None
     channel: str = "in_store"
     payment_method: str = ""
@@ -87,7 +90,7 @@ def _local(moment: datetime) -> datetime:
 
 def _hhmm(text: str) -> time:
     hours, minutes = text.split(":")
-    return time(int(hours), int(minutes))
+    return time.max if hours == "24" else time(int(hours), int(minutes))
 
 
 def matches(rule: Rule, ctx: Context) -> bool:
@@ -98,6 +101,8 @@ def matches(rule: Rule, ctx: Context) -> bool:
         return False
     if rule.trigger == "event" and rule.event_type and rule.event_type != ctx.event_type:
         return False
+    if rule.merchant_id is not None and rule.merchant_id != ctx.merchant_id:
+        return False
     c = rule.conditions
     local = _local(ctx.occurred_at)
     checks = [
@@ -107,6 +112,8 @@ def matches(rule: Rule, ctx: Context) -> bool:
         not c.get("tiers") or ctx.tier in c["tiers"],
         not c.get("tags") or bool(ctx.tags & set(c["tags"])),
         not c.get("segments") or bool(ctx.segments & set(c["segments"])),
+        not c.get("interests") or bool(ctx.interests & set(c["interests"])),
+        not c.get("merchants") or ctx.merchant_id in c["merchants"],
         not c.get("branches") or ctx.branch in c["branches"],
         not c.get("channels") or ctx.channel in c["channels"],
         not c.get("payment_methods") or ctx.payment_method in c["payment_methods"],
@@ -114,12 +121,20 @@ def matches(rule: Rule, ctx: Context) -> bool:
         not c.get("nth_purchase") or ctx.nth_purchase in c["nth_purchase"],
         not c.get("every_nth_purchase") or (ctx.nth_purchase > 0 and ctx.nth_purchase % c["every_nth_purchase"] == 0),
         not c.get("weekdays") or WEEKDAYS[local.weekday()] in c["weekdays"],
-        not c.get("hours") or _hhmm(c["hours"]["from"]) <= local.time() < _hhmm(c["hours"]["to"]),
+        not c.get("hours") or _in_hours(c["hours"], local.time()),
         c.get("starts_at") is None or ctx.occurred_at >= c["starts_at"],
         c.get("ends_at") is None or ctx.occurred_at < c["ends_at"],
         _items_match(c, ctx.items),
     ]
     return all(checks)
+
+
+def _in_hours(hours: Mapping, now: time) -> bool:
+    """From-to in Tehran time; a window past midnight (22:00 to 02:00) wraps."""
+    start, end = _hhmm(hours["from"]), _hhmm(hours["to"])
+    if start <= end:
+        return start <= now < end
+    return now >= start or now < end
 
 
 def _items_match(c: Mapping, items: Iterable[Item]) -> bool:

@@ -252,3 +252,23 @@ class Reward(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RuleAward(models.Model):
+    """What a rule gave a member and when (the event's own time): the record that per-member
+    caps count against. Written only for rules, never for the base rate."""
+
+    rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="awards")
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    points = models.BigIntegerField(_("points"))
+    occurred_at = models.DateTimeField(_("occurred at"))
+    source_kind = models.CharField(_("source"), max_length=20)
+    source_id = models.BigIntegerField(_("source id"), null=True)
+
+    class Meta:
+        verbose_name = _("rule award")
+        verbose_name_plural = _("rule awards")
+        indexes = [models.Index(fields=["member", "rule", "occurred_at"], name="rule_award_member_time")]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}: {self.points}"

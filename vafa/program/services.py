@@ -2,12 +2,13 @@
 version, so each process reloads its cached live rules on its next purchase."""
 
 from django.db.models import F
+from django.utils import timezone
 
 from vafa.program.models import ProgramSettings
 
 
 def program_changed() -> None:
     """Call inside the transaction that changes rules, tiers or rewards."""
-    updated = ProgramSettings.objects.filter(pk=1).update(version=F("version") + 1)
+    updated = ProgramSettings.objects.filter(pk=1).update(version=F("version") + 1, updated_at=timezone.now())
     if not updated:
         ProgramSettings.objects.get_or_create(pk=1)

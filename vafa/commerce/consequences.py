@@ -1,0 +1,122 @@
+"""What a purchase needs to know about its member, and what follows from it in the same
+transaction: the referral completing, the tier going up, a closed club's application
+approved, rewards given by rules. Queries run only when the program uses what they read,
+so a plain program keeps the purchase at its fixed query budget."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from vafa.commerce import earn, tiers
+from vafa.commerce.models import Purchase
+from vafa.core import sql
+from vafa.core.errors import Conflict
+from vafa.members.models import Member, Membership
+from vafa.program import engine
+from vafa.program.selectors import Program, member_tier_id
+
+
+def purchase_facts(program: Program, *, member_id: int, member_kind: str, merchant_id: int | None,
+                   occurred_at: datetime, amount: int, tax: int, shipping: int, discount: int, items,
+                   branch_id: int | None, channel: str, payment_method: str) -> earn.Facts:
+    rules = program.rules_for("purchase")
+    nth = 0
+    if program.needs_nth:
+        # The n-th purchase: n - 1 of the member's purchases come before it by occurred_at
+        # (an equal time counts as before: it was recorded first).
+        nth = sql.fetch(f"SELECT COUNT(*) FROM {sql.table(Purchase)} WHERE {sql.column(Purchase, 'member')} = %s"
+                        f" AND {sql.column(Purchase, 'occurred_at')} <= %s", [member_id, occurred_at])[0][0] + 1
+    tier = program.tier_by_id(member_tier_id(member_id=member_id)) if program.tiers else None
+    interests = frozenset()
+    if any(r.conditions.get("interests") for r in rules):
+        interests = frozenset(Member.interests.through.objects.filter(member_id=member_id)
+                              .values_list("interest__slug", flat=True))
+    branch = None
+    if branch_id is not None and any(r.conditions.get("branches") for r in rules):
+        from vafa.merchants.models import Branch
+
+        branch = Branch.objects.filter(pk=branch_id).values_list("code", flat=True).first()
+    return earn.Facts(
+        merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping,
+        discount=discount, member_kind=member_kind, tier=tier, interests=interests, nth=nth, branch=branch,
+        channel=channel, payment_method=payment_method,
+        plan=active_plan(member_id, occurred_at) if program.plans_with_bonus else None,
+        items=tuple(engine.Item(sku=i.sku, quantity=i.quantity, unit_price=i.unit_price, category=i.category)
+                    for i in items))
+
+
+def active_plan(member_id: int, at: datetime) -> tuple[int, str, int] | None:
+    """The paid plan the member holds at `at` (id, name, earn percent), if any."""
+    row = (Membership.objects.filter(member_id=member_id, starts_at__lte=at, ends_at__gt=at)
+           .order_by("-plan__earn_percent").values_list("plan_id", "plan__name", "plan__earn_percent").first())
+    return tuple(row) if row else None
+
+
+def after_purchase(program: Program, book, purchase: Purchase, lines: list[earn.Line], facts: earn.Facts) -> None:
+    balance = book.balance
+    if book.referred_by_id is not None and purchase.amount >= program.policy.min_purchase_rial:
+        _complete_referral(program, book, purchase)
+    if program.tiers:
+        tiers.tier_review(program, member_id=book.member_id, at=purchase.occurred_at, now=book.now)
+    if book.member_status == Member.Status.PENDING:
+        from vafa.commerce.club import application_review
+
+        application_review(member_id=book.member_id, now=book.now)
+    notes = rewards_issue(lines, member_id=book.member_id, merchant_id=purchase.merchant_id)
+    changed = {}
+    if book.balance != balance:
+        changed["balance_after"] = purchase.balance_after = book.balance
+    if notes:
+        purchase.applied_rules = [{**body, "detail": f"{body['detail']}; {notes[body['rule_id']]}"}
+                                  if body["rule_id"] in notes else body for body in purchase.applied_rules]
+        changed["applied_rules"] = purchase.applied_rules
+    if changed:
+        Purchase.objects.filter(pk=purchase.pk).update(**changed)
+
+
+def rewards_issue(lines: list[earn.Line], *, member_id: int, merchant_id: int | None) -> dict[str, str]:
+    """Give the rewards that rules award (free: no points spent). A reward that cannot be
+    given (out of stock, limit reached) never fails the purchase: the line says why."""
+    notes = {}
+    for line in lines:
+        if line.reward_id is None:
+            continue
+        from vafa.rewards.services import reward_redeem
+
+        try:
+            with transaction.atomic():  # a refusal rolls back only the reward
+                reward_redeem(member_id=member_id, reward_id=line.reward_id, merchant_id=merchant_id, free=True,
+                              rule=line.rule_id)
+        except Conflict as refused:
+            notes[line.rule_id] = f"reward not given: {refused.code}"
+    return notes
+
+
+def _complete_referral(program: Program, book, purchase: Purchase) -> None:
+    from vafa.ledger.book import book_open
+    from vafa.referrals.services import referral_complete
+
+    referral = referral_complete(member_id=book.member_id, purchase_id=purchase.pk, at=purchase.occurred_at)
+    if referral is None:
+        return
+    rules = program.rules_for("referral_completed")
+    if not rules:
+        return
+    source = ("referral", referral.pk)
+    for who, member_book in (("referred", book), ("referrer", None)):
+        chosen = [r for r in rules if r.effect.get("member", "referrer") == who]
+        if not chosen:
+            continue
+        if member_book is None:
+            member_book = book_open(member_id=referral.referrer_id)  # the referral graph has no cycles
+        ctx = engine.Context(trigger="referral_completed", occurred_at=purchase.occurred_at,
+                             member_kind=member_book.member_kind, merchant_id=purchase.merchant_id,
+                             point_value_rial=program.policy.point_value_rial)
+        lines = earn.rule_lines(chosen, ctx, earn.recorded_usage(program, member_id=member_book.member_id,
+                                                                 moment=purchase.occurred_at))
+        earn.lines_apply(member_book, lines, program, merchant_id=purchase.merchant_id,
+                         occurred_at=purchase.occurred_at, source=source)
+        member_book.flush()
+        earn.rule_usage_record(lines, program, member_id=member_book.member_id, occurred_at=purchase.occurred_at,
+                               source=source)
+        rewards_issue(lines, member_id=member_book.member_id, merchant_id=purchase.merchant_id)
