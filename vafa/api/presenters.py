@@ -3,13 +3,27 @@
 from vafa.commerce.models import Purchase, Refund
 
 
-def member_body(member) -> dict:
+def tier_fields(status) -> dict:
+    """`tier`, `next_tier` (codes) and `to_next_tier` (in the next tier's own measure)."""
+    if status is None or (status.tier is None and status.next_tier is None):
+        return {"tier": None, "next_tier": None, "to_next_tier": None, "tier_detail": None}
+    tier = status.tier
+    return {
+        "tier": tier.code if tier else None,
+        "next_tier": status.next_tier.code if status.next_tier else None,
+        "to_next_tier": status.to_next_tier,
+        "tier_detail": {"code": tier.code, "name": tier.name, "rank": tier.rank, "color": tier.color,
+                        "earn_percent": tier.earn_percent, "kept_until": status.hold_until} if tier else None,
+    }
+
+
+def member_body(member, tier_status=None) -> dict:
     return {
         "id": member.id, "phone": member.phone, "kind": member.kind, "status": member.status,
         "first_name": member.first_name, "last_name": member.last_name,
         "organization_name": member.organization_name, "national_id": member.national_id,
         "email": member.email, "birth_date": member.birth_date, "referral_code": member.referral_code,
-        "points_balance": member.account.balance, "tier": None, "next_tier": None, "to_next_tier": None,
+        "points_balance": member.account.balance, **tier_fields(tier_status),
         "consents": {c.channel: {"granted": c.granted, "changed_at": c.changed_at} for c in member.consents.all()},
         "interests": [i.name for i in member.interests.all()],
         "joined_at": member.joined_at,

@@ -50,6 +50,15 @@ class ConsentOut(Schema):
     changed_at: datetime
 
 
+class TierBriefOut(Schema):
+    code: str
+    name: str
+    rank: int
+    color: str
+    earn_percent: int
+    kept_until: datetime | None = None
+
+
 class MemberOut(Schema):
     id: int
     phone: str
@@ -66,6 +75,7 @@ class MemberOut(Schema):
     tier: str | None = None
     next_tier: str | None = None
     to_next_tier: int | None = None
+    tier_detail: "TierBriefOut | None" = None
     consents: dict[str, ConsentOut] = {}
     interests: list[str] = []
     joined_at: datetime
@@ -131,6 +141,8 @@ class AppliedRuleOut(Schema):
     name: str
     points: int
     detail: str = ""
+    reward_id: int | None = None
+    free_item: dict | None = None
 
 
 class PurchaseOut(Schema):
@@ -168,6 +180,11 @@ class RedemptionOut(Schema):
     points_spent: int
     balance_after: int
     coupon: dict | None = None
+    # a reward redemption also answers these
+    gift_card: dict | None = None
+    partner_code: str | None = None
+    redemption_id: int | None = None
+    reward_id: int | None = None
 
 
 class AdjustmentIn(Schema):

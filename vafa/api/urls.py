@@ -6,7 +6,7 @@ from ninja.renderers import JSONRenderer
 
 from vafa.api import errors
 from vafa.api.auth import ApiKeyAuth
-from vafa.api import club, rewards
+from vafa.api import activity, club, program, rewards
 from vafa.api.endpoints import router
 
 
@@ -31,3 +31,5 @@ errors.install(api)
 api.add_router("", router)
 api.add_router("", rewards.router)
 api.add_router("", club.router)
+api.add_router("", activity.router)
+api.add_router("", program.router)

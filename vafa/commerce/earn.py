@@ -116,7 +116,7 @@ def no_usage(_rules) -> dict:
 
 
 # --- usage from the database (live) ---------------------------------------------------
-def recorded_usage(program: Program, *, member_id: int, moment: datetime):
+def recorded_usage(program: Program, *, member_id: int, moment: datetime, lock: bool = True):
     """A `usage_for` reading what capped rules gave this member in the day / Jalali month /
     Jalali year of `moment`, and locking budgeted rules' rows (their counters change in this
     transaction). Queries only when such a rule applies."""
@@ -145,7 +145,7 @@ def recorded_usage(program: Program, *, member_id: int, moment: datetime):
             rows = sql.fetch(
                 f"SELECT {sql.columns(Rule, ['id', 'issued_points', 'issued_rial'])} FROM {sql.table(Rule)}"
                 f" WHERE {sql.column(Rule, 'id')} IN ({marks}) ORDER BY {sql.column(Rule, 'id')}"
-                + sql.for_update(sql.table(Rule)), budgeted)
+                + (sql.for_update(sql.table(Rule)) if lock else ""), budgeted)
             for rule_id, points, rials in rows:
                 old = usage.get(rule_id, engine.Usage())
                 usage[rule_id] = engine.Usage(old.member_day, old.member_month, old.member_jalali_year,

@@ -62,6 +62,30 @@ def _check_items(items: list[ItemIn]) -> None:
         _check_rial(item.unit_price, f"items[{i}].unit_price")
 
 
+def check_purchase_input(*, amount, tax, shipping, redeem_points, items: list[ItemIn], channel: str,
+                         occurred_at: datetime | None, now: datetime | None = None) -> datetime | None:
+    """Validate a purchase's figures; answers occurred_at made aware (a time without an
+    offset is Tehran time)."""
+    _check_rial(amount, "amount")
+    _check_rial(tax, "tax")
+    _check_rial(shipping, "shipping")
+    if tax + shipping > amount:
+        raise ValidationFailed(details={"tax": "tax and shipping are part of the amount"})
+    if isinstance(redeem_points, bool) or not isinstance(redeem_points, int) or not 0 <= redeem_points <= 10**12:
+        raise ValidationFailed(details={"redeem_points": "an integer from 0 to 10^12"})
+    _check_items(items)
+    if channel not in Purchase.Channel.values:
+        raise ValidationFailed(details={"channel": f"one of {', '.join(Purchase.Channel.values)}"})
+    if occurred_at is not None:
+        if occurred_at.year < EARLIEST_YEAR:  # also keeps time-zone arithmetic in range
+            raise ValidationFailed(details={"occurred_at": f"not before {EARLIEST_YEAR}"})
+        if timezone.is_naive(occurred_at):
+            occurred_at = timezone.make_aware(occurred_at)
+        if occurred_at > (now or timezone.now()) + FUTURE_TOLERANCE:
+            raise ValidationFailed(details={"occurred_at": "in the future"})
+    return occurred_at
+
+
 def purchase_fingerprint(*, member_ref: str, amount: int, tax: int, shipping: int, redeem_points: int,
                          items: list[ItemIn], occurred_at: datetime | None, branch: str | None) -> str:
     canonical = json.dumps(
@@ -102,24 +126,9 @@ def purchase_record(
     The same `external_id` from the same merchant is recorded once: the same purchase again
     replays the first answer; a different one is `duplicate_external_id`."""
     items = list(items)
-    _check_rial(amount, "amount")
-    _check_rial(tax, "tax")
-    _check_rial(shipping, "shipping")
-    if tax + shipping > amount:
-        raise ValidationFailed(details={"tax": "tax and shipping are part of the amount"})
-    if isinstance(redeem_points, bool) or not isinstance(redeem_points, int) or not 0 <= redeem_points <= 10**12:
-        raise ValidationFailed(details={"redeem_points": "an integer from 0 to 10^12"})
-    _check_items(items)
-    if channel not in Purchase.Channel.values:
-        raise ValidationFailed(details={"channel": f"one of {', '.join(Purchase.Channel.values)}"})
     now = timezone.now()
-    if occurred_at is not None:
-        if occurred_at.year < EARLIEST_YEAR:  # also keeps time-zone arithmetic in range
-            raise ValidationFailed(details={"occurred_at": f"not before {EARLIEST_YEAR}"})
-        if timezone.is_naive(occurred_at):
-            occurred_at = timezone.make_aware(occurred_at)  # a time without an offset is Tehran time
-        if occurred_at > now + FUTURE_TOLERANCE:
-            raise ValidationFailed(details={"occurred_at": "in the future"})
+    occurred_at = check_purchase_input(amount=amount, tax=tax, shipping=shipping, redeem_points=redeem_points,
+                                       items=items, channel=channel, occurred_at=occurred_at, now=now)
     if member_id is None and not phone:
         raise ValidationFailed(details={"member_id": "member_id or phone is required"})
     phone = normalize_phone(phone) if member_id is None else None

@@ -25,3 +25,5 @@ def publish(event: str, **payload: Any) -> None:
 
 MERCHANT_CREATED = "merchant.created"
 MEMBER_CREATED = "member.created"
+MEMBER_UPDATED = "member.updated"
+PROGRAM_CHANGED = "program.changed"

@@ -133,3 +133,55 @@ def member_status_set(*, member: Member, status: str) -> Member:
     Member.objects.filter(pk=member.pk).update(status=status)
     member.status = status
     return member
+
+
+PROFILE_FIELDS = ("first_name", "last_name", "organization_name", "email", "birth_date", "national_id")
+
+
+def member_update(*, member_id, changes: Mapping) -> Member:
+    """Change a member's profile (only the fields given). Subscribers hear of it in the same
+    transaction (completing the profile can earn points)."""
+    from vafa.members.selectors import member_get
+
+    unknown = sorted(set(changes) - set(PROFILE_FIELDS) - {"interests", "occasions"})
+    if unknown:
+        raise ValidationFailed(details={"fields": f"unknown: {', '.join(unknown)}"})
+    member = member_get(member_id=member_id)
+    values = dict(changes)
+    for name in ("first_name", "last_name", "organization_name"):
+        if name in values:
+            limit = Member._meta.get_field(name).max_length
+            if not isinstance(values[name], str) or len(values[name].strip()) > limit:
+                raise ValidationFailed(details={name: f"a text of at most {limit} characters"})
+            values[name] = values[name].strip()
+    if "email" in values:
+        values["email"] = _check_email(values["email"])
+    if "national_id" in values:
+        raw = values["national_id"]
+        values["national_id"] = validate_national_id(raw, member.kind) if raw else ""
+    if values.get("birth_date") and values["birth_date"] > dt.date.today():
+        raise ValidationFailed(details={"birth_date": "in the future"})
+    if member.kind == Member.Kind.ORGANIZATION and "organization_name" in values and not values["organization_name"]:
+        raise ValidationFailed(details={"organization_name": "required for an organization"})
+    interests = values.pop("interests", None)
+    occasions = values.pop("occasions", None)
+    occasion_rows = [_occasion(o) for o in occasions] if occasions is not None else None
+    if interests is not None and (not isinstance(interests, list | tuple)
+                                  or not all(isinstance(i, str) and len(i) <= 100 for i in interests)):
+        raise ValidationFailed(details={"interests": "a list of names"})
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        for name, value in values.items():
+            setattr(member, name, value)
+        if values:
+            member.save(update_fields=list(values))
+        if interests is not None:
+            member.interests.clear()
+            _add_interests(member, interests)
+        if occasion_rows is not None:
+            member.occasions.all().delete()
+            for occasion in occasion_rows:
+                occasion.member = member
+            Occasion.objects.bulk_create(occasion_rows)
+        events.publish(events.MEMBER_UPDATED, member=member)
+    return member

@@ -1,0 +1,218 @@
+"""Points for what members do besides buying: joining, completing the profile, a review, a
+survey, a packaging code, a birthday or another occasion, any custom event. Each is recorded
+once by its key, so a retry or a second daily run has no second effect."""
+
+import re
+from datetime import date, datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from vafa.commerce import earn
+from vafa.commerce.consequences import rewards_issue
+from vafa.commerce.models import Event
+from vafa.core.codes import normalize_code
+from vafa.core.errors import EventDuplicate, ValidationFailed
+from vafa.core.jalali import TEHRAN, is_jalali_leap, jalali_month_day, jalali_today
+from vafa.ledger.book import book_open
+from vafa.ledger.services import ensure_not_blocked
+from vafa.members.models import Member, Occasion
+from vafa.members.selectors import parse_member_id
+from vafa.program import engine
+from vafa.program.selectors import Program, member_tier_id, program_now
+
+TRIGGER_TYPES = {"review", "survey", "packaging_code", "profile_completed", "join"}
+_TYPE = re.compile(r"[a-z][a-z0-9_.\-]{0,63}")
+MAX_PROPERTIES_JSON = 10_000
+
+
+def _trigger_of(event_type: str) -> tuple[str, str | None, str | None]:
+    """(trigger, occasion, event_type) for the engine."""
+    if event_type in TRIGGER_TYPES:
+        return event_type, None, None
+    if event_type.startswith("occasion."):
+        return "occasion", event_type.removeprefix("occasion."), None
+    return "event", None, event_type
+
+
+def _check(event_type, properties, key) -> tuple[dict, str | None]:
+    import json
+
+    if not isinstance(event_type, str) or not _TYPE.fullmatch(event_type) or event_type.startswith("occasion."):
+        raise ValidationFailed(details={"type": "lower-case letters, digits, _ . -, at most 64"})
+    properties = properties or {}
+    if not isinstance(properties, dict) or len(json.dumps(properties, ensure_ascii=False)) > MAX_PROPERTIES_JSON:
+        raise ValidationFailed(details={"properties": f"an object of at most {MAX_PROPERTIES_JSON} characters"})
+    if key is not None and (not isinstance(key, str) or not 0 < len(key.strip()) <= 150):
+        raise ValidationFailed(details={"key": "at most 150 characters"})
+    if event_type == "packaging_code":
+        code = properties.get("code")
+        if not isinstance(code, str) or not 0 < len(normalize_code(code)) <= 64:
+            raise ValidationFailed(details={"properties.code": "the code printed on the packaging"})
+        key = f"packaging_code:{normalize_code(code)}"  # a printed code counts once, for anyone
+    elif key is not None:
+        key = f"event:{key.strip()}"
+    return properties, key
+
+
+def event_record(*, member_id, event_type: str, properties: dict | None = None, key: str | None = None,
+                 merchant_id: int | None = None, occurred_at: datetime | None = None) -> tuple[Event, bool]:
+    """Record a member's event and award the rules it triggers. Answers (event, replayed):
+    the same key again replays the first event; a different member or type with that key
+    is `duplicate_event`."""
+    pk = parse_member_id(member_id)
+    properties, key = _check(event_type, properties, key)
+    if occurred_at is not None and timezone.is_naive(occurred_at):
+        occurred_at = timezone.make_aware(occurred_at)
+    if occurred_at is not None and occurred_at > timezone.now():
+        raise ValidationFailed(details={"occurred_at": "in the future"})
+    if key is not None:
+        existing = Event.objects.filter(key=key).first()
+        if existing is not None:
+            return _replay(existing, pk, event_type)
+    try:
+        with transaction.atomic():
+            return _record(member_id=pk, event_type=event_type, properties=properties, key=key,
+                           merchant_id=merchant_id, occurred_at=occurred_at), False
+    except IntegrityError:
+        if key is None or transaction.get_connection().in_atomic_block:
+            raise
+        existing = Event.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, pk, event_type)
+
+
+def _replay(existing: Event, member_id: int, event_type: str) -> tuple[Event, bool]:
+    if existing.member_id != member_id or existing.type != event_type:
+        raise EventDuplicate(details={"key": existing.key})
+    return existing, True
+
+
+def _record(*, member_id: int, event_type: str, properties: dict, key: str | None, merchant_id: int | None,
+            occurred_at: datetime | None, program: Program | None = None) -> Event:
+    book = book_open(member_id=member_id)
+    ensure_not_blocked(book)
+    program = program or program_now()
+    at = occurred_at or book.now
+    trigger, occasion, custom_type = _trigger_of(event_type)
+    rules = program.rules_for(trigger)
+    lines: list[earn.Line] = []
+    if rules:
+        tier = program.tier_by_id(member_tier_id(member_id=member_id)) if program.tiers else None
+        ctx = engine.Context(trigger=trigger, occurred_at=at, member_kind=book.member_kind,
+                             tier=tier.code if tier else None, merchant_id=merchant_id, occasion=occasion,
+                             event_type=custom_type, point_value_rial=program.policy.point_value_rial)
+        lines = earn.rule_lines(rules, ctx, earn.recorded_usage(program, member_id=member_id, moment=at))
+    source = ("event", None)
+    earned = earn.lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=at, source=source)
+    event = Event.objects.create(member_id=member_id, merchant_id=merchant_id, type=event_type, key=key,
+                                 properties=properties, points_earned=earned,
+                                 applied_rules=[line.body() for line in lines], occurred_at=at)
+    book.set_source("event", event.pk)
+    book.flush()
+    earn.rule_usage_record(lines, program, member_id=member_id, occurred_at=at, source=("event", event.pk))
+    notes = rewards_issue(lines, member_id=member_id, merchant_id=merchant_id)
+    if notes:
+        event.applied_rules = [{**b, "detail": f"{b['detail']}; {notes[b['rule_id']]}"} if b["rule_id"] in notes
+                               else b for b in event.applied_rules]
+        Event.objects.filter(pk=event.pk).update(applied_rules=event.applied_rules)
+    event.balance_after = book.balance
+    return event
+
+
+def trigger_once(*, member_id: int, event_type: str, key: str, at: datetime | None = None,
+                 properties: dict | None = None) -> Event | None:
+    """Award a built-in trigger (join, profile completed, an occasion) at most once per key,
+    inside the caller's transaction. Nothing is recorded when no live rule listens."""
+    program = program_now()
+    trigger, _occasion, _type = _trigger_of(event_type)
+    if not program.rules_for(trigger) or Event.objects.filter(key=key).exists():
+        return None
+    with transaction.atomic():
+        return _record(member_id=member_id, event_type=event_type, properties=properties or {}, key=key,
+                       merchant_id=None, occurred_at=at, program=program)
+
+
+# --- join and profile ------------------------------------------------------------------
+PROFILE_FIELDS = ("first_name", "last_name", "email", "birth_date")
+
+
+def profile_complete(member: Member) -> bool:
+    named = member.organization_name if member.kind == Member.Kind.ORGANIZATION else member.last_name
+    return bool(named) and all(getattr(member, f) for f in PROFILE_FIELDS)
+
+
+def on_member_created(member: Member, **_) -> None:
+    trigger_once(member_id=member.pk, event_type="join", key=f"join:{member.pk}", at=member.joined_at)
+    on_member_updated(member)
+
+
+def on_member_updated(member: Member, **_) -> None:
+    if member.status != Member.Status.BLOCKED and profile_complete(member):
+        trigger_once(member_id=member.pk, event_type="profile_completed", key=f"profile_completed:{member.pk}")
+
+
+# --- occasions (daily, Tehran time) ----------------------------------------------------
+def _same_jalali_day(d: date, today: tuple[int, int, int]) -> bool:
+    """Whether `d`'s Jalali month and day is today's. A date on Esfand 30 is celebrated on
+    Esfand 29 in a year that has no Esfand 30."""
+    year, month, day = today
+    m, dd = jalali_month_day(d)
+    if (m, dd) == (month, day):
+        return True
+    return (m, dd) == (12, 30) and (month, day) == (12, 29) and not is_jalali_leap(year)
+
+
+def _candidates(queryset, field: str, today: date):
+    """Rows whose Gregorian month/day is within a day of today's (a Jalali date falls on one
+    of those Gregorian dates every year); the exact Jalali test is done in Python."""
+    from datetime import timedelta
+
+    from django.db.models import Q
+
+    query = Q()
+    for shift in (-1, 0, 1, 2):
+        d = today + timedelta(days=shift)
+        query |= Q(**{f"{field}__month": d.month, f"{field}__day": d.day})
+    return queryset.filter(query)
+
+
+def occasions_award(*, now: datetime | None = None) -> dict[str, int]:
+    """Award today's birthdays, wedding anniversaries and membership anniversaries (Tehran
+    time, Jalali calendar). Keyed by the member, occasion and Jalali year: idempotent."""
+    now = now or timezone.now()
+    program = program_now()
+    occasions = {r.occasion for r in program.rules_for("occasion")}
+    counts = {"birthday": 0, "wedding": 0, "membership_anniversary": 0}
+    if not occasions:
+        return counts
+    today = jalali_today(now)
+    local_today = now.astimezone(TEHRAN).date()
+    found: list[tuple[int, str]] = []
+    members = Member.objects.exclude(status=Member.Status.BLOCKED)
+    if "birthday" in occasions:
+        for member_id, born in _candidates(members.filter(birth_date__isnull=False), "birth_date",
+                                           local_today).values_list("id", "birth_date"):
+            if _same_jalali_day(born, today):
+                found.append((member_id, "birthday"))
+    if "wedding" in occasions:
+        rows = _candidates(Occasion.objects.filter(kind=Occasion.Kind.WEDDING,
+                                                   member__in=members), "date", local_today)
+        for member_id, day in rows.values_list("member_id", "date"):
+            if _same_jalali_day(day, today) and day < local_today:
+                found.append((member_id, "wedding"))
+    if "membership_anniversary" in occasions:
+        rows = _candidates(members.filter(joined_at__lt=now), "joined_at", local_today)
+        for member_id, joined in rows.values_list("id", "joined_at"):
+            if jalali_today(joined)[0] < today[0] and _same_jalali_day(joined.astimezone(TEHRAN).date(), today):
+                found.append((member_id, "membership_anniversary"))
+    for member_id, occasion in sorted(set(found)):
+        try:
+            event = trigger_once(member_id=member_id, event_type=f"occasion.{occasion}", at=now,
+                                 key=f"occasion:{occasion}:{member_id}:{today[0]}")
+        except IntegrityError:
+            continue  # another run awarded it a moment ago
+        if event is not None:
+            counts[occasion] += 1
+    return counts
