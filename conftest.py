@@ -94,6 +94,10 @@ def api(client, api_key):
                                content_type="application/json",
                                headers={**self.headers, "Accept-Language": lang, **(headers or {})})
 
+        def patch(self, path, body=None, *, headers=None, lang="en"):
+            return client.patch(f"/api/v1{path}", data=body or {}, content_type="application/json",
+                                headers={**self.headers, "Accept-Language": lang, **(headers or {})})
+
         def get(self, path, *, headers=None, lang="en"):
             return client.get(f"/api/v1{path}", headers={**self.headers, "Accept-Language": lang,
                                                           **(headers or {})})

@@ -4,14 +4,12 @@ from ninja import Router
 
 from vafa.api import activity_schemas as a
 from vafa.api import schemas as s
-from vafa.api.endpoints import READ_ERRORS, WRITE_ERRORS, IdempotencyKey, _member_answer
+from vafa.api.endpoints import WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
 from vafa.commerce import services as commerce
 from vafa.commerce.activity import event_record
 from vafa.commerce.preview import checkout_preview
 from vafa.commerce.simulate import rules_simulate
-from vafa.members import selectors as members
-from vafa.members.services import member_update
 
 router = Router()
 CALC_ERRORS = {code: s.ErrorOut for code in (400, 401, 404, 409, 422)}
@@ -56,16 +54,3 @@ def simulate(request, payload: a.SimulateIn):
     """Dry run: what the given rules (ids or draft rule objects) alone would have issued on
     the purchases of the period (Tehran dates, both included), beside the live rules."""
     return json_response(200, rules_simulate(rules=payload.rules, date_from=payload.from_, date_to=payload.to))
-
-
-@router.patch("/members/{member_id}", response={200: s.MemberOut, **READ_ERRORS, 409: s.ErrorOut},
-              tags=["members"])
-def patch_member(request, member_id: str, payload: a.MemberPatchIn):
-    """Change a member's profile (only the fields given). Completing the profile may earn
-    points (rules with the `profile_completed` trigger)."""
-    member = members.member_get(member_id=member_id)
-    changes = payload.dict(exclude_unset=True)
-    member_update(member_id=member.pk, changes=changes)
-    return json_response(200, _member_answer(member.pk))
-
-

@@ -2,18 +2,24 @@
 
 import re
 
+from django.utils import timezone
 from ninja import Header, Query, Router, Schema
 
 from vafa.api import schemas as s
+from vafa.api.activity_schemas import MemberPatchIn
 from vafa.api.idempotency import json_response, run_write
 from vafa.api.presenters import ledger_line_body, member_body, purchase_body, refund_body
+from vafa.api.reward_schemas import redemption_body
 from vafa.commerce import services as commerce
+from vafa.commerce.club import member_join
 from vafa.commerce.selectors import member_points_with_value
-from vafa.core.errors import RewardNotFound, ValidationFailed
+from vafa.commerce.tiers import member_tier_status
+from vafa.core.errors import ValidationFailed
 from vafa.ledger.selectors import member_ledger
 from vafa.members import selectors as members
 from vafa.members.models import Member
-from vafa.members.services import member_create
+from vafa.members.services import member_update
+from vafa.rewards.services import reward_redeem
 
 router = Router()
 
@@ -21,6 +27,11 @@ WRITE_ERRORS = {code: s.ErrorOut for code in (400, 401, 404, 409, 422)}
 READ_ERRORS = {code: s.ErrorOut for code in (401, 404, 422)}
 # Documents the header in OpenAPI; `run_write` reads it from the request.
 IdempotencyKey = Header(None, alias="Idempotency-Key", description="Retries with the same key replay the answer.")
+
+
+def _member_answer(member_id) -> dict:
+    member = _member_with_relations(member_id)
+    return member_body(member, member_tier_status(member_id=member.pk, now=timezone.now()))
 
 
 def _member_with_relations(member_id) -> Member:
@@ -32,8 +43,8 @@ def _member_with_relations(member_id) -> Member:
 @router.post("/members", response={201: s.MemberOut, **WRITE_ERRORS}, tags=["members"])
 def create_member(request, payload: s.MemberIn, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        member = member_create(merchant_id=request.auth.id, **payload.dict())
-        return 201, member_body(_member_with_relations(member.pk))
+        member = member_join(merchant_id=request.auth.id, **payload.dict())
+        return 201, _member_answer(member.pk)
 
     return run_write(request, produce)
 
@@ -43,12 +54,24 @@ def list_members(request, phone: str | None = None):
     qs = members.member_list(phone=phone)
     rows = (Member.objects.filter(pk__in=[m.pk for m in qs]).select_related("account")
             .prefetch_related("consents", "interests").order_by("-id"))
-    return json_response(200, [member_body(m) for m in rows])
+    now = timezone.now()
+    return json_response(200, [member_body(m, member_tier_status(member_id=m.pk, now=now)) for m in rows])
 
 
 @router.get("/members/{member_id}", response={200: s.MemberOut, **READ_ERRORS}, tags=["members"])
 def get_member(request, member_id: str):
-    return json_response(200, member_body(_member_with_relations(member_id)))
+    return json_response(200, _member_answer(member_id))
+
+
+@router.patch("/members/{member_id}", response={200: s.MemberOut, **READ_ERRORS, 409: s.ErrorOut},
+              tags=["members"])
+def patch_member(request, member_id: str, payload: MemberPatchIn):
+    """Change a member's profile (only the fields given). Completing the profile may earn
+    points (rules with the `profile_completed` trigger)."""
+    member = members.member_get(member_id=member_id)
+    changes = payload.dict(exclude_unset=True)
+    member_update(member_id=member.pk, changes=changes)
+    return json_response(200, _member_answer(member.pk))
 
 
 @router.get("/members/{member_id}/points", response={200: s.PointsOut, **READ_ERRORS}, tags=["points"])
@@ -117,7 +140,8 @@ def create_redemption(request, member_id: str, payload: s.RedemptionIn,
 
     def produce():
         if payload.reward_id is not None:
-            raise RewardNotFound(details={"reward_id": payload.reward_id})
+            return 201, redemption_body(reward_redeem(member_id=member.pk, reward_id=payload.reward_id,
+                                                      merchant_id=request.auth.id))
         change = commerce.member_redeem(merchant_id=request.auth.id, member_id=member.pk, points=payload.points)
         return 201, {"points_spent": change.points, "balance_after": change.balance_after, "coupon": None}
 

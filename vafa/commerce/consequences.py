@@ -54,14 +54,16 @@ def active_plan(member_id: int, at: datetime) -> tuple[int, str, int] | None:
 
 def after_purchase(program: Program, book, purchase: Purchase, lines: list[earn.Line], facts: earn.Facts) -> None:
     balance = book.balance
-    if book.referred_by_id is not None and purchase.amount >= program.policy.min_purchase_rial:
+    # A referral completes on the first qualifying purchase of an approved member.
+    if (book.referred_by_id is not None and book.member_status == Member.Status.ACTIVE
+            and purchase.amount >= program.policy.min_purchase_rial):
         _complete_referral(program, book, purchase)
     if program.tiers:
         tiers.tier_review(program, member_id=book.member_id, at=purchase.occurred_at, now=book.now)
     if book.member_status == Member.Status.PENDING:
         from vafa.commerce.club import application_review
 
-        application_review(member_id=book.member_id, now=book.now)
+        application_review(member_id=book.member_id, now=book.now, member_status=book.member_status)
     notes = rewards_issue(lines, member_id=book.member_id, merchant_id=purchase.merchant_id)
     changed = {}
     if book.balance != balance:

@@ -75,6 +75,10 @@ class PlanNotFound(NotFound):
     code, message = "plan_not_found", _("No membership plan with this id exists.")
 
 
+class ApplicationNotFound(NotFound):
+    code, message = "application_not_found", _("This member has no application to join the club.")
+
+
 # 409
 class Conflict(ApplicationError):
     code, status, message = "conflict", 409, _("The request conflicts with the current state.")
@@ -159,6 +163,25 @@ class ReferralRefused(Conflict):
 
 class EventDuplicate(Conflict):
     code, message = "duplicate_event", _("A different event with this key was already recorded.")
+
+
+class CouponExists(Conflict):
+    code, message = "coupon_exists", _("A coupon or promo code with this code already exists.")
+
+
+class ApplicationDecided(Conflict):
+    code, message = "application_decided", _("This application has already been decided.")
+
+
+class PlanInactive(Conflict):
+    code, message = "plan_inactive", _("This membership plan is not on sale.")
+
+
+class DuplicatePayment(Conflict):
+    code, message = (
+        "duplicate_payment",
+        _("A different membership payment with this reference was already recorded."),
+    )
 
 
 # 422

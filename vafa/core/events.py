@@ -26,4 +26,4 @@ def publish(event: str, **payload: Any) -> None:
 MERCHANT_CREATED = "merchant.created"
 MEMBER_CREATED = "member.created"
 MEMBER_UPDATED = "member.updated"
-PROGRAM_CHANGED = "program.changed"
+PLAN_CHANGED = "plan.changed"

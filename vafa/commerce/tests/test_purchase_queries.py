@@ -63,3 +63,26 @@ def test_http_purchase_queries_are_constant(funded_member, api, n_items):
     assert response.status_code == 201, response.content
     # the service's 10, the API key lookup and the idempotency record
     assert _statements(ctx) == 12 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
+
+
+def test_queries_with_a_full_program_are_bounded(funded_member, merchant):
+    # Given tiers and live rules using n-th purchases, caps and a budget
+    from vafa.program.rules import rule_create, tier_create
+
+    tier_create(data={"code": "gold", "name": "Gold", "rank": 1, "earn_percent": 150,
+                      "qualify": {"by": "spend", "threshold": 1}})
+    rule_create(data={"name": "5th", "status": "live", "conditions": {"every_nth_purchase": 5},
+                      "effect": {"type": "fixed_points", "points": 5}, "caps": {"per_member_day": 100},
+                      "budget": {"points": 10_000}})
+    rule_create(data={"name": "tea", "status": "live", "conditions": {"categories": ["tea"]},
+                      "effect": {"type": "multiplier", "percent": 200}})
+    purchase_record(merchant_id=merchant.id, member_id=funded_member.id, amount=1_000_000, external_id="warm")
+    # When a purchase matches every rule
+    with CaptureQueriesContext(connection) as ctx:
+        result = purchase_record(merchant_id=merchant.id, member_id=funded_member.id, amount=5_000_000,
+                                 items=_items(5), external_id="full", redeem_points=100, branch="THR-1")
+    assert [line["rule_id"] for line in result.purchase.applied_rules][:2] == ["base", "tier:gold"]
+    assert len(result.purchase.applied_rules) == 4
+    # Then it costs the plain purchase's 10 statements plus: the n-th count, the tier, the caps'
+    # usage, the budget's row lock, the awards, the budget counter, and the tier review (2)
+    assert _statements(ctx) == 18, [q["sql"][:120] for q in ctx.captured_queries]

@@ -1,0 +1,23 @@
+from django.contrib import admin
+
+from vafa.referrals.models import Referral
+
+
+@admin.register(Referral)
+class ReferralAdmin(admin.ModelAdmin):
+    """Referrals are recorded on joining and completed by a purchase: shown, not edited."""
+
+    list_display = ("referrer", "referred", "phone", "status", "created_at", "completed_at", "purchase_id")
+    list_filter = ("status",)
+    search_fields = ("phone", "national_id", "referrer__phone", "referrer__referral_code")
+    list_select_related = ("referrer", "referred")
+    raw_id_fields = ("referrer", "referred")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
