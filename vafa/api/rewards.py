@@ -1,5 +1,128 @@
-"""REST API v1: rewards endpoints."""
+"""REST API v1: the reward catalogue, partner code pools, coupons and promo codes, gift cards."""
 
+from django.utils import timezone
 from ninja import Router
 
+from vafa.api import reward_schemas as rs
+from vafa.api.endpoints import READ_ERRORS, WRITE_ERRORS, IdempotencyKey
+from vafa.api.idempotency import json_response, run_write
+from vafa.program.catalog import reward_body, reward_create, reward_update
+from vafa.rewards import selectors, services
+
 router = Router()
+
+
+# --- catalogue --------------------------------------------------------------------------------
+
+
+@router.get("/program/rewards", response={200: list[rs.RewardOut], **READ_ERRORS}, tags=["program"])
+def list_rewards(request):
+    return json_response(200, [reward_body(r) for r in selectors.reward_list()])
+
+
+@router.post("/program/rewards", response={201: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
+def create_reward(request, payload: rs.RewardIn, idempotency_key: str | None = IdempotencyKey):
+    def produce():
+        reward = reward_create(**payload.dict())
+        return 201, reward_body(selectors.reward_get(reward_id=reward.pk))
+
+    return run_write(request, produce)
+
+
+@router.get("/program/rewards/{reward_id}", response={200: rs.RewardOut, **READ_ERRORS}, tags=["program"])
+def get_reward(request, reward_id: str):
+    return json_response(200, reward_body(selectors.reward_get(reward_id=reward_id)))
+
+
+@router.patch("/program/rewards/{reward_id}", response={200: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
+def update_reward(request, reward_id: str, payload: rs.RewardPatch):
+    reward = reward_update(reward_id=reward_id, **payload.dict(exclude_unset=True))
+    return json_response(200, reward_body(selectors.reward_get(reward_id=reward.pk)))
+
+
+@router.post("/program/rewards/{reward_id}/codes", response={201: rs.PartnerCodesOut, **WRITE_ERRORS},
+             tags=["program"])
+def upload_partner_codes(request, reward_id: str, payload: rs.PartnerCodesIn,
+                         idempotency_key: str | None = IdempotencyKey):
+    def produce():
+        added = services.partner_codes_upload(reward_id=reward_id, codes=payload.codes)
+        return 201, {"added": added, "available": selectors.reward_get(reward_id=reward_id).available_codes}
+
+    return run_write(request, produce)
+
+
+@router.get("/members/{member_id}/rewards", response={200: rs.MemberCatalogueOut, **READ_ERRORS}, tags=["rewards"])
+def member_rewards(request, member_id: str):
+    available_points, entries = selectors.member_catalogue(member_id=member_id)
+    return json_response(200, {"available_points": available_points, "rewards": [
+        {**reward_body(e.reward), "affordable": e.affordable, "available": e.available, "reason": e.reason}
+        for e in entries]})
+
+
+# --- coupons and promo codes -----------------------------------------------------------------
+
+
+@router.post("/coupons/validate", response={200: rs.CouponValidOut, **WRITE_ERRORS}, tags=["coupons"])
+def validate_coupon(request, payload: rs.CouponCheckIn, idempotency_key: str | None = IdempotencyKey):
+    def produce():
+        check = services.coupon_validate(code=payload.code, member_id=payload.member_id, amount=payload.amount)
+        coupon = check.coupon
+        return 200, {**rs.coupon_body(coupon), "valid": True, "discount": check.discount,
+                     "starts_at": coupon.starts_at, "member_id": coupon.member_id,
+                     "usage_limit": coupon.usage_limit, "used_count": coupon.used_count}
+
+    return run_write(request, produce)
+
+
+@router.post("/coupons/redeem", response={201: rs.CouponUseOut, **WRITE_ERRORS}, tags=["coupons"])
+def redeem_coupon(request, payload: rs.CouponRedeemIn, idempotency_key: str | None = IdempotencyKey):
+    def produce():
+        use = services.coupon_redeem(code=payload.code, member_id=payload.member_id, amount=payload.amount,
+                                     merchant_id=request.auth.id, reference=payload.reference)
+        coupon = use.coupon
+        return 201, {"code": rs.coupon_body(coupon)["code"], "discount": use.discount,
+                     "used_count": coupon.used_count, "usage_limit": coupon.usage_limit}
+
+    return run_write(request, produce)
+
+
+@router.post("/promo-codes", response={201: rs.PromoCodeOut, **WRITE_ERRORS}, tags=["coupons"])
+def create_promo_code(request, payload: rs.PromoCodeIn, idempotency_key: str | None = IdempotencyKey):
+    def produce():
+        return 201, rs.promo_code_body(services.promo_code_create(merchant_id=request.auth.id, **payload.dict()))
+
+    return run_write(request, produce)
+
+
+@router.get("/members/{member_id}/coupons", response={200: list[rs.MemberCouponOut], **READ_ERRORS},
+            tags=["coupons"])
+def member_coupons(request, member_id: str):
+    now = timezone.now()
+    return json_response(200, [rs.member_coupon_body(c, now) for c in selectors.member_coupons(member_id=member_id)])
+
+
+# --- gift cards (spend before {code}: the first matching path wins) -----------------------------
+
+
+@router.get("/members/{member_id}/gift-cards", response={200: list[rs.GiftCardDetailOut], **READ_ERRORS},
+            tags=["gift cards"])
+def member_gift_cards(request, member_id: str):
+    now = timezone.now()
+    return json_response(200, [rs.gift_card_detail_body(c, now)
+                               for c in selectors.member_gift_cards(member_id=member_id)])
+
+
+@router.post("/gift-cards/spend", response={201: rs.GiftCardSpendOut, **WRITE_ERRORS}, tags=["gift cards"])
+def spend_gift_card(request, payload: rs.GiftCardSpendIn, idempotency_key: str | None = IdempotencyKey):
+    def produce():
+        use = services.gift_card_spend(code=payload.code, amount_rial=payload.amount_rial,
+                                       reference=payload.reference)
+        return 201, {"code": rs.gift_card_body(use.gift_card)["code"], "amount_rial": use.amount_rial,
+                     "balance_rial": use.balance_after, "reference": use.reference}
+
+    return run_write(request, produce)
+
+
+@router.get("/gift-cards/{code}", response={200: rs.GiftCardDetailOut, **READ_ERRORS}, tags=["gift cards"])
+def get_gift_card(request, code: str):
+    return json_response(200, rs.gift_card_detail_body(selectors.gift_card_find(code=code), timezone.now()))

@@ -9,7 +9,7 @@ from django.utils import timezone
 from vafa.commerce import earn
 from vafa.commerce.consequences import purchase_facts
 from vafa.commerce.services import ItemIn, check_purchase_input
-from vafa.core.errors import BranchNotFound, MemberNotFound
+from vafa.core.errors import BranchNotFound, MemberBlocked, MemberNotFound
 from vafa.ledger.selectors import member_points
 from vafa.members.models import Member
 from vafa.merchants.selectors import branch_id_for_code
@@ -47,6 +47,8 @@ def checkout_preview(*, merchant_id: int, amount: int, member_id=None, phone: st
         branch_id = branch_id_for_code(merchant_id=merchant_id, code=branch)
         if branch_id is None:
             raise BranchNotFound(details={"branch": branch})
+    if member is not None and member.status == Member.Status.BLOCKED:
+        raise MemberBlocked(details={"status": "blocked"})  # as the purchase itself would answer
     program = program_now()
     policy = program.policy
     basket = earning.Basket(amount=amount, tax=tax, shipping=shipping)
@@ -68,15 +70,13 @@ def checkout_preview(*, merchant_id: int, amount: int, member_id=None, phone: st
                                items=items, branch_id=branch_id, channel=channel, payment_method=payment_method)
         usage = earn.recorded_usage(program, member_id=0, moment=occurred_at, lock=False)
     lines = earn.purchase_lines(program, facts, program.rules_for("purchase"), usage)
-    blocked = member is not None and member.status == Member.Status.BLOCKED
     return Preview(
         member_id=member.pk if member else None,
-        points_earned=0 if blocked else sum(max(line.points, 0) for line in lines),
-        applied_rules=[] if blocked else [line.body() for line in lines],
+        points_earned=sum(max(line.points, 0) for line in lines),
+        applied_rules=[line.body() for line in lines],
         redeem_points=redeemed, discount=redeemed * policy.point_value_rial, max_redeem_points=most,
         available_points=available,
-        free_items=[] if blocked else [{**line.free_item, "rule_id": line.rule_id} for line in lines
-                                       if line.free_item],
+        free_items=[{**line.free_item, "rule_id": line.rule_id} for line in lines if line.free_item],
     )
 
 

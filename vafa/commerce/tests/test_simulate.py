@@ -135,3 +135,10 @@ def test_a_guest_preview_and_errors(api, merchant):
     assert_error(api.post("/checkout/preview", {"phone": "09120000999", "amount": 1}), 404, "member_not_found")
     assert_error(api.post("/checkout/preview", {"amount": -1}), 422, "validation_error")
     assert_error(api.post("/checkout/preview", {"amount": 1, "branch": "NOPE"}), 404, "branch_not_found")
+
+
+def test_a_blocked_member_preview_is_refused_like_the_purchase(api, member):
+    from vafa.members.services import member_status_set
+
+    member_status_set(member=member, status="blocked")
+    assert_error(api.post("/checkout/preview", {"member_id": member.pk, "amount": 10_000}), 409, "member_blocked")

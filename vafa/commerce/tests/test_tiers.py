@@ -28,7 +28,7 @@ def _buy(merchant, member, amount, at):
 
 
 def test_upgrade_at_once_and_downgrade_after_the_period_and_grace(merchant, member, tiers):
-    silver, gold = tiers
+    _silver, gold = tiers
     now = timezone.now()
     # Given a member who spent 12,000,000 Rials in one purchase: gold at once
     _buy(merchant, member, 12_000_000, now)

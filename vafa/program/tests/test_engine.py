@@ -74,6 +74,18 @@ def test_reward_and_free_item_effects_name_what_they_give():
     ({"branches": ["THR-1"]}, purchase(branch="THR-1"), True),
     ({"channels": ["online"]}, purchase(), False),
     ({"payment_methods": ["card"]}, purchase(payment_method="card"), True),
+    ({"interests": ["coffee"]}, purchase(interests=frozenset({"coffee"})), True),
+    ({"interests": ["coffee"]}, purchase(), False),
+    ({"merchants": [3]}, purchase(merchant_id=3), True),
+    ({"merchants": [3]}, purchase(merchant_id=4), False),
+    # A window past midnight wraps: 22:00 to 02:00 holds at 23:30 and 01:00, not at 10:30
+    ({"hours": {"from": "22:00", "to": "02:00"}}, purchase(occurred_at=datetime(2026, 11, 26, 23, 30, tzinfo=TEHRAN)),
+     True),
+    ({"hours": {"from": "22:00", "to": "02:00"}}, purchase(occurred_at=datetime(2026, 11, 27, 1, 0, tzinfo=TEHRAN)),
+     True),
+    ({"hours": {"from": "22:00", "to": "02:00"}}, purchase(), False),
+    ({"hours": {"from": "18:00", "to": "24:00"}}, purchase(occurred_at=datetime(2026, 11, 26, 23, 59, tzinfo=TEHRAN)),
+     True),
 ])
 def test_each_condition(conditions, ctx, expected):
     assert matches(Rule(1, "r", conditions=conditions, effect={"type": "fixed_points", "points": 1}), ctx) is expected
@@ -149,3 +161,9 @@ def test_evaluation_is_deterministic_and_never_exceeds_caps_or_budgets(rules, am
             assert award.points <= max(rule.caps["per_member_day"] - used_today, 0)
         if rule.budget["points"] is not None:
             assert award.points <= max(rule.budget["points"] - used_total, 0)
+
+
+def test_a_merchants_own_rule_applies_only_at_that_merchant():
+    rule = Rule(1, "ours", effect={"type": "fixed_points", "points": 5}, merchant_id=7)
+    assert points([rule], purchase(merchant_id=7)) == [(1, 5)]
+    assert points([rule], purchase(merchant_id=8)) == []

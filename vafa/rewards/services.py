@@ -1,0 +1,423 @@
+"""Spending points on rewards, and using what they give: coupons, promo codes, gift cards,
+partner codes and donations.
+
+A redemption happens only when a member or a cashier asks for it (or a rule's `reward`
+effect issues one free): nothing here runs by itself.
+
+Locks, always in this order: the member's account row (book_open), then the reward row (its
+stock), a partner code row, or a coupon / gift card row. A coupon or a gift card is used
+under its own row lock, so a single-use code is used once and a limit of N is never passed,
+however many requests arrive together (SQLite serialises writers anyway)."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from vafa.core.errors import (
+    CouponExhausted,
+    CouponExists,
+    CouponExpired,
+    CouponMinPurchase,
+    CouponNotForMember,
+    CouponNotFound,
+    CouponUsed,
+    GiftCardEmpty,
+    GiftCardNotFound,
+    RewardLimitReached,
+    RewardNotFound,
+    RewardOutOfStock,
+    RewardUnavailable,
+    ValidationFailed,
+)
+from vafa.ledger.accounts import system_account_id
+from vafa.ledger.book import book_open
+from vafa.ledger.models import Account, Transfer
+from vafa.ledger.services import ensure_can_spend, ensure_not_blocked
+from vafa.members.selectors import member_get
+from vafa.merchants.models import Merchant
+from vafa.program.catalog import MAX_COUNT, parse_reward_id
+from vafa.program.models import Reward
+from vafa.program.selectors import earn_policy
+from vafa.rewards import codes
+from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
+from vafa.rewards.selectors import coupon_find, member_facts, reward_unavailable_reason
+
+MAX_RIAL = 10**15
+MAX_CODES_PER_UPLOAD = 10_000
+PARTNER_CODE_MAX_LENGTH = 200
+REFERENCE_MAX_LENGTH = 100
+
+COUPON_KIND_OF_REWARD = {
+    Reward.Kind.COUPON_AMOUNT: Coupon.Kind.AMOUNT,
+    Reward.Kind.COUPON_PERCENT: Coupon.Kind.PERCENT,
+    Reward.Kind.FREE_PRODUCT: Coupon.Kind.FREE_PRODUCT,
+}
+
+
+def _rial(value: Any, field: str, *, low: int = 0) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_RIAL:
+        raise ValidationFailed(details={field: f"an integer number of Rials from {low} to {MAX_RIAL}"})
+    return value
+
+
+def _reference(value: Any) -> str:
+    if not isinstance(value, str) or len(value.strip()) > REFERENCE_MAX_LENGTH:
+        raise ValidationFailed(details={"reference": f"text of at most {REFERENCE_MAX_LENGTH} characters"})
+    return value.strip()
+
+
+def _create_with_code(model, make_code, **fields):
+    """Insert a row under a fresh random code; a collision (rare) draws another."""
+    for _attempt in range(20):
+        code = make_code()
+        if model.objects.filter(code=code).exists():
+            continue
+        try:
+            with transaction.atomic():
+                return model.objects.create(code=code, **fields)
+        except IntegrityError:
+            continue  # the same code was taken a moment ago by a concurrent insert
+    raise RuntimeError(f"no free {model.__name__} code after 20 attempts")
+
+
+# --- redemption ---------------------------------------------------------------------------------
+
+
+def _spending_merchant_id(merchant_id: int | None) -> int | None:
+    """Points spent without a merchant (a member redeeming in the portal) are credited to the
+    club's first merchant: the operator of the club. A club with no merchant yet uses the
+    plain `redeemed` account."""
+    if merchant_id is not None:
+        return merchant_id
+    return Merchant.objects.filter(is_active=True).order_by("id").values_list("id", flat=True).first()
+
+
+def _take_partner_code(reward_id: int) -> PartnerCode | None:
+    """Lock one free code of the pool, or answer None when the pool is empty. Concurrent
+    redemptions skip each other's locked codes on PostgreSQL; a code that looked taken only
+    because its redemption was still running (and then rolled back) is waited for, so a
+    pool with a free code never answers 'out of stock'."""
+    free = PartnerCode.objects.filter(reward_id=reward_id, redemption__isnull=True).order_by("id")
+    if connection.vendor != "postgresql":
+        return free.first()  # SQLite: this transaction already holds the only write lock
+    for _attempt in range(10):
+        code = free.select_for_update(skip_locked=True).first()
+        if code is not None or not free.exists():
+            return code
+        # Every free code is locked by a redemption still running: wait for one of them.
+        code = free.select_for_update().first()
+        if code is not None:
+            return code
+    return None
+
+
+def _issue_coupon(reward: Reward, redemption: Redemption, now: datetime) -> Coupon:
+    return _create_with_code(
+        Coupon, codes.new_coupon_code,
+        kind=COUPON_KIND_OF_REWARD[reward.kind], amount_rial=reward.amount_rial, percent=reward.percent,
+        cap_rial=reward.cap_rial, min_purchase_rial=reward.min_purchase_rial, sku=reward.sku,
+        member_id=redemption.member_id, redemption=redemption, is_promo=False, usage_limit=1,
+        expires_at=now + timedelta(days=reward.valid_days) if reward.valid_days else None,
+        merchant_id=redemption.merchant_id)
+
+
+def _issue_gift_card(reward: Reward, redemption: Redemption, now: datetime) -> GiftCard:
+    return _create_with_code(
+        GiftCard, codes.new_gift_card_code,
+        member_id=redemption.member_id, redemption=redemption, initial_rial=reward.amount_rial,
+        balance_rial=reward.amount_rial,
+        expires_at=now + timedelta(days=reward.valid_days) if reward.valid_days else None)
+
+
+def reward_redeem(*, member_id: int, reward_id, merchant_id: int | None = None, free: bool = False,
+                  rule: str = "") -> Redemption:
+    """Spend a reward's points and give what it gives, in one transaction.
+
+    `free=True` (a rule's `reward` effect) spends no points but keeps every other check:
+    availability, stock and the per-member limit. `merchant_id` names where the points are
+    spent (the `redeemed:<merchant>` account); without one, the club's first merchant.
+
+    Answers the Redemption with what it gave already loaded (`coupon`, `gift_card` or
+    `partner_code`, as the kind gives) and `balance_after`, the member's balance after it.
+    Refusals: reward_not_found, reward_unavailable (details.reason: inactive, not_started,
+    ended, member_kind, tier, plan), reward_limit_reached, insufficient_points,
+    reward_out_of_stock, member_blocked / member_pending; each one changes nothing."""
+    pk = parse_reward_id(reward_id)
+    now = timezone.now()
+    with transaction.atomic():
+        book = book_open(member_id=member_id)
+        book.now = now
+        if free:
+            ensure_not_blocked(book)  # a pending applicant may receive, but not spend
+        else:
+            ensure_can_spend(book)
+        reward = Reward.objects.filter(pk=pk).first()
+        if reward is None:
+            raise RewardNotFound(details={"reward_id": reward_id})
+        why = reward_unavailable_reason(reward, member_facts(member_id=book.member_id, now=now), now)
+        if why is not None:
+            raise RewardUnavailable(details={"reward_id": reward.pk, **why})
+        if reward.per_member_limit is not None:
+            # The member's row lock serialises this count with the member's other redemptions.
+            taken = Redemption.objects.filter(member_id=book.member_id, reward_id=reward.pk).count()
+            if taken >= reward.per_member_limit:
+                raise RewardLimitReached(details={"reward_id": reward.pk, "per_member_limit": reward.per_member_limit,
+                                                  "redeemed": taken})
+        points = 0 if free else reward.cost_points
+        spent_at = _spending_merchant_id(merchant_id) if points else merchant_id
+        if points:
+            # Checked (in memory) before any stock is taken, so a short balance holds no lock long.
+            book.debit(points, kind=Transfer.Kind.REDEEM, merchant_id=spent_at,
+                       to_account_id=system_account_id(Account.Role.REDEEMED, spent_at),
+                       source=("reward", None), memo=f"reward {reward.pk}: {reward.name}")
+        partner_code = None
+        if reward.kind == Reward.Kind.PARTNER_CODE:
+            partner_code = _take_partner_code(reward.pk)
+            if partner_code is None:
+                raise RewardOutOfStock(details={"reward_id": reward.pk})
+        elif reward.stock is not None and not Reward.objects.filter(pk=reward.pk, stock__gt=0).update(
+                stock=F("stock") - 1):  # the row lock of this UPDATE orders concurrent redemptions
+            raise RewardOutOfStock(details={"reward_id": reward.pk})
+        redemption = Redemption.objects.create(
+            member_id=book.member_id, reward=reward, merchant_id=spent_at, points=points,
+            value_rial=reward.cost_points * earn_policy().point_value_rial, free=free, rule=str(rule)[:64])
+        if points:
+            book.set_source("reward", redemption.pk)
+            book.flush()
+        if reward.kind in COUPON_KIND_OF_REWARD:
+            _issue_coupon(reward, redemption, now)
+        elif reward.kind == Reward.Kind.GIFT_CARD:
+            _issue_gift_card(reward, redemption, now)
+        elif partner_code is not None:
+            partner_code.redemption = redemption
+            partner_code.save(update_fields=["redemption"])
+        redemption.balance_after = book.balance
+        return redemption
+
+
+# --- coupons and promo codes --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CouponCheck:
+    discount: int
+    coupon: Coupon
+
+
+def coupon_discount(coupon: Coupon, amount: int) -> int:
+    """The discount in Rials on a basket of `amount`. A free-product coupon names its `sku`
+    (the product handed over); its Rial discount is the product's price when the coupon
+    carries one (`amount_rial`), else 0."""
+    if coupon.kind == Coupon.Kind.PERCENT:
+        discount = amount * (coupon.percent or 0) // 100
+        return min(discount, coupon.cap_rial) if coupon.cap_rial is not None else discount
+    return min(coupon.amount_rial or 0, amount)
+
+
+def _member_pk(member_id) -> int | None:
+    return None if member_id is None else member_get(member_id=member_id).pk
+
+
+def _check_coupon(coupon: Coupon, *, member_pk: int | None, amount: int, now: datetime) -> int:
+    """The discount this coupon gives now, or the reason it does not."""
+    details: dict[str, Any] = {"code": coupon.code}
+    if (coupon.starts_at is not None and now < coupon.starts_at) or (
+            coupon.expires_at is not None and now >= coupon.expires_at):
+        raise CouponExpired(details={**details, "starts_at": _iso(coupon.starts_at),
+                                     "expires_at": _iso(coupon.expires_at)})
+    if coupon.member_id is not None and member_pk is not None and coupon.member_id != member_pk:
+        raise CouponNotForMember(details=details)
+    if coupon.used_count >= coupon.usage_limit:
+        if coupon.is_promo:
+            raise CouponExhausted(details={**details, "usage_limit": coupon.usage_limit})
+        raise CouponUsed(details=details)
+    if coupon.is_promo and coupon.per_member_limit is not None and member_pk is not None:
+        used = CouponUse.objects.filter(coupon_id=coupon.pk, member_id=member_pk).count()
+        if used >= coupon.per_member_limit:
+            raise CouponUsed(details={**details, "per_member_limit": coupon.per_member_limit})
+    if amount < coupon.min_purchase_rial:
+        raise CouponMinPurchase(details={**details, "min_purchase_rial": coupon.min_purchase_rial})
+    return coupon_discount(coupon, amount)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def coupon_validate(*, code: str, member_id=None, amount: int) -> CouponCheck:
+    """What a code would take off a basket of `amount` now, for this member; writes nothing.
+
+    A personal coupon presented without a member is accepted (the code is the bearer's); a
+    promo code's per-member limit needs the member to be named."""
+    amount = _rial(amount, "amount")
+    member_pk = _member_pk(member_id)
+    coupon = coupon_find(code=code)
+    discount = _check_coupon(coupon, member_pk=member_pk, amount=amount, now=timezone.now())
+    return CouponCheck(discount=discount, coupon=coupon)
+
+
+def coupon_redeem(*, code: str, member_id=None, amount: int, merchant_id: int | None,
+                  reference: str = "") -> CouponUse:
+    """Use a code once on a basket of `amount`, atomically: the coupon's row is locked, so
+    concurrent uses of a single-use code or of a promo code at its limit never pass it."""
+    amount = _rial(amount, "amount")
+    reference = _reference(reference)
+    member_pk = _member_pk(member_id)
+    normalized = codes.normalize(code) if isinstance(code, str) else None
+    with transaction.atomic():
+        coupon = Coupon.objects.select_for_update().filter(code=normalized).first() if normalized else None
+        if coupon is None:
+            raise CouponNotFound(details={"code": str(code)[:64]})
+        discount = _check_coupon(coupon, member_pk=member_pk, amount=amount, now=timezone.now())
+        # The condition repeats the check in SQL: with the row lock it always holds; the
+        # table's check constraint guards the same line once more.
+        if not Coupon.objects.filter(pk=coupon.pk, used_count__lt=F("usage_limit")).update(
+                used_count=F("used_count") + 1):
+            raise (CouponExhausted if coupon.is_promo else CouponUsed)(details={"code": coupon.code})
+        coupon.used_count += 1
+        return CouponUse.objects.create(coupon=coupon, member_id=member_pk, amount=amount, discount=discount,
+                                        reference=reference, merchant_id=merchant_id)
+
+
+PROMO_KINDS = {
+    Coupon.Kind.AMOUNT: Coupon.Kind.AMOUNT, Coupon.Kind.PERCENT: Coupon.Kind.PERCENT,
+    Coupon.Kind.FREE_PRODUCT: Coupon.Kind.FREE_PRODUCT,
+    # the catalogue's names for the same kinds are accepted too
+    Reward.Kind.COUPON_AMOUNT: Coupon.Kind.AMOUNT, Reward.Kind.COUPON_PERCENT: Coupon.Kind.PERCENT,
+}
+
+
+def _optional_int(value: Any, field: str, low: int, high: int) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationFailed(details={field: f"an integer from {low} to {high}, or null"})
+    return value
+
+
+def _moment(value: Any, field: str) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, datetime) or value.year < 1970:
+        raise ValidationFailed(details={field: "a date and time (ISO 8601), not before 1970"})
+    return timezone.make_aware(value) if timezone.is_naive(value) else value  # naive = Tehran time
+
+
+def promo_code_clean(*, code: str, kind: str, usage_limit: int, amount_rial: int | None = None,
+                     percent: int | None = None, cap_rial: int | None = None, per_member_limit: int | None = None,
+                     min_purchase_rial: int = 0, sku: str = "", starts_at: datetime | None = None,
+                     ends_at: datetime | None = None) -> dict[str, Any]:
+    """A promo code's fields checked and normalised (the Coupon fields), or ValidationFailed;
+    an existing code is CouponExists."""
+    normalized = codes.normalize(code) if isinstance(code, str) else ""
+    problem = codes.promo_code_problem(normalized)
+    if problem:
+        raise ValidationFailed(details={"code": problem})
+    if kind not in PROMO_KINDS:
+        raise ValidationFailed(details={"kind": "one of amount, percent, free_product"})
+    kind = PROMO_KINDS[kind]
+    amount_rial = _optional_int(amount_rial, "amount_rial", 1, MAX_RIAL)
+    percent = _optional_int(percent, "percent", 1, 100)
+    cap_rial = _optional_int(cap_rial, "cap_rial", 1, MAX_RIAL)
+    usage_limit = _optional_int(usage_limit, "usage_limit", 1, MAX_COUNT)
+    if usage_limit is None:
+        raise ValidationFailed(details={"usage_limit": "required"})
+    per_member_limit = _optional_int(per_member_limit, "per_member_limit", 1, usage_limit)
+    min_purchase_rial = _rial(min_purchase_rial, "min_purchase_rial")
+    sku = sku.strip() if isinstance(sku, str) else sku
+    if not isinstance(sku, str) or len(sku) > 64:
+        raise ValidationFailed(details={"sku": "text of at most 64 characters"})
+    if kind == Coupon.Kind.AMOUNT and (amount_rial is None or percent is not None or cap_rial is not None or sku):
+        raise ValidationFailed(details={"amount_rial": "an amount coupon has amount_rial only"})
+    if kind == Coupon.Kind.PERCENT and (percent is None or amount_rial is not None or sku):
+        raise ValidationFailed(details={"percent": "a percent coupon has percent (and optionally cap_rial)"})
+    if kind == Coupon.Kind.FREE_PRODUCT and (not sku or percent is not None or cap_rial is not None):
+        raise ValidationFailed(details={"sku": "a free product coupon names its sku (and optionally amount_rial)"})
+    starts_at, ends_at = _moment(starts_at, "starts_at"), _moment(ends_at, "ends_at")
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise ValidationFailed(details={"ends_at": "must be after starts_at"})
+    if Coupon.objects.filter(code=normalized).exists():
+        raise CouponExists(details={"code": normalized})
+    return {"code": normalized, "kind": kind, "amount_rial": amount_rial, "percent": percent, "cap_rial": cap_rial,
+            "min_purchase_rial": min_purchase_rial, "sku": sku, "usage_limit": usage_limit,
+            "per_member_limit": per_member_limit, "starts_at": starts_at, "expires_at": ends_at}
+
+
+def promo_code_create(*, code: str, kind: str, usage_limit: int, merchant_id: int | None,
+                      amount_rial: int | None = None, percent: int | None = None, cap_rial: int | None = None,
+                      per_member_limit: int | None = None, min_purchase_rial: int = 0, sku: str = "",
+                      starts_at: datetime | None = None, ends_at: datetime | None = None) -> Coupon:
+    """A shared code chosen by the club ("NOWRUZ1404"), usable `usage_limit` times in all and
+    `per_member_limit` times by one member, between `starts_at` and `ends_at`. Stored
+    normalised; an existing code is refused (coupon_exists)."""
+    clean = promo_code_clean(
+        code=code, kind=kind, usage_limit=usage_limit, amount_rial=amount_rial, percent=percent, cap_rial=cap_rial,
+        per_member_limit=per_member_limit, min_purchase_rial=min_purchase_rial, sku=sku, starts_at=starts_at,
+        ends_at=ends_at)
+    try:
+        with transaction.atomic():
+            return Coupon.objects.create(is_promo=True, merchant_id=merchant_id, **clean)
+    except IntegrityError:  # created by a concurrent request a moment ago
+        raise CouponExists(details={"code": clean["code"]}) from None
+
+
+# --- gift cards ---------------------------------------------------------------------------------
+
+
+def gift_card_spend(*, code: str, amount_rial: int, reference: str = "") -> GiftCardUse:
+    """Take `amount_rial` from a gift card's balance (part of it or all); never below zero."""
+    amount_rial = _rial(amount_rial, "amount_rial", low=1)
+    reference = _reference(reference)
+    normalized = codes.normalize(code) if isinstance(code, str) else None
+    with transaction.atomic():
+        card = GiftCard.objects.select_for_update().filter(code=normalized).first() if normalized else None
+        if card is None:
+            raise GiftCardNotFound(details={"code": str(code)[:64]})
+        if card.expires_at is not None and timezone.now() >= card.expires_at:
+            raise GiftCardEmpty(details={"code": card.code, "reason": "expired",
+                                         "expires_at": card.expires_at.isoformat()})
+        if amount_rial > card.balance_rial:
+            raise GiftCardEmpty(details={"code": card.code, "reason": "balance", "balance_rial": card.balance_rial,
+                                         "requested": amount_rial})
+        card.balance_rial -= amount_rial
+        card.save(update_fields=["balance_rial"])
+        return GiftCardUse.objects.create(gift_card=card, amount_rial=amount_rial, balance_after=card.balance_rial,
+                                          reference=reference)
+
+
+# --- partner code pools -------------------------------------------------------------------------
+
+
+def partner_codes_upload(*, reward_id, codes: list[str]) -> int:
+    """Add codes to a partner_code reward's pool; answers how many were new. Blanks around a
+    code are dropped; repeats (in the list or already in the pool) are skipped; the codes
+    are kept as given otherwise (a partner's codes may be case-sensitive)."""
+    pk = parse_reward_id(reward_id)
+    if not isinstance(codes, list | tuple) or not codes:
+        raise ValidationFailed(details={"codes": "a non-empty list of codes"})
+    if len(codes) > MAX_CODES_PER_UPLOAD:
+        raise ValidationFailed(details={"codes": f"at most {MAX_CODES_PER_UPLOAD} codes per upload"})
+    cleaned = []
+    for i, raw in enumerate(codes):
+        if not isinstance(raw, str) or not raw.strip():
+            raise ValidationFailed(details={f"codes[{i}]": "empty"})
+        if len(raw.strip()) > PARTNER_CODE_MAX_LENGTH:
+            raise ValidationFailed(details={f"codes[{i}]": f"at most {PARTNER_CODE_MAX_LENGTH} characters"})
+        cleaned.append(raw.strip())
+    unique = list(dict.fromkeys(cleaned))
+    with transaction.atomic():
+        # The reward's row lock orders concurrent uploads, so the count before and after is
+        # exactly what this upload added.
+        reward = Reward.objects.select_for_update().filter(pk=pk).first()
+        if reward is None:
+            raise RewardNotFound(details={"reward_id": reward_id})
+        if reward.kind != Reward.Kind.PARTNER_CODE:
+            raise ValidationFailed(details={"reward_id": "not a partner_code reward"})
+        before = PartnerCode.objects.filter(reward_id=pk).count()
+        PartnerCode.objects.bulk_create([PartnerCode(reward_id=pk, code=c) for c in unique],
+                                        ignore_conflicts=True, batch_size=500)
+        return PartnerCode.objects.filter(reward_id=pk).count() - before
