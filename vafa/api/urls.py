@@ -4,9 +4,8 @@ from ninja import NinjaAPI
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
-from vafa.api import errors
+from vafa.api import activity, club, errors, program, rewards
 from vafa.api.auth import ApiKeyAuth
-from vafa.api import activity, club, program, rewards
 from vafa.api.endpoints import router
 
 
