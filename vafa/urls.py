@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.urls import path
 
 from vafa.api.urls import api
+from vafa.commerce.admin_views import rules_dry_run
 
 urlpatterns = [
+    path("admin/program/rule/dry-run/", rules_dry_run, name="rules-dry-run"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]

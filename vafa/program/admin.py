@@ -9,6 +9,8 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -149,7 +151,7 @@ class RuleAdmin(admin.ModelAdmin):
         (_("Record"), {"fields": ("revision", "issued_points", "issued_rial", "created_at", "updated_at")}),
     )
     inlines = [RuleRevisionInline]
-    actions = ["make_live", "pause", "end"]
+    actions = ["make_live", "pause", "end", "dry_run"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # awards and history refer to it: end it instead
@@ -193,6 +195,11 @@ class RuleAdmin(admin.ModelAdmin):
     @admin.action(description=_("End the selected rules"), permissions=["change"])
     def end(self, request, queryset):
         self._set_status(request, queryset, Rule.Status.ENDED, _("%(count)d rule(s) ended."))
+
+    @admin.action(description=_("Dry run the selected rules over past purchases"), permissions=["view"])
+    def dry_run(self, request, queryset):
+        ids = ",".join(str(pk) for pk in queryset.order_by("pk").values_list("pk", flat=True))
+        return HttpResponseRedirect(f"{reverse('rules-dry-run')}?ids={ids}")
 
 
 class TierForm(forms.ModelForm):
