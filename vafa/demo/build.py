@@ -12,6 +12,15 @@ Expiry: purchases are recorded today with their real `occurred_at`, and a lot ex
 after its purchase. So a few members also get purchases 12-14 months back; those are recorded
 first and expired by `points_expire()` before anything else is spent, as the nightly expiry job
 would have done at the time.
+
+The program (issue 4) is set up before anyone joins: tiers, earning rules, the reward catalogue,
+a paid plan and a promo code. Members join on their own (past) day, some with an earlier
+member's referral code; the plan's subscribers pay early in the year; then the purchases are
+replayed oldest first, so they earn by the rules, climb tiers as they spend, and complete
+their referrals. Afterwards members take catalogue rewards they can afford, use some of the
+coupons, a promo code and gift cards, report app installs, and today's birthdays are awarded.
+Every part looks for what it would create first (by name, code, payment or coupon reference,
+event key), so a second run creates nothing.
 """
 
 import datetime as dt
@@ -20,7 +29,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from django.conf import settings
@@ -29,8 +38,10 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from vafa.commerce.models import Purchase, Refund
+from vafa.commerce.activity import event_record, occasions_award
+from vafa.commerce.models import Event, Purchase, Refund
 from vafa.commerce.services import ItemIn, member_adjust, member_redeem, purchase_record, refund_record
+from vafa.core.errors import Conflict
 from vafa.core.jalali import TEHRAN
 from vafa.core.national_id import legal_id_check_digit, national_code_check_digit, validate_national_id
 from vafa.core.phone import is_valid_phone, normalize_phone
@@ -38,11 +49,18 @@ from vafa.demo import data
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import points_expire
-from vafa.members.models import Member
+from vafa.members.club import membership_record, plan_create
+from vafa.members.models import Member, Membership, MembershipPlan
 from vafa.members.services import member_create
 from vafa.merchants.models import ApiKey, Branch, Merchant
 from vafa.merchants.selectors import merchant_for_api_key
 from vafa.merchants.services import api_key_create, api_key_revoke, branch_create, merchant_create
+from vafa.program.catalog import reward_create
+from vafa.program.models import MemberTier, Reward, Rule, Tier
+from vafa.program.rules import rule_create, tier_create
+from vafa.referrals.models import Referral
+from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
+from vafa.rewards.services import coupon_redeem, gift_card_spend, partner_codes_upload, promo_code_create, reward_redeem
 
 SEED = 1405
 ADMIN_USERNAME = "admin"
@@ -57,6 +75,16 @@ REDEEM_AT_CHECKOUT_SHARE = 0.08  # of recent purchases: pay part of the basket w
 REFUND_SHARE = 0.03  # of recent purchases
 STANDALONE_REDEEM_SHARE = 0.06  # of members: spend points outside a purchase (member_redeem)
 ADJUST_SHARE = 0.02  # of members: a staff correction (member_adjust)
+REFERRED_SHARE = 0.12  # of persons: join with an earlier member's code (about 10% of all members)
+PAID_PLAN_SHARE = 0.067  # of members: pay for the paid plan early in the year (20 of 300)
+REWARD_SHARE = 0.21  # of members: take a catalogue reward (about 60 of 300)
+COUPON_USE_SHARE = 0.6  # of the coupons (and gift cards) taken: used at a checkout today
+PROMO_USE_SHARE = 0.05  # of members: use the promo code
+APP_INSTALL_SHARE = 0.1  # of members: install the app (a custom event)
+# A reward plan's first choice, by how often; a member who cannot take it takes the first of the
+# fallbacks that works (early access goes to the biggest spenders: it needs gold or platinum).
+REWARD_CHOICES = {"coupon_50k": 14, "coupon_10pct": 12, "free_cake": 8, "gift_card": 6, "partner_code": 8, "charity": 8}
+REWARD_FALLBACKS = ("coupon_10pct", "partner_code", "charity")
 MIN_REDEEM_POINTS = 50
 # Service calls are grouped into one transaction per batch: each stays atomic on its own, and a
 # run costs one commit (an fsync on PostgreSQL) per batch instead of one per purchase. A failed
@@ -68,6 +96,14 @@ BIRTH_FROM, BIRTH_TO = dt.date(1955, 1, 1), dt.date(2006, 12, 31)
 
 
 # --- the plan (pure: no database) -------------------------------------------------------------------
+
+
+def _at(today: dt.date, days_back: int, second_of_day: int) -> dt.datetime:
+    """A moment of the plan: so many days before `today`, at a Tehran wall-clock time."""
+    hour, rest = divmod(second_of_day, 3600)
+    return dt.datetime.combine(
+        today - dt.timedelta(days=days_back), dt.time(hour, rest // 60, rest % 60), tzinfo=TEHRAN
+    )
 
 
 @dataclass(frozen=True)
@@ -85,7 +121,12 @@ class MemberPlan:
     interests: list[str]
     occasions: list[dict]
     home_branch: str
-    referred_by: int | None  # index of an earlier member
+    referred_by: int | None  # index of an earlier member who joined before this one
+    joined_days_back: int = 0
+    joined_second: int = 0  # Tehran wall-clock time
+
+    def joined_at(self, today: dt.date) -> dt.datetime:
+        return _at(today, self.joined_days_back, self.joined_second)
 
 
 @dataclass(frozen=True)
@@ -107,9 +148,15 @@ class PurchasePlan:
         return sum(i.quantity * i.unit_price for i in self.items)
 
     def occurred_at(self, today: dt.date) -> dt.datetime:
-        day = today - dt.timedelta(days=self.days_back)
-        hour, rest = divmod(self.second_of_day, 3600)
-        return dt.datetime.combine(day, dt.time(hour, rest // 60, rest % 60), tzinfo=TEHRAN)
+        return _at(today, self.days_back, self.second_of_day)
+
+
+@dataclass(frozen=True)
+class RewardPlan:
+    member: int
+    rewards: tuple[str, ...]  # reward keys, first choice first
+    use: bool  # a coupon is used at a checkout, a gift card is partly spent
+    basket: int  # the checkout's amount in Rials (or what is spent from a gift card)
 
 
 @dataclass(frozen=True)
@@ -118,6 +165,11 @@ class Plan:
     purchases: list[PurchasePlan]  # oldest first; external ids follow that order
     redemptions: list[tuple[int, float]]  # (member index, share of the available points)
     adjustments: list[tuple[int, int, str]]  # (member index, points, reason)
+    memberships: list[tuple[int, int]] = field(default_factory=list)  # (member index, days back paid)
+    rewards: list[RewardPlan] = field(default_factory=list)
+    promo_uses: list[tuple[int, int]] = field(default_factory=list)  # (member index, basket in Rials)
+    app_installs: list[tuple[int, int, int, str]] = field(default_factory=list)  # (member, days back, second, os)
+    partner_codes: list[str] = field(default_factory=list)
 
 
 def _national_code(rng: random.Random, taken: set[str]) -> str:
@@ -147,6 +199,8 @@ def _phone(rng: random.Random, taken: set[str]) -> str:
 
 
 def _plan_member(rng: random.Random, index: int, phones: set[str], ids: set[str]) -> MemberPlan:
+    """A member; `referred_by` is -1 for one who will join with a code (the referrer is chosen
+    once everyone's joining day is known)."""
     is_org = index % ORGANIZATION_EVERY == ORGANIZATION_EVERY - 1
     male = rng.random() < 0.5
     first_name, first_latin = rng.choice(data.MALE_FIRST_NAMES if male else data.FEMALE_FIRST_NAMES)
@@ -154,7 +208,7 @@ def _plan_member(rng: random.Random, index: int, phones: set[str], ids: set[str]
     phone = _phone(rng, phones)
     home_branch = rng.choices([b[0] for b in data.BRANCHES], weights=[b[3] for b in data.BRANCHES])[0]
     interests = rng.sample(data.INTERESTS, k=rng.choice([0, 1, 2, 2, 3, 4]))
-    referred_by = rng.randrange(index) if index > 5 and rng.random() < 0.08 else None
+    referred_by = -1 if index > 5 and rng.random() < REFERRED_SHARE else None
     if is_org:
         core, core_latin = rng.choice(data.ORGANIZATION_CORES)
         organization_name = f"{rng.choice(data.ORGANIZATION_FORMS)} {core} {rng.choice(data.ORGANIZATION_FIELDS)}"
@@ -294,7 +348,116 @@ def demo_plan(*, members: int = 300, purchases: int = 5000, seed: int = SEED) ->
     redemptions = [(m, rng.choice([0.3, 0.5, 0.8])) for m in sorted(redeemers)]
     adjusted = rng.sample(range(members), k=max(1, round(members * ADJUST_SHARE)))
     adjustments = [(m, rng.choice([50, 100, 150, 200, 300]), rng.choice(data.ADJUST_REASONS)) for m in sorted(adjusted)]
-    return Plan(member_plans, purchase_plans, redemptions, adjustments)
+    member_plans = _plan_joins(rng, member_plans, purchase_plans)
+    return Plan(
+        member_plans,
+        purchase_plans,
+        redemptions,
+        adjustments,
+        memberships=_plan_memberships(rng, member_plans, purchase_plans),
+        rewards=_plan_rewards(rng, member_plans, purchase_plans),
+        promo_uses=[
+            (m, rng.randint(1_000, 3_000) * 10_000)
+            for m in sorted(rng.sample(buyers, k=min(len(buyers), max(1, round(members * PROMO_USE_SHARE)))))
+        ],
+        app_installs=_plan_app_installs(rng, member_plans),
+        partner_codes=_plan_partner_codes(rng),
+    )
+
+
+def _plan_joins(rng: random.Random, members: list[MemberPlan], purchases: list[PurchasePlan]) -> list[MemberPlan]:
+    """Each member joins a few days before their first purchase (one who never bought, on any
+    day of the year); one who came with a code gets a referrer who had joined before them."""
+    first: dict[int, int] = {}
+    for p in purchases:
+        first[p.member] = max(first.get(p.member, 0), p.days_back)
+    joined = [first[m.index] + rng.randint(1, 20) if m.index in first else rng.randint(2, RECENT_DAYS) for m in members]
+    planned = []
+    for m in members:
+        referred_by = None
+        if m.referred_by is not None:
+            earlier = [j for j in range(m.index) if joined[j] > joined[m.index]]
+            referred_by = rng.choice(earlier) if earlier else None
+        planned.append(
+            replace(
+                m,
+                referred_by=referred_by,
+                joined_days_back=joined[m.index],
+                joined_second=rng.randrange(9 * 3600, 22 * 3600),
+            )
+        )
+    return planned
+
+
+def _plan_memberships(
+    rng: random.Random, members: list[MemberPlan], purchases: list[PurchasePlan]
+) -> list[tuple[int, int]]:
+    """Regular persons who pay for the paid plan early in the year (after they joined)."""
+    counts = Counter(p.member for p in purchases if not p.old)
+    regulars = [
+        m.index for m in members if m.kind == Member.Kind.PERSON and counts[m.index] >= 3 and m.joined_days_back >= 200
+    ]
+    chosen = sorted(rng.sample(regulars, k=min(len(regulars), max(1, round(len(members) * PAID_PLAN_SHARE)))))
+    paid = []
+    for index in chosen:
+        latest = min(members[index].joined_days_back - 1, 355)
+        paid.append((index, rng.randint(min(latest, 290), latest)))
+    return paid
+
+
+def _plan_rewards(rng: random.Random, members: list[MemberPlan], purchases: list[PurchasePlan]) -> list[RewardPlan]:
+    """Who takes a catalogue reward, and which. Those who spent (so earned) more take the
+    dearer rewards; early access goes to some of the biggest spenders (it needs gold or
+    platinum)."""
+    spend: Counter = Counter()
+    for p in purchases:
+        if not p.old:
+            spend[p.member] += p.amount - sum(p.refunds)
+    buyers = sorted(spend, key=lambda m: (-spend[m], m))
+    if not buyers:
+        return []
+    n = min(len(buyers), max(1, round(len(members) * REWARD_SHARE)))
+    top = buyers[: max(1, len(buyers) // 5)]
+    early = rng.sample(top, k=min(len(top), max(1, n // 8)))
+    # Members with points to spend: the better-spending half (at least n of them).
+    spenders = [m for m in buyers[: max(n, len(buyers) // 2)] if m not in early]
+    rest = sorted(rng.sample(spenders, k=min(len(spenders), n - len(early))), key=lambda m: (-spend[m], m))
+    cost = {r["key"]: r["cost_points"] for r in data.REWARDS}
+    firsts = sorted(
+        rng.choices(list(REWARD_CHOICES), weights=list(REWARD_CHOICES.values()), k=len(rest)), key=lambda k: -cost[k]
+    )
+    plans = []
+    for member, first_choice in sorted([*((m, "early_access") for m in early), *zip(rest, firsts, strict=True)]):
+        fallbacks = tuple(k for k in REWARD_FALLBACKS if k != first_choice)
+        use = rng.random() < COUPON_USE_SHARE
+        basket = rng.randint(250, 1_500) * 10_000
+        plans.append(RewardPlan(member=member, rewards=(first_choice, *fallbacks), use=use, basket=basket))
+    return plans
+
+
+def _plan_app_installs(rng: random.Random, members: list[MemberPlan]) -> list[tuple[int, int, int, str]]:
+    persons = [m for m in members if m.kind == Member.Kind.PERSON]
+    chosen = sorted(
+        rng.sample(persons, k=min(len(persons), max(1, round(len(members) * APP_INSTALL_SHARE)))), key=lambda m: m.index
+    )
+    return [
+        (
+            m.index,
+            rng.randint(1, max(1, m.joined_days_back - 1)),
+            rng.randrange(8 * 3600, 24 * 3600),
+            rng.choice(data.APP_PLATFORMS),
+        )
+        for m in chosen
+    ]
+
+
+def _plan_partner_codes(rng: random.Random) -> list[str]:
+    codes: list[str] = []
+    while len(codes) < data.PARTNER_CODES:
+        code = f"{data.PARTNER_CODE_PREFIX}-{rng.randrange(16**4):04X}-{rng.randrange(16**4):04X}"
+        if code not in codes:
+            codes.append(code)
+    return codes
 
 
 # --- building it (through the services) ------------------------------------------------------------
@@ -359,7 +522,7 @@ def _admin() -> tuple[str, bool]:
     return password, True
 
 
-def _members(plan: Plan, merchant: Merchant) -> tuple[list[int], int]:
+def _members(plan: Plan, merchant: Merchant, today: dt.date) -> tuple[list[int], int]:
     """Join the members who are not there yet; answer every member's id by plan index."""
     e164 = [normalize_phone(m.phone) for m in plan.members]
     ids = dict(Member.objects.filter(phone__in=e164).values_list("phone", "id"))
@@ -369,13 +532,13 @@ def _members(plan: Plan, merchant: Merchant) -> tuple[list[int], int]:
             for m, phone in zip(plan.members[start : start + BATCH], e164[start : start + BATCH], strict=True):
                 if phone not in ids:
                     ids[phone] = _member(
-                        m, ids.get(e164[m.referred_by]) if m.referred_by is not None else None, merchant
+                        m, ids.get(e164[m.referred_by]) if m.referred_by is not None else None, merchant, today
                     )
                     created += 1
     return [ids[p] for p in e164], created
 
 
-def _member(m: MemberPlan, referrer_id: int | None, merchant: Merchant) -> int:
+def _member(m: MemberPlan, referrer_id: int | None, merchant: Merchant, today: dt.date) -> int:
     referral_code = ""
     if referrer_id is not None:
         referral_code = Member.objects.filter(pk=referrer_id).values_list("referral_code", flat=True).first() or ""
@@ -393,6 +556,7 @@ def _member(m: MemberPlan, referrer_id: int | None, merchant: Merchant) -> int:
         interests=m.interests,
         occasions=m.occasions,
         merchant_id=merchant.pk,
+        joined_at=m.joined_at(today),
     )
     return member.pk
 
@@ -486,6 +650,180 @@ def _adjustments(plan: Plan, member_ids: list[int], merchant: Merchant, created:
             created["adjustments"] += 1
 
 
+# --- the program (issue 4) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoProgram:
+    rewards: dict[str, Reward]  # by the demo's key (data.REWARDS)
+    paid_plan: MembershipPlan
+    promo: Coupon
+
+
+def _program(plan: Plan, merchant: Merchant, now: dt.datetime, created: Counter) -> DemoProgram:
+    """Tiers, rules, rewards (with the partner codes' pool), the paid plan and the promo code:
+    whatever of them is missing, found by tier code, rule and reward name, plan name, code."""
+    with transaction.atomic():
+        tiers = set(Tier.objects.values_list("code", flat=True))
+        for tier in data.TIERS:
+            if tier["code"] not in tiers:
+                tier_create(data=tier)
+                created["tiers"] += 1
+        rules = set(Rule.objects.values_list("name", flat=True))
+        for rule in data.RULES:
+            if rule["name"] not in rules:
+                rule_create(data=rule, changed_by="vafa demo")
+                created["rules"] += 1
+        rewards = {}
+        for fields in data.REWARDS:
+            fields = dict(fields)
+            key = fields.pop("key")
+            reward = Reward.objects.filter(name=fields["name"], kind=fields["kind"]).order_by("id").first()
+            if reward is None:
+                reward = reward_create(**fields)
+                created["rewards"] += 1
+            rewards[key] = reward
+        # Codes already in the pool (handed out or not) are skipped by the upload itself.
+        created["partner_codes"] += partner_codes_upload(reward_id=rewards["partner_code"].pk, codes=plan.partner_codes)
+        paid_plan = MembershipPlan.objects.filter(name=data.PAID_PLAN["name"]).order_by("id").first()
+        if paid_plan is None:
+            paid_plan = plan_create(**data.PAID_PLAN)
+            created["paid_plan"] += 1
+        promo = Coupon.objects.filter(code=data.PROMO_CODE["code"]).first()
+        if promo is None:
+            starts, ends = data.PROMO_DAYS
+            promo = promo_code_create(
+                **data.PROMO_CODE,
+                merchant_id=merchant.pk,
+                starts_at=now + dt.timedelta(days=starts),
+                ends_at=now + dt.timedelta(days=ends),
+            )
+            created["promo_code"] += 1
+    return DemoProgram(rewards=rewards, paid_plan=paid_plan, promo=promo)
+
+
+def _memberships(
+    plan: Plan, member_ids: list[int], program: DemoProgram, merchant: Merchant, today: dt.date, created: Counter
+) -> None:
+    """The plan's subscribers pay at a branch, early in the year, before their purchases are replayed."""
+    references = {f"demo-plan-{index:04d}": (index, days_back) for index, days_back in plan.memberships}
+    done = set(Membership.objects.filter(payment_reference__in=references).values_list("payment_reference", flat=True))
+    with transaction.atomic():
+        for reference, (index, days_back) in references.items():
+            if reference in done:
+                continue
+            membership_record(
+                member_id=member_ids[index],
+                plan_id=program.paid_plan.pk,
+                amount_rial=program.paid_plan.fee_rial,
+                payment_reference=reference,
+                channel="pos",
+                merchant_id=merchant.pk,
+                at=_at(today, days_back, 11 * 3600 + 17 * 60),
+            )
+            created["memberships"] += 1
+
+
+def _app_installs(plan: Plan, member_ids: list[int], merchant: Merchant, today: dt.date, created: Counter) -> None:
+    """A custom event posted by the shop's app; its key makes a second run replay it."""
+    with transaction.atomic():
+        for index, days_back, second, platform in plan.app_installs:
+            _event, replayed = event_record(
+                member_id=member_ids[index],
+                event_type=data.APP_INSTALL_EVENT,
+                properties={"platform": platform},
+                key=f"demo-app-install-{index:04d}",
+                merchant_id=merchant.pk,
+                occurred_at=_at(today, days_back, second),
+            )
+            created["app_installs"] += not replayed
+
+
+def _reward_redemptions(
+    plan: Plan, member_ids: list[int], program: DemoProgram, merchant: Merchant, created: Counter
+) -> None:
+    """Members take the first reward on their list that they can afford and may take (tier,
+    stock, per-member limit); some use the coupon at a checkout or spend part of the gift card.
+    A member who already took a demo reward is done (its coupon is still used if it was not)."""
+    reward_ids = [r.pk for r in program.rewards.values()]
+    taken: dict[int, Redemption] = {}
+    for redemption in Redemption.objects.filter(
+        member_id__in=member_ids, reward_id__in=reward_ids, free=False
+    ).order_by("-id"):
+        taken[redemption.member_id] = redemption  # the first one wins
+    with transaction.atomic():
+        for rp in plan.rewards:
+            member_id = member_ids[rp.member]
+            redemption = taken.get(member_id)
+            if redemption is None:
+                redemption = _take_reward(rp, member_id, program, merchant)
+                if redemption is None:
+                    continue
+                created["reward_redemptions"] += 1
+            if rp.use:
+                _use_reward(rp, redemption, member_id, merchant, created)
+
+
+def _take_reward(rp: RewardPlan, member_id: int, program: DemoProgram, merchant: Merchant) -> Redemption | None:
+    available = member_points(member_id=member_id).available
+    for key in rp.rewards:
+        reward = program.rewards[key]
+        if reward.cost_points > available:
+            continue
+        try:
+            return reward_redeem(member_id=member_id, reward_id=reward.pk, merchant_id=merchant.pk)
+        except Conflict:
+            continue  # not for this member's tier, out of stock or limit reached: the next choice
+    return None
+
+
+def _use_reward(rp: RewardPlan, redemption: Redemption, member_id: int, merchant: Merchant, created: Counter) -> None:
+    coupon = Coupon.objects.filter(redemption=redemption).first()
+    if coupon is not None and coupon.used_count == 0:
+        try:
+            coupon_redeem(
+                code=coupon.code,
+                member_id=member_id,
+                amount=max(rp.basket, coupon.min_purchase_rial),
+                merchant_id=merchant.pk,
+                reference=f"demo-coupon-{rp.member:04d}",
+            )
+            created["coupon_uses"] += 1
+        except Conflict:
+            pass  # expired since the demo was loaded: left unused
+    card = GiftCard.objects.filter(redemption=redemption).first()
+    if card is not None and card.balance_rial and not GiftCardUse.objects.filter(gift_card=card).exists():
+        try:
+            gift_card_spend(
+                code=card.code,
+                amount_rial=min(card.balance_rial, rp.basket // 10 // 10_000 * 10_000),
+                reference=f"demo-gift-card-{rp.member:04d}",
+            )
+            created["gift_card_uses"] += 1
+        except Conflict:
+            pass  # expired since the demo was loaded
+
+
+def _promo_uses(plan: Plan, member_ids: list[int], program: DemoProgram, merchant: Merchant, created: Counter) -> None:
+    done = set(CouponUse.objects.filter(coupon=program.promo).values_list("reference", flat=True))
+    with transaction.atomic():
+        for index, amount in plan.promo_uses:
+            reference = f"demo-promo-{index:04d}"
+            if reference in done:
+                continue
+            try:
+                coupon_redeem(
+                    code=program.promo.code,
+                    member_id=member_ids[index],
+                    amount=amount,
+                    merchant_id=merchant.pk,
+                    reference=reference,
+                )
+                created["promo_uses"] += 1
+            except Conflict:
+                continue  # the code ran out or ended since the demo was loaded
+
+
 def demo_build(
     *,
     members: int = 300,
@@ -519,8 +857,11 @@ def demo_build(
     def step(name: str) -> None:
         log(f"  {name} ({time.monotonic() - started:.1f}s)")
 
-    member_ids, created["members"] = _members(plan, merchant)
-    step(f"members: {created['members']} joined")
+    program = _program(plan, merchant, now, created)
+    step(f"program: {created['tiers']} tiers, {created['rules']} rules, {created['rewards']} rewards")
+    member_ids, created["members"] = _members(plan, merchant, today)
+    _memberships(plan, member_ids, program, merchant, today, created)
+    step(f"members: {created['members']} joined, {created['memberships']} paid plan payments")
     old = [p for p in plan.purchases if p.old]
     recent = [p for p in plan.purchases if not p.old]
     # The purchases of 12-14 months ago, then the expiry that would have run since.
@@ -528,9 +869,17 @@ def demo_build(
     created["points_expired"] += points_expire(now=now).points
     _purchases(recent, member_ids, merchant, today, created)
     step(f"purchases: {created['purchases']} recorded, {created['refunds']} refunds")
+    _app_installs(plan, member_ids, merchant, today, created)
     _redemptions(plan, member_ids, merchant, created)
+    _reward_redemptions(plan, member_ids, program, merchant, created)
+    _promo_uses(plan, member_ids, program, merchant, created)
     _adjustments(plan, member_ids, merchant, created)
+    # Today's birthdays, as the daily job would award them (once per member and Jalali year).
+    created["occasion_awards"] += sum(occasions_award(now=now).values())
     created["points_expired"] += points_expire(now=now).points
+    step(
+        f"rewards: {created['reward_redemptions']} taken, {created['coupon_uses'] + created['promo_uses']} coupons used"
+    )
     result.seconds = time.monotonic() - started
     return result
 
@@ -545,9 +894,26 @@ class DemoCounts:
     points_outstanding: int
     points_expired: int
     sample_member_id: int | None
+    tiers: list[tuple[str, int]] = field(default_factory=list)  # (tier name, members) by rank; "" = none
+    rules: dict[str, int] = field(default_factory=dict)  # by status
+    rewards: int = 0
+    reward_redemptions: dict[str, int] = field(default_factory=dict)  # by reward kind
+    partner_codes_left: int = 0
+    coupons_issued: int = 0
+    coupons_used: int = 0
+    promo_code: str = ""
+    promo_used: int = 0
+    promo_limit: int = 0
+    gift_cards: int = 0
+    paid_plan_members: int = 0
+    referrals: int = 0
+    referrals_completed: int = 0
+    app_installs: int = 0
+    birthday_awards: int = 0
 
 
-def demo_counts(merchant: Merchant) -> DemoCounts:
+def demo_counts(merchant: Merchant, *, now: dt.datetime | None = None) -> DemoCounts:
+    now = now or timezone.now()
     members = Member.objects.filter(merchant=merchant)
     outstanding = (
         Account.objects.filter(role=Account.Role.MEMBER, member__merchant=merchant).aggregate(s=Sum("balance"))["s"]
@@ -559,13 +925,35 @@ def demo_counts(merchant: Merchant) -> DemoCounts:
         ]
         or 0
     )
-    # At a checkout (a purchase spending points) or on their own (one transfer each: one issuer).
+    # At a checkout (a purchase spending points), on their own (one transfer each: one issuer),
+    # or on a catalogue reward (one Redemption each, however many transfers).
     redemptions = (
         Purchase.objects.filter(merchant=merchant, points_redeemed__gt=0).count()
-        + Transfer.objects.filter(kind=Transfer.Kind.REDEEM, merchant=merchant).exclude(source_kind="purchase").count()
+        + Transfer.objects.filter(kind=Transfer.Kind.REDEEM, merchant=merchant)
+        .exclude(source_kind__in=["purchase", "reward"])
+        .count()
+        + Redemption.objects.filter(member__merchant=merchant, free=False).count()
     )
+    by_tier = dict(
+        MemberTier.objects.filter(member__merchant=merchant, tier__isnull=False)
+        .values("tier_id")
+        .annotate(n=Count("id"))
+        .values_list("tier_id", "n")
+    )
+    tiers = [(tier.name, by_tier.get(tier.pk, 0)) for tier in Tier.objects.order_by("rank")]
+    total = members.count()
+    tiers.append(("", total - sum(n for _name, n in tiers)))
+    redeemed = (
+        Redemption.objects.filter(member__merchant=merchant, free=False)
+        .values("reward__kind")
+        .annotate(n=Count("id"))
+        .values_list("reward__kind", "n")
+    )
+    coupons = Coupon.objects.filter(member__merchant=merchant, is_promo=False)
+    promo = Coupon.objects.filter(code=data.PROMO_CODE["code"]).first()
+    referrals = Referral.objects.filter(referrer__merchant=merchant)
     return DemoCounts(
-        members=members.count(),
+        members=total,
         organizations=members.filter(kind=Member.Kind.ORGANIZATION).count(),
         purchases=Purchase.objects.filter(merchant=merchant).count(),
         refunds=Refund.objects.filter(purchase__merchant=merchant).count(),
@@ -573,4 +961,23 @@ def demo_counts(merchant: Merchant) -> DemoCounts:
         points_outstanding=outstanding,
         points_expired=expired,
         sample_member_id=members.order_by("id").values_list("id", flat=True).first(),
+        tiers=tiers,
+        rules=dict(Rule.objects.values("status").annotate(n=Count("id")).values_list("status", "n")),
+        rewards=Reward.objects.count(),
+        reward_redemptions=dict(sorted(redeemed)),
+        partner_codes_left=PartnerCode.objects.filter(redemption__isnull=True).count(),
+        coupons_issued=coupons.count(),
+        coupons_used=coupons.filter(used_count__gt=0).count(),
+        promo_code=promo.code if promo else "",
+        promo_used=promo.used_count if promo else 0,
+        promo_limit=promo.usage_limit if promo else 0,
+        gift_cards=GiftCard.objects.filter(member__merchant=merchant).count(),
+        paid_plan_members=Membership.objects.filter(member__merchant=merchant, starts_at__lte=now, ends_at__gt=now)
+        .values("member_id")
+        .distinct()
+        .count(),
+        referrals=referrals.count(),
+        referrals_completed=referrals.filter(status=Referral.Status.COMPLETED).count(),
+        app_installs=Event.objects.filter(member__merchant=merchant, type=data.APP_INSTALL_EVENT).count(),
+        birthday_awards=Event.objects.filter(member__merchant=merchant, type="occasion.birthday").count(),
     )

@@ -236,3 +236,238 @@ ADJUST_REASONS = [
     "امتیاز خرید ثبت‌نشده با ارائه فاکتور",
     "هدیه مدیر شعبه برای مشتری وفادار",
 ]
+
+# --- the program (issue 4): tiers, earning rules, rewards, a paid plan, a promo code -----------
+
+# Tiers by spend (Rials, net of refunds) over the last 365 days. The thresholds are set against
+# the demo's own purchases so that about 40% of the members end up silver, 15% gold and 4-5%
+# platinum (the rest has no tier yet).
+TIERS = [
+    {
+        "code": "silver",
+        "name": "نقره‌ای",
+        "rank": 1,
+        "color": "#9ea7b0",
+        "qualify": {"by": "spend", "threshold": 25_000_000, "window": "rolling_365"},
+        "earn_percent": 100,
+        "grace_days": 0,
+        "page_text": "با ۲٫۵ میلیون تومان خرید در یک سال گذشته عضو نقره‌ای باشگاه وفا می‌شوید: "
+        "پیشنهادهای ویژه اعضا، هدیه تولد و خبر زودتر از جشنواره‌ها.",
+    },
+    {
+        "code": "gold",
+        "name": "طلایی",
+        "rank": 2,
+        "color": "#c9a227",
+        "qualify": {"by": "spend", "threshold": 100_000_000, "window": "rolling_365"},
+        "earn_percent": 150,
+        "grace_days": 30,
+        "page_text": "اعضای طلایی (۱۰ میلیون تومان خرید در یک سال) از هر خرید ۱٫۵ برابر امتیاز می‌گیرند، "
+        "به حراج‌های فصلی زودتر از همه دسترسی دارند و تا ۳۰ روز پس از پایان دوره سطح خود را نگه می‌دارند.",
+    },
+    {
+        "code": "platinum",
+        "name": "پلاتینیوم",
+        "rank": 3,
+        "color": "#5f6b7a",
+        "qualify": {"by": "spend", "threshold": 250_000_000, "window": "rolling_365"},
+        "earn_percent": 200,
+        "grace_days": 30,
+        "page_text": "بالاترین سطح باشگاه وفا برای مشتریانی با ۲۵ میلیون تومان خرید در سال: امتیاز دو برابر، "
+        "دسترسی زودهنگام به حراج‌ها، مشاور خرید اختصاصی و ۳۰ روز مهلت پیش از تغییر سطح.",
+    },
+]
+
+# Earning rules in the program's JSON shape (DESIGN "The program as data"). Every state a rule
+# can be in is shown: live ones, a draft being prepared and a paused one.
+RULES = [
+    {
+        "name": "ساعت طلایی پنجشنبه و جمعه: امتیاز دو برابر",
+        "status": "live",
+        "trigger": "purchase",
+        "conditions": {"weekdays": ["thu", "fri"], "hours": {"from": "10:00", "to": "12:00"}},
+        "effect": {"type": "multiplier", "percent": 200},
+        "priority": 30,
+    },
+    {
+        "name": "هدیه خرید دوم و ششم",
+        "status": "live",
+        "trigger": "purchase",
+        "conditions": {"nth_purchase": [2, 6]},
+        "effect": {"type": "fixed_points", "points": 300},
+        "priority": 20,
+    },
+    {
+        "name": "امتیاز خرید عمده سازمان‌ها",
+        "status": "live",
+        "trigger": "purchase",
+        "conditions": {"member_kinds": ["organization"], "amount_min": 10_000_000},
+        "effect": {"type": "points_per_amount", "points": 1, "per_rial": 40_000},
+        "caps": {"per_member_month": 2_000},
+        "priority": 10,
+    },
+    {
+        # Paid for by the tea supplier: the budget is what it agreed to fund.
+        "name": "جشنواره چای با حمایت تأمین‌کننده",
+        "status": "live",
+        "trigger": "purchase",
+        "conditions": {"categories": ["tea"], "min_quantity": 2},
+        "effect": {"type": "fixed_points", "points": 100},
+        "budget": {"points": 50_000},
+        "priority": 5,
+    },
+    {
+        "name": "خوش‌آمدگویی عضویت در باشگاه",
+        "status": "live",
+        "trigger": "join",
+        "effect": {"type": "fixed_points", "points": 100},
+    },
+    {
+        "name": "تکمیل پروفایل",
+        "status": "live",
+        "trigger": "profile_completed",
+        "effect": {"type": "fixed_points", "points": 150},
+    },
+    {
+        "name": "هدیه تولد",
+        "status": "live",
+        "trigger": "occasion",
+        "occasion": "birthday",
+        "effect": {"type": "fixed_points", "points": 500},
+    },
+    {
+        "name": "معرفی دوستان: هدیه معرف",
+        "status": "live",
+        "trigger": "referral_completed",
+        "effect": {"type": "fixed_points", "points": 500, "member": "referrer"},
+    },
+    {
+        "name": "معرفی دوستان: هدیه عضو تازه",
+        "status": "live",
+        "trigger": "referral_completed",
+        "effect": {"type": "fixed_points", "points": 250, "member": "referred"},
+    },
+    {
+        "name": "نصب اپلیکیشن وفا",
+        "status": "live",
+        "trigger": "event",
+        "event_type": "app_install",
+        "effect": {"type": "fixed_points", "points": 200},
+    },
+    {
+        "name": "شب یلدا: امتیاز سه برابر",
+        "status": "draft",
+        "trigger": "purchase",
+        "conditions": {"starts_at": "2026-12-21T00:00:00+03:30", "ends_at": "2026-12-22T00:00:00+03:30"},
+        "effect": {"type": "multiplier", "percent": 300},
+        "priority": 40,
+        "stacking": "exclusive",
+    },
+    {
+        "name": "خرید اینترنتی: ۵۰٪ امتیاز بیشتر",
+        "status": "paused",
+        "trigger": "purchase",
+        "conditions": {"channels": ["online"]},
+        "effect": {"type": "multiplier", "percent": 150},
+        "priority": 15,
+    },
+]
+
+# The reward catalogue; `key` names a reward inside the demo only (the plan refers to it), the
+# other fields are `reward_create`'s. A point is worth 100 Rials, so costs follow the value.
+REWARDS = [
+    {
+        "key": "coupon_50k",
+        "name": "کوپن تخفیف ۵۰ هزار تومانی",
+        "description": "برای خریدهای بالای ۲۰۰ هزار تومان، تا ۶۰ روز.",
+        "kind": "coupon_amount",
+        "cost_points": 5_000,
+        "amount_rial": 500_000,
+        "min_purchase_rial": 2_000_000,
+        "valid_days": 60,
+        "per_member_limit": 3,
+    },
+    {
+        "key": "coupon_10pct",
+        "name": "کوپن ۱۰٪ تخفیف (تا سقف ۱۰۰ هزار تومان)",
+        "description": "ده درصد تخفیف روی کل سبد خرید، حداکثر ۱۰۰ هزار تومان، تا ۳۰ روز.",
+        "kind": "coupon_percent",
+        "cost_points": 3_000,
+        "percent": 10,
+        "cap_rial": 1_000_000,
+        "valid_days": 30,
+    },
+    {
+        "key": "free_cake",
+        "name": "یک بسته کیک یزدی رایگان",
+        "description": "کیک یزدی ۶ عددی، هدیه باشگاه؛ در هر شعبه تحویل می‌شود.",
+        "kind": "free_product",
+        "cost_points": 4_000,
+        "sku": "PST-CAKE",
+        "amount_rial": 420_000,
+        "valid_days": 30,
+        "stock": 40,
+    },
+    {
+        "key": "gift_card",
+        "name": "کارت هدیه ۱۰۰ هزار تومانی",
+        "description": "اعتبار خرید در همه شعبه‌ها و فروشگاه اینترنتی، قابل استفاده در چند نوبت، تا یک سال.",
+        "kind": "gift_card",
+        "cost_points": 10_000,
+        "amount_rial": 1_000_000,
+        "valid_days": 365,
+        "stock": 12,
+        "per_member_limit": 1,
+    },
+    {
+        "key": "partner_code",
+        "name": "اشتراک یک‌ماهه فیلم و سریال «تماشاخانه»",
+        "description": "کد اشتراک همکار تجاری؛ تا پایان کدهای موجود.",
+        "kind": "partner_code",
+        "cost_points": 2_500,
+        "per_member_limit": 1,
+    },
+    {
+        "key": "charity",
+        "name": "اهدای امتیاز به مؤسسه خیریه محک",
+        "description": "ارزش ریالی امتیاز شما به نام خودتان به محک (حمایت از کودکان مبتلا به سرطان) پرداخت می‌شود.",
+        "kind": "charity",
+        "cost_points": 1_000,
+        "charity_name": "مؤسسه خیریه محک",
+    },
+    {
+        "key": "early_access",
+        "name": "دسترسی زودهنگام به حراج فصلی",
+        "description": "ویژه اعضای طلایی و پلاتینیوم: یک روز پیش از همه به حراج فصلی دعوت می‌شوید.",
+        "kind": "non_material",
+        "cost_points": 300,
+        "tiers": ["gold", "platinum"],
+        "stock": 30,
+        "per_member_limit": 1,
+    },
+]
+
+# Partner codes are uploaded as the partner sends them: prefix, then random groups.
+PARTNER_CODE_PREFIX = "TMSH"
+PARTNER_CODES = 20
+
+PAID_PLAN = {
+    "name": "باشگاه ویژه",
+    "fee_rial": 2_000_000,
+    "duration_days": 365,
+    "earn_percent": 125,
+    "description": "عضویت سالانه ۲۰۰ هزار تومانی: ۲۵٪ امتیاز بیشتر از هر خرید در تمام سال.",
+}
+
+PROMO_CODE = {
+    "code": "YALDA1405",
+    "kind": "amount",
+    "amount_rial": 1_500_000,
+    "min_purchase_rial": 10_000_000,
+    "usage_limit": 100,
+    "per_member_limit": 1,
+}
+PROMO_DAYS = (-10, 30)  # valid from 10 days before the demo was loaded to 30 days after
+
+APP_INSTALL_EVENT = "app_install"
+APP_PLATFORMS = ["android", "android", "ios"]

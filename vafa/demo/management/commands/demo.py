@@ -5,8 +5,9 @@ from vafa.demo.build import demo_build, demo_counts
 
 class Command(BaseCommand):
     help = (
-        "Load the demo club (idempotent): a chain store with members, a year of purchases, "
-        "redemptions, refunds and expired points. Prints the demo API key and a staff login."
+        "Load the demo club (idempotent): a chain store with its program (tiers, earning rules, "
+        "rewards, a paid plan, a promo code), members, referrals, a year of purchases, redemptions, "
+        "coupons, refunds and expired points. Prints the demo API key and a staff login."
     )
 
     def add_arguments(self, parser):
@@ -38,6 +39,20 @@ class Command(BaseCommand):
         write(f"  redemptions:        {counts.redemptions}")
         write(f"  points expired:     {counts.points_expired}")
         write(f"  points outstanding: {counts.points_outstanding}")
+        tiers = ", ".join(f"{name or 'no tier'} {n} ({n * 100 // max(counts.members, 1)}%)" for name, n in counts.tiers)
+        write(f"  tiers:              {tiers}")
+        rules = ", ".join(f"{n} {status}" for status, n in sorted(counts.rules.items()))
+        write(f"  earning rules:      {rules or 'none'}")
+        taken = ", ".join(f"{n} {kind}" for kind, n in counts.reward_redemptions.items())
+        write(f"  rewards:            {counts.rewards} in the catalogue; taken: {taken or 'none'}")
+        write(f"  partner codes left: {counts.partner_codes_left}")
+        coupons = f"{counts.coupons_issued} ({counts.coupons_used} used), {counts.gift_cards} gift cards"
+        write(f"  coupons issued:     {coupons}")
+        if counts.promo_code:
+            write(f"  promo code:         {counts.promo_code} used {counts.promo_used} of {counts.promo_limit}")
+        write(f"  paid plan members:  {counts.paid_plan_members}")
+        write(f"  referrals:          {counts.referrals} ({counts.referrals_completed} completed)")
+        write(f"  app installs:       {counts.app_installs}; birthday awards: {counts.birthday_awards}")
         write("")
         write(f"  Site:      {base}/")
         write(f"  Admin:     {base}/admin/")
