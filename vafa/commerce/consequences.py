@@ -11,7 +11,7 @@ from vafa.commerce import earn, tiers
 from vafa.commerce.models import Purchase
 from vafa.core import sql
 from vafa.core.errors import Conflict
-from vafa.members.models import Member, Membership
+from vafa.members.models import Member, Membership, MembershipPlan
 from vafa.program import engine
 from vafa.program.selectors import Program, member_tier_id
 
@@ -46,10 +46,16 @@ def purchase_facts(program: Program, *, member_id: int, member_kind: str, mercha
 
 
 def active_plan(member_id: int, at: datetime) -> tuple[int, str, int] | None:
-    """The paid plan the member holds at `at` (id, name, earn percent), if any."""
-    row = (Membership.objects.filter(member_id=member_id, starts_at__lte=at, ends_at__gt=at)
-           .order_by("-plan__earn_percent").values_list("plan_id", "plan__name", "plan__earn_percent").first())
-    return tuple(row) if row else None
+    """The paid plan the member holds at `at` (id, name, earn percent), if any. Plain SQL: a
+    purchase asks this whenever a plan multiplies points."""
+    m, p = Membership, MembershipPlan
+    rows = sql.fetch(
+        f"SELECT p.{sql.column(p, 'id')}, p.{sql.column(p, 'name')}, p.{sql.column(p, 'earn_percent')}"
+        f" FROM {sql.table(m)} m JOIN {sql.table(p)} p ON p.{sql.column(p, 'id')} = m.{sql.column(m, 'plan')}"
+        f" WHERE m.{sql.column(m, 'member')} = %s AND m.{sql.column(m, 'starts_at')} <= %s"
+        f" AND m.{sql.column(m, 'ends_at')} > %s ORDER BY p.{sql.column(p, 'earn_percent')} DESC LIMIT 1",
+        [member_id, at, at])
+    return tuple(rows[0]) if rows else None
 
 
 def after_purchase(program: Program, book, purchase: Purchase, lines: list[earn.Line], facts: earn.Facts) -> None:

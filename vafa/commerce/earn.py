@@ -105,10 +105,13 @@ def rule_lines(rules: Iterable[engine.Rule], ctx: engine.Context, usage_for) -> 
     if not applying:
         return []
     usage = usage_for(applying)
+    # A rule that gives nothing (its cap or budget used up, or nothing to multiply) is left
+    # out; one that gives a reward or a free item always shows.
     return [Line(rule_id=str(a.rule_id), name=a.name, points=a.points, detail=a.reason, rule_pk=a.rule_id,
                  reward_id=a.reward_id, free_item=a.free_item,
                  kind=Transfer.Kind.REFERRAL if ctx.trigger == "referral_completed" else Transfer.Kind.BONUS)
-            for a in engine.evaluate(applying, ctx, usage)]
+            for a in engine.evaluate(applying, ctx, usage)
+            if a.points > 0 or a.reward_id is not None or a.free_item is not None]
 
 
 def no_usage(_rules) -> dict:

@@ -72,10 +72,23 @@ def _move(state: MemberTier | None, *, member_id: int, tier: TierInfo | None, no
                                   reason=reason[:255], changed_at=now)
 
 
+def _state(member_id: int) -> MemberTier | None:
+    """The member's tier row, in plain SQL (every purchase reads it when tiers exist)."""
+    rows = sql.fetch(f"SELECT {sql.columns(MemberTier, ['id', 'tier', 'since', 'hold_until'])}"
+                     f" FROM {sql.table(MemberTier)} WHERE {sql.column(MemberTier, 'member')} = %s", [member_id])
+    if not rows:
+        return None
+    pk, tier_id, since, hold_until = rows[0]
+    state = MemberTier(id=pk, member_id=member_id, tier_id=tier_id, since=sql.aware(since),
+                       hold_until=sql.aware(hold_until))
+    state._state.adding = False
+    return state
+
+
 def tier_review(program: Program, *, member_id: int, now: datetime, at: datetime | None = None) -> TierInfo | None:
     """Upgrade at once when the member qualifies for a higher tier than the one held.
     Answers the member's tier after the review."""
-    state = MemberTier.objects.filter(member_id=member_id).first()
+    state = _state(member_id)
     current = program.tier_by_id(state.tier_id) if state else None
     measures = member_measures(member_id=member_id, now=now)
     target = qualified_tier(program, measures)
