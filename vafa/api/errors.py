@@ -43,6 +43,9 @@ def install(api) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc):
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, ApplicationError):  # refused by our body parser (ninja wraps it in a 400)
+            return application_error_response(cause)
         if exc.status_code == 400:
             return application_error_response(MalformedJson())
         return JsonResponse(error_body("http_error", str(exc)), status=exc.status_code)

@@ -7,13 +7,31 @@ from ninja.renderers import JSONRenderer
 from vafa.api import activity, club, errors, program, rewards
 from vafa.api.auth import ApiKeyAuth
 from vafa.api.endpoints import router
+from vafa.core.errors import ValidationFailed
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not JSON")  # NaN and Infinity: Python accepts them, JSON does not
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 class StrictJsonParser(Parser):
     def parse_body(self, request):
-        data = json.loads(request.body)
+        data = json.loads(request.body, parse_constant=_no_constant)
         if not isinstance(data, dict):
             raise ValueError("the body must be a JSON object")
+        if _has_nul(data):
+            # No database stores a NUL character in text (PostgreSQL refuses it).
+            raise ValidationFailed(details={"body": "text may not contain NUL characters"})
         return data
 
 

@@ -2,6 +2,7 @@
 survey, a packaging code, a birthday or another occasion, any custom event. Each is recorded
 once by its key, so a retry or a second daily run has no second effect."""
 
+import logging
 import re
 from datetime import date, datetime
 
@@ -11,8 +12,9 @@ from django.utils import timezone
 from vafa.commerce import earn
 from vafa.commerce.consequences import rewards_issue
 from vafa.commerce.models import Event
+from vafa.commerce.services import EARLIEST_YEAR, FUTURE_TOLERANCE
 from vafa.core.codes import normalize_code
-from vafa.core.errors import EventDuplicate, ValidationFailed
+from vafa.core.errors import ApplicationError, EventDuplicate, ValidationFailed
 from vafa.core.jalali import TEHRAN, is_jalali_leap, jalali_month_day, jalali_today
 from vafa.ledger.book import book_open
 from vafa.ledger.services import ensure_not_blocked
@@ -21,6 +23,7 @@ from vafa.members.selectors import parse_member_id
 from vafa.program import engine
 from vafa.program.selectors import Program, member_tier_id, program_now
 
+logger = logging.getLogger(__name__)
 TRIGGER_TYPES = {"review", "survey", "packaging_code", "profile_completed", "join"}
 _TYPE = re.compile(r"[a-z][a-z0-9_.\-]{0,63}")
 MAX_PROPERTIES_JSON = 10_000
@@ -62,10 +65,13 @@ def event_record(*, member_id, event_type: str, properties: dict | None = None, 
     is `duplicate_event`."""
     pk = parse_member_id(member_id)
     properties, key = _check(event_type, properties, key)
-    if occurred_at is not None and timezone.is_naive(occurred_at):
-        occurred_at = timezone.make_aware(occurred_at)
-    if occurred_at is not None and occurred_at > timezone.now():
-        raise ValidationFailed(details={"occurred_at": "in the future"})
+    if occurred_at is not None:
+        if occurred_at.year < EARLIEST_YEAR:  # also keeps time-zone arithmetic in range
+            raise ValidationFailed(details={"occurred_at": f"not before {EARLIEST_YEAR}"})
+        if timezone.is_naive(occurred_at):
+            occurred_at = timezone.make_aware(occurred_at)
+        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            raise ValidationFailed(details={"occurred_at": "in the future"})
     if key is not None:
         existing = Event.objects.filter(key=key).first()
         if existing is not None:
@@ -172,9 +178,11 @@ def _candidates(queryset, field: str, today: date):
     from django.db.models import Q
 
     query = Q()
-    for shift in (-1, 0, 1, 2):
-        d = today + timedelta(days=shift)
+    days = [today + timedelta(days=shift) for shift in (-1, 0, 1, 2)]
+    for d in days:
         query |= Q(**{f"{field}__month": d.month, f"{field}__day": d.day})
+    if any((d.month, d.day) in ((2, 28), (3, 1)) for d in days):
+        query |= Q(**{f"{field}__month": 2, f"{field}__day": 29})  # born on 29 February: a common year has none
     return queryset.filter(query)
 
 
@@ -213,6 +221,9 @@ def occasions_award(*, now: datetime | None = None) -> dict[str, int]:
                                  key=f"occasion:{occasion}:{member_id}:{today[0]}")
         except IntegrityError:
             continue  # another run awarded it a moment ago
+        except ApplicationError:
+            logger.exception("occasion %s of member %s not awarded", occasion, member_id)
+            continue  # one member's problem never stops everyone else's occasion
         if event is not None:
             counts[occasion] += 1
     return counts

@@ -13,18 +13,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from vafa.commerce.simulate import rules_simulate
+from vafa.core.digits import to_ascii_digits
 from vafa.core.errors import ApplicationError
 from vafa.core.jalali import TEHRAN, format_jalali_date, parse_jalali_date
 
 
 def _day(text: str) -> date:
-    """A Jalali date (1405/09/04, Persian digits too) or an ISO Gregorian one (2026-11-25)."""
+    """A Jalali date (1405/09/04, Persian digits too) or a Gregorian one (2026-11-25): a year
+    before 1700 is a Jalali year."""
+    text = to_ascii_digits(text or "").strip()
     try:
-        return parse_jalali_date(text)
-    except ValueError:
-        pass
-    try:
-        return date.fromisoformat(text.strip())
+        if text[:4].isdigit() and int(text[:4]) < 1700:
+            return parse_jalali_date(text)
+        return date.fromisoformat(text)
     except ValueError:
         raise forms.ValidationError(_("A date like 1405/09/04 or 2026-11-25.")) from None
 

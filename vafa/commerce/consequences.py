@@ -58,12 +58,28 @@ def active_plan(member_id: int, at: datetime) -> tuple[int, str, int] | None:
     return tuple(rows[0]) if rows else None
 
 
-def after_purchase(program: Program, book, purchase: Purchase, lines: list[earn.Line], facts: earn.Facts) -> None:
+def referrer_book(program: Program, book, amount: int):
+    """When this purchase may complete a referral that rules reward, lock the referrer's
+    account now: accounts are always locked before any rule row (a budget's), and a referred
+    member's before the referrer's (referrals form no cycles), so no two purchases deadlock."""
+    from vafa.ledger.book import book_open
+    from vafa.referrals.models import Referral
+
+    if (book.referred_by_id is None or book.member_status != Member.Status.ACTIVE
+            or amount < program.policy.min_purchase_rial or not program.rules_for("referral_completed")):
+        return None
+    pending = sql.fetch(f"SELECT 1 FROM {sql.table(Referral)} WHERE {sql.column(Referral, 'referred')} = %s"
+                        f" AND {sql.column(Referral, 'status')} = %s", [book.member_id, Referral.Status.PENDING])
+    return book_open(member_id=book.referred_by_id) if pending else None
+
+
+def after_purchase(program: Program, book, purchase: Purchase, lines: list[earn.Line], facts: earn.Facts,
+                   referrer=None) -> None:
     balance = book.balance
     # A referral completes on the first qualifying purchase of an approved member.
     if (book.referred_by_id is not None and book.member_status == Member.Status.ACTIVE
             and purchase.amount >= program.policy.min_purchase_rial):
-        _complete_referral(program, book, purchase)
+        _complete_referral(program, book, purchase, referrer)
     if program.tiers:
         tiers.tier_review(program, member_id=book.member_id, at=purchase.occurred_at, now=book.now)
     if book.member_status == Member.Status.PENDING:
@@ -100,23 +116,18 @@ def rewards_issue(lines: list[earn.Line], *, member_id: int, merchant_id: int | 
     return notes
 
 
-def _complete_referral(program: Program, book, purchase: Purchase) -> None:
-    from vafa.ledger.book import book_open
+def _complete_referral(program: Program, book, purchase: Purchase, referrer) -> None:
     from vafa.referrals.services import referral_complete
 
     referral = referral_complete(member_id=book.member_id, purchase_id=purchase.pk, at=purchase.occurred_at)
     if referral is None:
         return
     rules = program.rules_for("referral_completed")
-    if not rules:
-        return
     source = ("referral", referral.pk)
-    for who, member_book in (("referred", book), ("referrer", None)):
+    for who, member_book in (("referred", book), ("referrer", referrer)):
         chosen = [r for r in rules if r.effect.get("member", "referrer") == who]
-        if not chosen:
-            continue
-        if member_book is None:
-            member_book = book_open(member_id=referral.referrer_id)  # the referral graph has no cycles
+        if not chosen or member_book is None or member_book.member_status == Member.Status.BLOCKED:
+            continue  # a blocked referrer earns nothing
         ctx = engine.Context(trigger="referral_completed", occurred_at=purchase.occurred_at,
                              member_kind=member_book.member_kind, merchant_id=purchase.merchant_id,
                              point_value_rial=program.policy.point_value_rial)

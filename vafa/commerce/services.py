@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from vafa.commerce import earn
-from vafa.commerce.consequences import after_purchase, purchase_facts
+from vafa.commerce.consequences import after_purchase, purchase_facts, referrer_book
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core import sql
 from vafa.core.errors import (
@@ -185,6 +185,7 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
         ensure_can_spend(book)
     program = program_now()
     policy = program.policy
+    referrer = referrer_book(program, book, amount)
     basket = earning.Basket(amount=amount, tax=tax, shipping=shipping)
     source = ("purchase", None)
 
@@ -214,7 +215,7 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     book.flush()
     source = ("purchase", purchase.pk)
     earn.rule_usage_record(lines, program, member_id=book.member_id, occurred_at=occurred_at, source=source)
-    after_purchase(program, book, purchase, lines, facts)
+    after_purchase(program, book, purchase, lines, facts, referrer)
     return purchase
 
 

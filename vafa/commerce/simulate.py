@@ -82,6 +82,9 @@ def draft_rules(specs: list) -> tuple[list[engine.Rule], dict]:
 
 
 def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    for name, day in (("from", date_from), ("to", date_to)):
+        if not date(1970, 1, 1) <= day <= date(2200, 1, 1):
+            raise ValidationFailed(details={name: "a date from 1970 to 2200"})
     if date_to < date_from:
         raise ValidationFailed(details={"to": "not before from"})
     if (date_to - date_from).days > MAX_DAYS:

@@ -61,8 +61,7 @@ def member_create(
     email = _check_email(email)
     if kind == Member.Kind.ORGANIZATION and not organization_name.strip():
         raise ValidationFailed(details={"organization_name": "required for an organization"})
-    if birth_date and birth_date > dt.date.today():
-        raise ValidationFailed(details={"birth_date": "in the future"})
+    _check_birth_date(birth_date)
     bad_channels = set(consents or {}) - set(Consent.Channel.values)
     if bad_channels:
         raise ValidationFailed(details={"consents": f"unknown channels: {', '.join(sorted(bad_channels))}"})
@@ -97,10 +96,19 @@ def member_create(
     return member
 
 
+EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def _check_birth_date(birth_date: dt.date | None) -> None:
+    if birth_date and not EARLIEST_DATE <= birth_date <= dt.date.today():
+        raise ValidationFailed(details={"birth_date": f"from {EARLIEST_DATE} to today"})
+
+
 def _occasion(data: Mapping) -> Occasion:
     kind = data.get("kind")
-    if kind not in Occasion.Kind.values or not isinstance(data.get("date"), dt.date):
-        raise ValidationFailed(details={"occasions": "each needs a kind (wedding/other) and a date"})
+    if kind not in Occasion.Kind.values or not isinstance(data.get("date"), dt.date) \
+            or not EARLIEST_DATE <= data["date"] <= dt.date(2200, 1, 1):
+        raise ValidationFailed(details={"occasions": "each needs a kind (wedding/other) and a date from 1900"})
     return Occasion(kind=kind, title=str(data.get("title", ""))[:100], date=data["date"])
 
 
@@ -159,8 +167,7 @@ def member_update(*, member_id, changes: Mapping) -> Member:
     if "national_id" in values:
         raw = values["national_id"]
         values["national_id"] = validate_national_id(raw, member.kind) if raw else ""
-    if values.get("birth_date") and values["birth_date"] > dt.date.today():
-        raise ValidationFailed(details={"birth_date": "in the future"})
+    _check_birth_date(values.get("birth_date"))
     if member.kind == Member.Kind.ORGANIZATION and "organization_name" in values and not values["organization_name"]:
         raise ValidationFailed(details={"organization_name": "required for an organization"})
     interests = values.pop("interests", None)
@@ -170,7 +177,8 @@ def member_update(*, member_id, changes: Mapping) -> Member:
                                   or not all(isinstance(i, str) and len(i) <= 100 for i in interests)):
         raise ValidationFailed(details={"interests": "a list of names"})
     with transaction.atomic():
-        member = Member.objects.select_for_update().get(pk=member.pk)
+        # NO KEY UPDATE: a purchase of this member (a row pointing here) must not wait on it.
+        member = Member.objects.select_for_update(no_key=True).get(pk=member.pk)
         for name, value in values.items():
             setattr(member, name, value)
         if values:

@@ -182,24 +182,39 @@ def _capped(rule: Rule, points: int, used: Usage, ctx: Context) -> tuple[int, st
     return points, ""
 
 
+def order_key(rule: Rule) -> tuple:
+    """Highest priority first; ties by id, numerically (a draft "draft:N" after every saved
+    rule, in the order given), so a dry run orders rules as they will be once saved."""
+    if isinstance(rule.id, int):
+        return (-rule.priority, 0, rule.id)
+    _prefix, _, number = str(rule.id).rpartition(":")
+    return (-rule.priority, 1, int(number) if number.isdigit() else 0, str(rule.id))
+
+
+def _award(rule: Rule, ctx: Context, used: Usage) -> Award:
+    points, why = raw_points(rule, ctx)
+    points, limited = _capped(rule, max(points, 0), used, ctx)
+    if limited:
+        why += f", limited by {limited}"
+    effect = rule.effect
+    return Award(
+        rule_id=rule.id, name=rule.name, points=points, reason=why,
+        reward_id=effect.get("reward_id") if effect.get("type") == "reward" else None,
+        free_item=({"sku": effect["sku"], "quantity": effect.get("quantity", 1)}
+                   if effect.get("type") == "free_item" else None),
+    )
+
+
+def _gives(award: Award) -> bool:
+    return award.points > 0 or award.reward_id is not None or award.free_item is not None
+
+
 def evaluate(rules: Iterable[Rule], ctx: Context, usage: Mapping[int | str, Usage] | None = None) -> list[Award]:
     """Awards of the rules that apply, highest priority first. Of the exclusive rules that
-    apply only the highest-priority one counts; cumulative ones all count."""
+    apply only the highest-priority one that still gives something counts (one whose cap or
+    budget is used up has stopped); cumulative ones all count."""
     usage = usage or {}
-    applying = sorted((r for r in rules if matches(r, ctx)), key=lambda r: (-r.priority, str(r.id)))
-    exclusive = [r for r in applying if r.stacking == "exclusive"][:1]
-    chosen = [r for r in applying if r.stacking != "exclusive" or r in exclusive]
-    awards = []
-    for rule in chosen:
-        points, why = raw_points(rule, ctx)
-        points, limited = _capped(rule, max(points, 0), usage.get(rule.id, Usage()), ctx)
-        if limited:
-            why += f", limited by {limited}"
-        effect = rule.effect
-        awards.append(Award(
-            rule_id=rule.id, name=rule.name, points=points, reason=why,
-            reward_id=effect.get("reward_id") if effect.get("type") == "reward" else None,
-            free_item=({"sku": effect["sku"], "quantity": effect.get("quantity", 1)}
-                       if effect.get("type") == "free_item" else None),
-        ))
-    return awards
+    applying = sorted((r for r in rules if matches(r, ctx)), key=order_key)
+    awards = {r.id: _award(r, ctx, usage.get(r.id, Usage())) for r in applying}
+    exclusive = next((r for r in applying if r.stacking == "exclusive" and _gives(awards[r.id])), None)
+    return [awards[r.id] for r in applying if r.stacking != "exclusive" or r is exclusive]

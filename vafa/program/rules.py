@@ -64,8 +64,11 @@ def _strings(value, field: str, *, choices=None) -> list[str]:
 def _moment(value, field: str) -> str | None:
     if value is None:
         return None
-    moment = parse_datetime(value) if isinstance(value, str) else None
-    if moment is None:
+    try:
+        moment = parse_datetime(value) if isinstance(value, str) else None
+    except ValueError:  # well-formed but impossible, e.g. an offset of +99:00
+        moment = None
+    if moment is None or moment.year < 1970:
         _fail(field, "an ISO date-time, e.g. 2026-03-21T00:00:00+03:30")
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)  # Tehran time, like a purchase's occurred_at

@@ -1045,3 +1045,23 @@ def test_a_ledger_cursor_of_unicode_digits_is_a_validation_error(api, member):
         response = api.get(f"/members/{member.id}/ledger?cursor={cursor}")
         assert response.status_code == 422, (cursor, response.content)
         assert response.json()["error"]["code"] == "validation_error"
+
+
+@pytest.mark.parametrize("raw", ['{"member_id": 1, "type": "review", "properties": {"a": NaN}}',
+                                 '{"member_id": 1, "type": "review", "properties": {"a": -Infinity}}'])
+def test_nan_and_infinity_are_not_json(funded, api, raw):
+    assert_error(api.post("/events", raw=raw), 400, "malformed_json")
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/events", {"type": "review", "properties": {"a": "x\u0000y"}}),
+    ("/events", {"type": "review", "key": "\u0000"}),
+    ("/members", {"phone": "09351234567", "first_name": "a\u0000"}),
+    ("/checkout/preview", {"amount": 1, "branch": "\u0000"}),
+])
+def test_text_with_a_nul_character_is_a_validation_error_and_changes_nothing(funded, api, path, body):
+    before = db_state()
+    details = assert_error(api.post(path, {"member_id": funded.id, **body} if path != "/members" else body), 422,
+                           "validation_error")
+    assert details == {"body": "text may not contain NUL characters"}
+    assert db_state() == before

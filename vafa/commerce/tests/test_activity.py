@@ -171,3 +171,27 @@ def test_occasions_without_rules_do_nothing_and_the_command_reports(member_facto
     call_command("award_occasions")
     assert "birthday 0" in capsys.readouterr().out
     assert Event.objects.count() == 0
+
+
+def test_a_29_february_birthday_is_found_in_a_common_gregorian_year(member_factory):
+    # 1996-02-29 is 10 Esfand 1374; in 1403 10 Esfand is 2025-02-28, a year with no 29 February
+    live(name="Birthday", trigger="occasion", occasion="birthday", effect={"type": "fixed_points", "points": 5})
+    member = member_factory(birth_date=date(1996, 2, 29))
+    assert occasions_award(now=datetime(2025, 2, 28, 9, tzinfo=TEHRAN))["birthday"] == 1
+    assert balance_of(member) == 5
+
+
+@pytest.mark.parametrize("body", [{"birth_date": "0001-03-21"}, {"birth_date": "1899-12-31"},
+                                  {"occasions": [{"kind": "wedding", "date": "0005-01-01"}]}])
+def test_dates_before_1900_are_refused(api, member, body):
+    before = db_state()
+    assert_error(api.patch(f"/members/{member.pk}", body), 422, "validation_error")
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+05:00", "1969-12-31T23:00:00Z",
+                                         "2999-01-01T00:00:00Z"])
+def test_an_event_time_out_of_range_is_refused(api, member, occurred_at):
+    assert_error(api.post("/events", {"member_id": member.pk, "type": "review", "occurred_at": occurred_at}), 422,
+                 "validation_error")
+    assert Event.objects.count() == 0

@@ -267,3 +267,14 @@ def test_a_paid_plan_multiplies_base_points_while_it_lasts(api, member):
 
     with mock.patch("django.utils.timezone.now", return_value=later):
         assert lines(buy(api, member, 1_000_000)) == [("base", 100)]
+
+
+def test_a_blocked_referrer_earns_nothing_when_the_referral_completes(api, member):
+    from vafa.members.services import member_status_set
+
+    live(name="Thanks", trigger="referral_completed", effect={"type": "fixed_points", "points": 1000})
+    friend = api.post("/members", {"phone": "09351234567", "referral_code": member.referral_code}).json()
+    member_status_set(member=member, status="blocked")
+    api.post("/purchases", {"member_id": friend["id"], "amount": 100_000})
+    assert balance_of(member) == 0
+    assert_ledger_ok()

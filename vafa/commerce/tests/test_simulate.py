@@ -142,3 +142,19 @@ def test_a_blocked_member_preview_is_refused_like_the_purchase(api, member):
 
     member_status_set(member=member, status="blocked")
     assert_error(api.post("/checkout/preview", {"member_id": member.pk, "amount": 10_000}), 409, "member_blocked")
+
+
+@pytest.mark.parametrize(("change", "field"), [({"to": "9999-12-31"}, "to"), ({"from": "0001-01-01"}, "from")])
+def test_simulate_dates_out_of_range_are_refused(api, change, field):
+    today = timezone.now().astimezone(TEHRAN).date().isoformat()
+    body = {"rules": [{"name": "x", "effect": {"type": "fixed_points", "points": 1}}], "from": today, "to": today}
+    assert field in assert_error(api.post("/program/simulate", {**body, **change}), 422, "validation_error")
+
+
+def test_a_draft_rule_with_an_impossible_time_offset_is_refused(api):
+    today = timezone.now().astimezone(TEHRAN).date().isoformat()
+    rule = {"name": "x", "effect": {"type": "fixed_points", "points": 1},
+            "conditions": {"starts_at": "2025-01-01T00:00:00+99:00"}}
+    details = assert_error(api.post("/program/simulate", {"rules": [rule], "from": today, "to": today}), 422,
+                           "validation_error")
+    assert "rules[0].conditions.starts_at" in details

@@ -167,3 +167,20 @@ def test_a_merchants_own_rule_applies_only_at_that_merchant():
     rule = Rule(1, "ours", effect={"type": "fixed_points", "points": 5}, merchant_id=7)
     assert points([rule], purchase(merchant_id=7)) == [(1, 5)]
     assert points([rule], purchase(merchant_id=8)) == []
+
+
+def test_an_exclusive_rule_whose_budget_is_spent_gives_way_to_the_next():
+    spent = Rule(1, "spent", effect={"type": "fixed_points", "points": 10}, priority=10, stacking="exclusive",
+                 budget={"points": 10})
+    next_one = Rule(2, "next", effect={"type": "fixed_points", "points": 20}, priority=1, stacking="exclusive")
+    assert points([spent, next_one], purchase()) == [(1, 10)]
+    assert points([spent, next_one], purchase(), {1: Usage(total_points=10)}) == [(2, 20)]
+
+
+def test_equal_priorities_are_ordered_by_id_numerically_and_drafts_after_saved_rules():
+    def exclusive(rule_id, pts):
+        return Rule(rule_id, str(rule_id), effect={"type": "fixed_points", "points": pts}, stacking="exclusive")
+
+    assert points([exclusive(10, 1), exclusive(9, 2)], purchase()) == [(9, 2)]
+    assert points([exclusive("draft:10", 1), exclusive("draft:2", 2)], purchase()) == [("draft:2", 2)]
+    assert points([exclusive("draft:1", 1), exclusive(500, 2)], purchase()) == [(500, 2)]

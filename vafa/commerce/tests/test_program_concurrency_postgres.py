@@ -1,0 +1,137 @@
+"""The program under concurrent purchases on PostgreSQL: budgets never exceeded, and lock
+order (member accounts before rule rows; a referred member before the referrer; an account
+before a member row) so two requests never deadlock."""
+
+import threading
+import time
+from datetime import date
+
+import pytest
+from django.db import connection
+from django.db.models import Sum
+
+from vafa.commerce import earn
+from vafa.commerce import services as commerce_services
+from vafa.commerce.services import purchase_record
+from vafa.ledger.tests.test_concurrency_postgres import assert_ledger_verifies, run_together
+from vafa.program.models import RuleAward
+from vafa.program.rules import rule_create
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize("same_member", [True, False])
+@pytest.mark.parametrize("budget", [{"points": 95}, {"rials": 9_500}])
+def test_a_budget_is_never_exceeded_by_concurrent_purchases(merchant, member_factory, same_member, budget):
+    # Given a rule of 10 points a purchase with a budget worth 95 points
+    rule = rule_create(data={"name": "ten", "status": "live", "effect": {"type": "fixed_points", "points": 10},
+                             "budget": budget})
+    members = [member_factory() for _ in range(1 if same_member else 20)]
+    # When 20 purchases happen at once
+    results = run_together(20, lambda i: purchase_record(
+        merchant_id=merchant.pk, member_id=members[0 if same_member else i].pk, amount=100_000))
+    # Then all succeed and the rule gave exactly its budget
+    assert not [r for r in results if isinstance(r, Exception)]
+    rule.refresh_from_db()
+    assert rule.issued_points == RuleAward.objects.filter(rule=rule).aggregate(s=Sum("points"))["s"] == 95
+    assert_ledger_verifies()
+
+
+def _in_threads(calls: dict) -> dict:
+    results = {}
+
+    def run(name, call):
+        threading.current_thread().name = name
+        try:
+            connection.ensure_connection()
+            results[name] = call()
+        except Exception as exc:
+            results[name] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results
+
+
+def test_a_referred_members_first_purchase_and_the_referrers_purchase_do_not_deadlock(
+        merchant, member_factory, monkeypatch):
+    # Given a budgeted purchase rule (its row is locked by purchases) and a referral reward
+    rule_create(data={"name": "budgeted", "status": "live", "effect": {"type": "fixed_points", "points": 10},
+                      "budget": {"points": 10**6}})
+    rule_create(data={"name": "ref", "status": "live", "trigger": "referral_completed",
+                      "effect": {"type": "fixed_points", "points": 100}})
+    referrer = member_factory()
+    friend = member_factory(referral_code=referrer.referral_code)
+    referrer_locked, rule_locked = threading.Event(), threading.Event()
+    book_open, usage = commerce_services.book_open, earn.recorded_usage
+
+    def book_open_then_wait(**kwargs):
+        book = book_open(**kwargs)
+        if threading.current_thread().name == "referrer":
+            referrer_locked.set()
+            rule_locked.wait(5)  # let the friend's purchase take the rule row first, if it can
+        return book
+
+    def usage_in_order(program, *, member_id, moment, lock=True):
+        inner = usage(program, member_id=member_id, moment=moment, lock=lock)
+
+        def usage_for(applying):
+            if member_id == friend.pk:
+                referrer_locked.wait(5)
+            answer = inner(applying)
+            if member_id == friend.pk:
+                rule_locked.set()
+                time.sleep(0.3)
+            return answer
+
+        return usage_for
+
+    monkeypatch.setattr(commerce_services, "book_open", book_open_then_wait)
+    monkeypatch.setattr(earn, "recorded_usage", usage_in_order)
+    # When both buy at the same moment
+    results = _in_threads({
+        "friend": lambda: purchase_record(merchant_id=merchant.pk, member_id=friend.pk, amount=100_000),
+        "referrer": lambda: purchase_record(merchant_id=merchant.pk, member_id=referrer.pk, amount=100_000),
+    })
+    # Then both are recorded and the referral paid once
+    assert not [r for r in results.values() if isinstance(r, Exception)], results
+    assert RuleAward.objects.filter(rule__name="ref").count() == 1
+    assert_ledger_verifies()
+
+
+def test_a_profile_change_and_a_purchase_of_the_same_member_do_not_deadlock(merchant, member_factory, monkeypatch):
+    # Given completing the profile earns points (the change then locks the member's account)
+    from vafa.commerce import activity
+    from vafa.members.services import member_update
+
+    rule_create(data={"name": "profile", "status": "live", "trigger": "profile_completed",
+                      "effect": {"type": "fixed_points", "points": 10}})
+    member = member_factory(email="a@example.com")
+    member_locked, account_locked = threading.Event(), threading.Event()
+    award_book_open, purchase_book_open = activity.book_open, commerce_services.book_open
+
+    def award_book_open_late(**kwargs):
+        member_locked.set()
+        account_locked.wait(5)
+        time.sleep(0.5)  # the purchase reaches its insert, which needs the member row
+        return award_book_open(**kwargs)
+
+    def purchase_book_open_second(**kwargs):
+        member_locked.wait(5)
+        book = purchase_book_open(**kwargs)
+        account_locked.set()
+        return book
+
+    monkeypatch.setattr(activity, "book_open", award_book_open_late)
+    monkeypatch.setattr(commerce_services, "book_open", purchase_book_open_second)
+    results = _in_threads({
+        "profile": lambda: member_update(member_id=member.pk, changes={"birth_date": date(1990, 1, 1)}),
+        "purchase": lambda: purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=100_000),
+    })
+    assert not [r for r in results.values() if isinstance(r, Exception)], results
+    assert_ledger_verifies()
