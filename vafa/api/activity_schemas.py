@@ -1,10 +1,10 @@
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from ninja import Field
 from pydantic import StrictInt, StrictStr
 
-from vafa.api.schemas import AppliedRuleOut, ItemIn, OccasionIn, Schema, ShortText, Text
+from vafa.api.schemas import AppliedRuleOut, OccasionIn, PurchaseIn, Schema, ShortText, Text
 
 
 class EventIn(Schema):
@@ -25,19 +25,10 @@ class EventOut(Schema):
     occurred_at: datetime
 
 
-class PreviewIn(Schema):
+class PreviewIn(PurchaseIn):
+    """A purchase's body, as it would be posted; the member is optional (a guest's basket)."""
+
     member_id: StrictInt | StrictStr | None = None
-    phone: Annotated[StrictStr, Field(max_length=40)] | None = None
-    amount: StrictInt
-    tax: StrictInt = 0
-    shipping: StrictInt = 0
-    occurred_at: datetime | None = None
-    items: Annotated[list[ItemIn], Field(max_length=500)] = []
-    branch: Annotated[StrictStr, Field(max_length=40)] | None = None
-    redeem_points: StrictInt = 0
-    channel: Literal["in_store", "online"] = "in_store"
-    payment_method: Annotated[StrictStr, Field(max_length=30)] = ""
-    external_id: ShortText | None = None  # accepted so a purchase body can be previewed as it is
 
 
 class PreviewOut(Schema):

@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from vafa.core.admin import ViewOnlyAdmin
 from vafa.core.errors import ValidationFailed
 from vafa.program import rules as program_rules
 from vafa.program.models import MemberTier, ProgramSettings, Rule, RuleAward, RuleRevision, Tier, TierChange
@@ -69,19 +70,6 @@ class ProgramSettingsAdmin(admin.ModelAdmin):
             return super().save_model(request, obj, form, change)
         # Only the form's fields: writing the whole row back would undo a version raised meanwhile.
         obj.save(update_fields=[*form.fields, "updated_at"])
-
-
-class _ViewOnly(admin.ModelAdmin):
-    """Records written by the program's services: shown, never edited here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def _show_errors(form: forms.ModelForm, exc: ValidationFailed, fields: dict[str, str | None]) -> None:
@@ -253,7 +241,7 @@ class TierAdmin(admin.ModelAdmin):
 
 
 @admin.register(MemberTier)
-class MemberTierAdmin(_ViewOnly):
+class MemberTierAdmin(ViewOnlyAdmin):
     list_display = ("member", "tier", "since", "hold_until")
     list_filter = ("tier",)
     search_fields = ("member__phone", "member__first_name", "member__last_name")
@@ -261,7 +249,7 @@ class MemberTierAdmin(_ViewOnly):
 
 
 @admin.register(TierChange)
-class TierChangeAdmin(_ViewOnly):
+class TierChangeAdmin(ViewOnlyAdmin):
     list_display = ("changed_at", "member", "from_tier", "to_tier", "reason")
     list_filter = ("to_tier",)
     search_fields = ("member__phone",)
@@ -270,7 +258,7 @@ class TierChangeAdmin(_ViewOnly):
 
 
 @admin.register(RuleAward)
-class RuleAwardAdmin(_ViewOnly):
+class RuleAwardAdmin(ViewOnlyAdmin):
     list_display = ("occurred_at", "rule", "member", "points", "source_kind", "source_id")
     list_filter = ("source_kind",)
     search_fields = ("rule__name", "member__phone")

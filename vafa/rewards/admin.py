@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from vafa.core.admin import ViewOnlyAdmin
 from vafa.core.errors import CouponExists, ValidationFailed
 from vafa.rewards.models import Coupon, GiftCard, PartnerCode, Redemption
 from vafa.rewards.services import promo_code_clean, promo_code_create
@@ -17,17 +18,6 @@ def mask(code: str) -> str:
     if len(code) <= 4:
         return "*" * len(code)
     return f"{code[:2]}{'*' * min(len(code) - 4, 8)}{code[-2:]}"
-
-
-class ViewOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Redemption)

@@ -1,15 +1,14 @@
 """Referrals under real concurrency on PostgreSQL: each thread has its own connection, the
 fixtures commit for real (transaction=True)."""
 
-import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from vafa.core.errors import ReferralRefused
+from vafa.ledger.tests.test_concurrency_postgres import run_together
 from vafa.members.models import Member
 from vafa.members.services import member_create
 from vafa.program.models import ProgramSettings
@@ -19,31 +18,6 @@ from vafa.referrals.services import referral_complete
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
-
-
-def run_together(n: int, task: Callable[[int], object]) -> list:
-    """Run task(0) .. task(n - 1) in n threads released at once; answer each one's result or
-    the exception it raised, in thread order."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            connection.ensure_connection()
-            barrier.wait(timeout=60)
-            results[i] = task(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still running (deadlock?)"
-    return results
 
 
 def test_two_concurrent_first_purchases_complete_the_referral_once(member_factory):

@@ -4,15 +4,13 @@ Each test releases many threads at once on a barrier; every thread has its own d
 connection, so the requests race in PostgreSQL as those of several web workers would. The
 fixtures commit for real (transaction=True) so that the threads see them."""
 
-import threading
-from collections.abc import Callable
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from vafa.core.errors import CouponExhausted, CouponUsed, GiftCardEmpty, RewardLimitReached, RewardOutOfStock
 from vafa.ledger.models import IdempotencyRecord, Transfer
+from vafa.ledger.tests.test_concurrency_postgres import run_together
 from vafa.program.models import Reward
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
 from vafa.rewards.services import (
@@ -25,30 +23,6 @@ from vafa.rewards.services import (
 from vafa.rewards.tests.conftest import assert_ledger_ok, balance, give_points
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(n: int, task: Callable[[int], object]) -> list:
-    """task(0) .. task(n - 1) in n threads released at once; each one's result or exception."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            connection.ensure_connection()  # connect first, so only the work itself races
-            barrier.wait(timeout=60)
-            results[i] = task(i)
-        except Exception as exc:
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,), name=f"race-{i}") for i in range(n)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread is still running (deadlock?)"
-    return results
 
 
 def split(results: list, ok: type, refused: type) -> tuple[list, list]:
