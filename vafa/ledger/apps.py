@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LedgerConfig(AppConfig):
     name = "vafa.ledger"
     label = "ledger"
+    verbose_name = _("points ledger")
 
     def ready(self):
         from vafa.core import events

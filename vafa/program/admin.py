@@ -9,6 +9,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Sum
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -127,7 +128,7 @@ class RuleRevisionInline(admin.TabularInline):
 @admin.register(Rule)
 class RuleAdmin(admin.ModelAdmin):
     form = RuleForm
-    list_display = ("name", "status", "trigger", "priority", "stacking", "issued_points", "revision", "updated_at")
+    list_display = ("name", "status", "trigger", "priority", "stacking", "points_given", "revision", "updated_at")
     list_filter = ("status", "trigger")
     search_fields = ("name", "event_type")
     readonly_fields = ("revision", "issued_points", "issued_rial", "created_at", "updated_at")
@@ -143,6 +144,13 @@ class RuleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # awards and history refer to it: end it instead
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(given=Sum("awards__points"))
+
+    @admin.display(description=_("points given"), ordering="given")
+    def points_given(self, rule):
+        return rule.given or 0
 
     def get_inlines(self, request, obj):
         return self.inlines if obj is not None else []

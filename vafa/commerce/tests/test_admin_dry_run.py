@@ -53,3 +53,17 @@ def test_only_staff_reach_the_dry_run(client, member):
     plain = User.objects.create_user("clerk", "c@example.com", "pw-for-tests-1405", is_staff=True)
     client.force_login(plain)
     assert client.get("/admin/program/rule/dry-run/").status_code == 403
+
+
+def test_purchases_and_events_are_shown_in_the_admin_and_never_edited(staff_client, api, member):
+    purchase = api.post("/purchases", {"member_id": member.pk, "amount": 1_000_000,
+                                       "items": [{"sku": "TEA", "quantity": 1, "unit_price": 1_000_000}]}).json()
+    api.post(f"/purchases/{purchase['id']}/refunds", {"amount": 100_000})
+    api.post("/events", {"member_id": member.pk, "type": "review"})
+    for path in ("/admin/commerce/purchase/", f"/admin/commerce/purchase/{purchase['id']}/change/",
+                 "/admin/commerce/event/", "/admin/program/rule/"):
+        page = staff_client.get(path)
+        assert page.status_code == 200, path
+    detail = staff_client.get(f"/admin/commerce/purchase/{purchase['id']}/change/").content.decode()
+    assert "TEA" in detail and 'name="_save"' not in detail
+    assert staff_client.get("/admin/commerce/purchase/add/").status_code == 403
