@@ -93,3 +93,32 @@ def test_every_rewards_page_shows_and_masks_codes(staff, member, merchant, make_
     assert staff.get(url(Reward, "add")).status_code == 200
     for model in (Redemption, GiftCard, PartnerCode):
         assert staff.get(url(model, "add")).status_code == 403
+
+
+def test_staff_upload_a_pool_of_partner_codes_in_the_admin(staff, make_reward):
+    # Given a partner-code reward with one code in its pool
+    reward = make_reward("partner_code")
+    partner_codes_upload(reward_id=reward.pk, codes=["OLD-1"])
+    assert 'href="/admin/rewards/partnercode/upload/"' in staff.get(url(PartnerCode, "changelist")).content.decode()
+    # When staff paste codes, with a repeat and one already in the pool
+    response = staff.post("/admin/rewards/partnercode/upload/",
+                          {"reward": reward.pk, "codes": "NEW-1\n  NEW-2 \n\nNEW-1\nOLD-1\n"})
+    # Then the new ones are added, once each
+    assert response.status_code == 302
+    assert sorted(PartnerCode.objects.values_list("code", flat=True)) == ["NEW-1", "NEW-2", "OLD-1"]
+
+
+def test_a_partner_code_upload_that_is_refused_changes_nothing(staff, make_reward):
+    reward = make_reward("partner_code")
+    other = make_reward("coupon_amount")
+    page = staff.post("/admin/rewards/partnercode/upload/", {"reward": reward.pk, "codes": "x" * 300})
+    assert page.status_code == 200 and "codes" in page.context["form"].errors
+    wrong_kind = staff.post("/admin/rewards/partnercode/upload/", {"reward": other.pk, "codes": "A"})
+    assert wrong_kind.status_code == 200 and "reward" in wrong_kind.context["form"].errors
+    assert PartnerCode.objects.count() == 0
+
+
+def test_the_partner_code_upload_needs_the_permission(client, db):
+    user = get_user_model().objects.create_user(username="clerk", password=None, is_staff=True)
+    client.force_login(user)
+    assert client.get("/admin/rewards/partnercode/upload/").status_code == 403
