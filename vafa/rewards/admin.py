@@ -4,14 +4,10 @@ They change only through the services (a redemption spends points, a coupon's us
 grows under its lock), so the admin never edits them; staff create shared promo codes here."""
 
 from django import forms
-from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
-from django.shortcuts import render
-from django.urls import path, reverse
+from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from vafa.core.admin import ViewOnlyAdmin
+from vafa.core.admin import CodeUploadAdmin, ViewOnlyAdmin
 from vafa.core.errors import CouponExists, ValidationFailed
 from vafa.program.models import Reward
 from vafa.rewards.models import Coupon, GiftCard, PartnerCode, Redemption
@@ -103,27 +99,6 @@ class GiftCardAdmin(ViewOnlyAdmin):
     def masked_code(self, obj):
         return mask(obj.code)
 
-    def get_urls(self):
-        upload = self.admin_site.admin_view(self.upload_view)
-        return [path("upload/", upload, name="rewards_partnercode_upload"), *super().get_urls()]
-
-    def upload_view(self, request):
-        if not request.user.has_perm("rewards.add_partnercode"):
-            raise PermissionDenied
-        form = PartnerCodeUploadForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            codes = [line for line in form.cleaned_data["codes"].splitlines() if line.strip()]
-            try:
-                added = partner_codes_upload(reward_id=form.cleaned_data["reward"].pk, codes=codes)
-            except ValidationFailed as exc:
-                form.add_error("codes", "; ".join(f"{k}: {v}" for k, v in exc.details.items()))
-            else:
-                self.message_user(request, _("%(added)d new code(s) added.") % {"added": added}, messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:rewards_partnercode_changelist"))
-        context = {**self.admin_site.each_context(request), "title": _("Upload partner codes"), "form": form,
-                   "opts": self.model._meta}
-        return render(request, "admin/rewards/partnercode_upload.html", context)
-
 
 class PartnerCodeUploadForm(forms.Form):
     reward = forms.ModelChoiceField(label=_("reward"), queryset=Reward.objects.filter(kind=Reward.Kind.PARTNER_CODE))
@@ -132,10 +107,11 @@ class PartnerCodeUploadForm(forms.Form):
 
 
 @admin.register(PartnerCode)
-class PartnerCodeAdmin(ViewOnlyAdmin):
+class PartnerCodeAdmin(CodeUploadAdmin):
     """Codes are added in bulk through the upload page (the pool is the reward's stock)."""
 
-    change_list_template = "admin/rewards/partnercode_change_list.html"
+    upload_form = PartnerCodeUploadForm
+    upload_title = _("Upload partner codes")
     list_display = ("masked_code", "reward", "redemption", "uploaded_at")
     list_filter = ("reward",)
     list_select_related = ("reward", "redemption")
@@ -146,23 +122,5 @@ class PartnerCodeAdmin(ViewOnlyAdmin):
     def masked_code(self, obj):
         return mask(obj.code)
 
-    def get_urls(self):
-        upload = self.admin_site.admin_view(self.upload_view)
-        return [path("upload/", upload, name="rewards_partnercode_upload"), *super().get_urls()]
-
-    def upload_view(self, request):
-        if not request.user.has_perm("rewards.add_partnercode"):
-            raise PermissionDenied
-        form = PartnerCodeUploadForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            codes = [line for line in form.cleaned_data["codes"].splitlines() if line.strip()]
-            try:
-                added = partner_codes_upload(reward_id=form.cleaned_data["reward"].pk, codes=codes)
-            except ValidationFailed as exc:
-                form.add_error("codes", "; ".join(f"{k}: {v}" for k, v in exc.details.items()))
-            else:
-                self.message_user(request, _("%(added)d new code(s) added.") % {"added": added}, messages.SUCCESS)
-                return HttpResponseRedirect(reverse("admin:rewards_partnercode_changelist"))
-        context = {**self.admin_site.each_context(request), "title": _("Upload partner codes"), "form": form,
-                   "opts": self.model._meta}
-        return render(request, "admin/rewards/partnercode_upload.html", context)
+    def upload(self, form, codes: list[str]) -> int:
+        return partner_codes_upload(reward_id=form.cleaned_data["reward"].pk, codes=codes)
