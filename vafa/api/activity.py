@@ -8,6 +8,7 @@ from vafa.api.endpoints import WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
 from vafa.commerce import services as commerce
 from vafa.commerce.activity import event_record
+from vafa.commerce.packaging import packaging_codes_unused, packaging_codes_upload
 from vafa.commerce.preview import checkout_preview
 from vafa.commerce.simulate import rules_simulate
 
@@ -54,3 +55,15 @@ def simulate(request, payload: a.SimulateIn):
     """Dry run: what the given rules (ids or draft rule objects) alone would have issued on
     the purchases of the period (Tehran dates, both included), beside the live rules."""
     return json_response(200, rules_simulate(rules=payload.rules, date_from=payload.from_, date_to=payload.to))
+
+
+@router.post("/program/packaging-codes", response={201: a.PackagingCodesOut, **WRITE_ERRORS}, tags=["program"])
+def upload_packaging_codes(request, payload: a.PackagingCodesIn, idempotency_key: str | None = IdempotencyKey):
+    """Add codes printed in products to the pool: from then on only pooled codes earn (the
+    `packaging_code` trigger), each once; `sku` lets rules ask for the product."""
+
+    def produce():
+        added = packaging_codes_upload(codes=payload.codes, sku=payload.sku, batch=payload.batch)
+        return 201, {"added": added, "unused": packaging_codes_unused()}
+
+    return run_write(request, produce)

@@ -59,3 +59,14 @@ class MemberPatchIn(Schema):
     national_id: Annotated[StrictStr, Field(max_length=20)] | None = None
     interests: Annotated[list[ShortText], Field(max_length=50)] | None = None
     occasions: Annotated[list[OccasionIn], Field(max_length=20)] | None = None
+
+
+class PackagingCodesIn(Schema):
+    codes: Annotated[list[Annotated[StrictStr, Field(max_length=64)]], Field(min_length=1, max_length=50_000)]
+    sku: Annotated[StrictStr, Field(max_length=64)] = ""
+    batch: Annotated[StrictStr, Field(max_length=64)] = ""
+
+
+class PackagingCodesOut(Schema):
+    added: int
+    unused: int

@@ -11,10 +11,11 @@ from django.utils import timezone
 
 from vafa.commerce import earn
 from vafa.commerce.consequences import rewards_issue
-from vafa.commerce.models import Event
+from vafa.commerce.models import Event, PackagingCode
+from vafa.commerce.packaging import packaging_code_claim
 from vafa.commerce.services import EARLIEST_YEAR, FUTURE_TOLERANCE
 from vafa.core.codes import normalize_code
-from vafa.core.errors import ApplicationError, EventDuplicate, ValidationFailed
+from vafa.core.errors import ApplicationError, EventDuplicate, PackagingCodeUsed, ValidationFailed
 from vafa.core.jalali import TEHRAN, is_jalali_leap, jalali_month_day, jalali_today
 from vafa.ledger.book import book_open
 from vafa.ledger.services import ensure_not_blocked
@@ -90,6 +91,8 @@ def event_record(*, member_id, event_type: str, properties: dict | None = None, 
 
 
 def _replay(existing: Event, member_id: int, event_type: str) -> tuple[Event, bool]:
+    if event_type == "packaging_code" and existing.type == event_type and existing.member_id != member_id:
+        raise PackagingCodeUsed(details={"code": existing.properties.get("code", "")[:64]})
     if existing.member_id != member_id or existing.type != event_type:
         raise EventDuplicate(details={"key": existing.key})
     return existing, True
@@ -102,13 +105,16 @@ def _record(*, member_id: int, event_type: str, properties: dict, key: str | Non
     program = program or program_now()
     at = occurred_at or book.now
     trigger, occasion, custom_type = _trigger_of(event_type)
+    pooled = packaging_code_claim(properties["code"]) if trigger == "packaging_code" else None
+    # A pooled code names its product, so rules can ask for it (`skus`).
+    items = (engine.Item(sku=pooled.sku, quantity=1, unit_price=0),) if pooled and pooled.sku else ()
     rules = program.rules_for(trigger)
     lines: list[earn.Line] = []
     if rules:
         tier = program.tier_by_id(member_tier_id(member_id=member_id)) if program.tiers else None
         ctx = engine.Context(trigger=trigger, occurred_at=at, member_kind=book.member_kind,
                              tier=tier.code if tier else None, merchant_id=merchant_id, occasion=occasion,
-                             event_type=custom_type, point_value_rial=program.policy.point_value_rial)
+                             event_type=custom_type, point_value_rial=program.policy.point_value_rial, items=items)
         lines = earn.rule_lines(rules, ctx, earn.recorded_usage(program, member_id=member_id, moment=at))
     source = ("event", None)
     earned = earn.lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=at, source=source)
@@ -117,6 +123,8 @@ def _record(*, member_id: int, event_type: str, properties: dict, key: str | Non
                                  applied_rules=[line.body() for line in lines], occurred_at=at)
     book.set_source("event", event.pk)
     book.flush()
+    if pooled is not None:
+        PackagingCode.objects.filter(pk=pooled.pk).update(event=event)
     earn.rule_usage_record(lines, program, member_id=member_id, occurred_at=at, source=("event", event.pk))
     notes = rewards_issue(lines, member_id=member_id, merchant_id=merchant_id)
     if notes:

@@ -107,3 +107,22 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} #{self.member_id}"
+
+
+class PackagingCode(models.Model):
+    """A code printed in a product's packaging. When the club uploads its codes, only those
+    earn, each once; `event` is the member's entry that used it."""
+
+    code = models.CharField(_("code"), max_length=64, unique=True)
+    sku = models.CharField(_("SKU"), max_length=64, blank=True)
+    batch = models.CharField(_("batch"), max_length=64, blank=True)
+    event = models.OneToOneField(Event, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("used by"))
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("packaging code")
+        verbose_name_plural = _("packaging codes")
+
+    def __str__(self) -> str:
+        return f"{self.sku or '-'}: ****"

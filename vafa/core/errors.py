@@ -71,6 +71,10 @@ class GiftCardNotFound(NotFound):
     code, message = "gift_card_not_found", _("No gift card with this code exists.")
 
 
+class PackagingCodeNotFound(NotFound):
+    code, message = "packaging_code_not_found", _("This code is not one of the club's packaging codes.")
+
+
 class PlanNotFound(NotFound):
     code, message = "plan_not_found", _("No membership plan with this id exists.")
 
@@ -159,6 +163,10 @@ class GiftCardEmpty(Conflict):
 
 class ReferralRefused(Conflict):
     code, message = "referral_refused", _("This referral is not allowed.")
+
+
+class PackagingCodeUsed(Conflict):
+    code, message = "packaging_code_used", _("This packaging code has already been used.")
 
 
 class EventDuplicate(Conflict):

@@ -107,6 +107,9 @@ MESSAGES = {
     ),
     "invalid_national_id": ("This national code or national ID is not valid.", "کد ملی یا شناسهٔ ملی معتبر نیست."),
     "invalid_referral_code": ("No member has this referral code.", "هیچ عضوی این کد معرف را ندارد."),
+    "packaging_code_not_found": ("This code is not one of the club's packaging codes.",
+                                 "این کد از کدهای بسته‌بندی باشگاه نیست."),
+    "packaging_code_used": ("This packaging code has already been used.", "این کد بسته‌بندی پیش‌تر استفاده شده است."),
     "rate_limited": (
         "Too many requests; try again later.",
         "تعداد درخواست‌ها بیش از حد مجاز است؛ کمی بعد دوباره تلاش کنید.",
@@ -917,6 +920,12 @@ SCENARIOS.update({
                                                          {"plan_id": _plan(active=False).pk, "amount_rial": 1000},
                                                          lang=lang)),
     "duplicate_payment": (409, _paid_twice),
+    "packaging_code_not_found": (404, lambda api, m, lang: [api.post(
+        "/program/packaging-codes", {"codes": ["REAL-1"]}, lang=lang), api.post(
+        "/events", {"member_id": m.id, "type": "packaging_code", "properties": {"code": "FAKE-1"}}, lang=lang)][-1]),
+    "packaging_code_used": (409, lambda api, m, lang: [api.post(
+        "/events", {"member_id": who, "type": "packaging_code", "properties": {"code": "USED-1"}}, lang=lang)
+        for who in (m.id, _other_member().pk)][-1]),
 })
 # Codes no API request reaches yet: base classes, and what staff roles and OTP logins (the web
 # issue) will raise.

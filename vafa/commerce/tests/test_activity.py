@@ -84,7 +84,7 @@ def test_a_packaging_code_counts_once_for_anyone(api, member_factory):
     assert first.json()["points_earned"] == 20
     before = db_state()
     second = api.post("/events", {"member_id": b.pk, "type": "packaging_code", "properties": {"code": "AB12CD34"}})
-    assert_error(second, 409, "duplicate_event")
+    assert_error(second, 409, "packaging_code_used")
     assert db_state() == before
 
 
@@ -195,3 +195,36 @@ def test_an_event_time_out_of_range_is_refused(api, member, occurred_at):
     assert_error(api.post("/events", {"member_id": member.pk, "type": "review", "occurred_at": occurred_at}), 422,
                  "validation_error")
     assert Event.objects.count() == 0
+
+
+def test_once_codes_are_uploaded_only_pooled_codes_earn_each_once(api, member_factory):
+    # Given a rule for tea packaging codes and a pool of two codes of the tea product
+    rule = live(name="Tea pack", trigger="packaging_code", conditions={"skus": ["TEA-500G"]},
+                effect={"type": "fixed_points", "points": 30})
+    any_pack = live(name="Any pack", trigger="packaging_code", effect={"type": "fixed_points", "points": 1})
+    upload = api.post("/program/packaging-codes", {"codes": ["tea-0001", "TEA 0002", "TEA-0001"], "sku": "TEA-500G",
+                                                   "batch": "1405-09"})
+    assert upload.status_code == 201 and upload.json() == {"added": 2, "unused": 2}
+    a, b = member_factory(), member_factory()
+    # When a member enters a pooled code
+    first = api.post("/events", {"member_id": a.pk, "type": "packaging_code", "properties": {"code": "Tea-0001"}})
+    # Then both rules apply (the code names its product); the code is used up
+    assert first.status_code == 201, first.content
+    assert [(r["rule_id"], r["points"]) for r in first.json()["applied_rules"]] == [(str(rule.pk), 30),
+                                                                                    (str(any_pack.pk), 1)]
+    assert first.json()["points_earned"] == 31
+    before = db_state()
+    assert_error(api.post("/events", {"member_id": b.pk, "type": "packaging_code",
+                                      "properties": {"code": "TEA0001"}}), 409, "packaging_code_used")
+    assert_error(api.post("/events", {"member_id": b.pk, "type": "packaging_code",
+                                      "properties": {"code": "MADE-UP"}}), 404, "packaging_code_not_found")
+    assert db_state() == before
+    assert api.post("/program/packaging-codes", {"codes": ["TEA-0003"]}).json() == {"added": 1, "unused": 2}
+
+
+def test_packaging_code_uploads_refuse_bad_codes(api):
+    from vafa.commerce.models import PackagingCode
+
+    assert_error(api.post("/program/packaging-codes", {"codes": []}), 422, "validation_error")
+    assert_error(api.post("/program/packaging-codes", {"codes": ["OK", " - "]}), 422, "validation_error")
+    assert PackagingCode.objects.count() == 0

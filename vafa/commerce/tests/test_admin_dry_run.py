@@ -67,3 +67,15 @@ def test_purchases_and_events_are_shown_in_the_admin_and_never_edited(staff_clie
     detail = staff_client.get(f"/admin/commerce/purchase/{purchase['id']}/change/").content.decode()
     assert "TEA" in detail and 'name="_save"' not in detail
     assert staff_client.get("/admin/commerce/purchase/add/").status_code == 403
+
+
+def test_staff_upload_packaging_codes_in_the_admin(staff_client):
+    from vafa.commerce.models import PackagingCode
+
+    assert 'href="/admin/commerce/packagingcode/upload/"' in staff_client.get(
+        "/admin/commerce/packagingcode/").content.decode()
+    response = staff_client.post("/admin/commerce/packagingcode/upload/",
+                                 {"sku": "TEA-500G", "batch": "B1", "codes": "ab-12\nAB12\ncd 34\n"})
+    assert response.status_code == 302
+    assert sorted(PackagingCode.objects.values_list("code", "sku", "batch")) == [
+        ("AB12", "TEA-500G", "B1"), ("CD34", "TEA-500G", "B1")]
