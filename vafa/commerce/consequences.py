@@ -139,3 +139,35 @@ def _complete_referral(program: Program, book, purchase: Purchase, referrer) -> 
         earn.rule_usage_record(lines, program, member_id=member_book.member_id, occurred_at=purchase.occurred_at,
                                source=source)
         rewards_issue(lines, member_id=member_book.member_id, merchant_id=purchase.merchant_id)
+
+
+def referral_undo(book, purchase: Purchase, *, merchant_id: int) -> int:
+    """A refund took all of the purchase that completed a referral: reopen the referral and
+    take back what the referral rules gave both members (even if already spent: a deficit).
+    The referred member's book is already open, so the referrer's is locked second, in the
+    same order as a purchase locks them. Answers the points taken back."""
+    from vafa.ledger.accounts import system_account_id
+    from vafa.ledger.book import book_open
+    from vafa.ledger.models import Account, Transfer
+    from vafa.referrals.services import referral_reopen
+
+    referral = referral_reopen(purchase_id=purchase.pk)
+    if referral is None:
+        return 0
+    given = list(Transfer.objects.filter(source_kind="referral", source_id=referral.pk, kind=Transfer.Kind.REFERRAL)
+                 .select_related("credit").order_by("id"))
+    taken = 0
+    books = {book.member_id: book}
+    for transfer in given:
+        member_id = transfer.credit.member_id
+        member_book = books.get(member_id) or books.setdefault(member_id, book_open(member_id=member_id))
+        member_book.debit(transfer.amount, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id,
+                          to_account_id=system_account_id(Account.Role.ISSUED, transfer.issuer_id or merchant_id),
+                          source=("referral", referral.pk), rule=transfer.rule, include_pending=True,
+                          allow_deficit=True, reverses=transfer, prefer_transfer_ids=[transfer.pk],
+                          memo=f"referral undone: purchase #{purchase.pk} refunded in full")
+        taken += transfer.amount
+    for member_book in books.values():
+        if member_book is not book:
+            member_book.flush()
+    return taken

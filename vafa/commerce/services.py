@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from vafa.commerce import earn
-from vafa.commerce.consequences import after_purchase, purchase_facts, referrer_book
+from vafa.commerce.consequences import after_purchase, purchase_facts, referral_undo, referrer_book
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core import sql
 from vafa.core.errors import (
@@ -265,6 +265,8 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
                         from_account_id=system_account_id(Account.Role.REDEEMED, merchant_id),
                         reverses=redeemed,
                         expires_at=earning.expires_at(policy, book.now), memo=f"refund of {amount} IRR")
+        if refunded == purchase.amount:
+            referral_undo(book, purchase, merchant_id=merchant_id)
         book.flush()
         Purchase.objects.filter(pk=purchase.pk).update(
             refunded_amount=refunded, points_reversed=purchase.points_reversed + reverse,

@@ -63,3 +63,17 @@ def referral_complete(*, member_id: int, purchase_id: int, at: datetime) -> Refe
         if not updated:
             return None
         return Referral.objects.get(referred_id=member_id)
+
+
+def referral_reopen(*, purchase_id: int) -> Referral | None:
+    """The purchase that completed a referral was refunded in full: it did not qualify after
+    all, so the referral is pending again (the next qualifying purchase completes it).
+    Answers the referral that was reopened, or None."""
+    with transaction.atomic():
+        referral = (Referral.objects.select_for_update()
+                    .filter(purchase_id=purchase_id, status=Referral.Status.COMPLETED).first())
+        if referral is None:
+            return None
+        Referral.objects.filter(pk=referral.pk).update(status=Referral.Status.PENDING, completed_at=None,
+                                                       purchase_id=None)
+        return referral

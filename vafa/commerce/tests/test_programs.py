@@ -278,3 +278,36 @@ def test_a_blocked_referrer_earns_nothing_when_the_referral_completes(api, membe
     api.post("/purchases", {"member_id": friend["id"], "amount": 100_000})
     assert balance_of(member) == 0
     assert_ledger_ok()
+
+
+def test_a_full_refund_of_the_purchase_that_completed_a_referral_undoes_it(api, member):
+    # Given a referral paid on the friend's first purchase
+    live(name="Thanks", trigger="referral_completed", effect={"type": "fixed_points", "points": 1000})
+    live(name="Welcome friend", trigger="referral_completed",
+         effect={"type": "fixed_points", "points": 500, "member": "referred"})
+    friend = api.post("/members", {"phone": "09351234567", "referral_code": member.referral_code}).json()
+    first = api.post("/purchases", {"member_id": friend["id"], "amount": 100_000}).json()
+    assert (balance_of(member), first["balance_after"]) == (1000, 510)
+    # When half is refunded, the referral stands; when the rest is, it is undone
+    api.post(f"/purchases/{first['id']}/refunds", {"amount": 50_000})
+    assert balance_of(member) == 1000
+    last = api.post(f"/purchases/{first['id']}/refunds", {"amount": 50_000}).json()
+    assert (balance_of(member), last["balance_after"]) == (0, 0)
+    referrals = api.get(f"/members/{member.pk}/referrals").json()["referrals"]
+    assert [r["status"] for r in referrals] == ["pending"]
+    # And the next qualifying purchase completes it again
+    api.post("/purchases", {"member_id": friend["id"], "amount": 100_000})
+    assert balance_of(member) == 1000
+    assert [r["status"] for r in api.get(f"/members/{member.pk}/referrals").json()["referrals"]] == ["completed"]
+    assert_ledger_ok()
+
+
+def test_undoing_a_referral_the_referrer_already_spent_leaves_a_deficit(api, member, merchant):
+    live(name="Thanks", trigger="referral_completed", effect={"type": "fixed_points", "points": 1000})
+    friend = api.post("/members", {"phone": "09351234567", "referral_code": member.referral_code}).json()
+    purchase = api.post("/purchases", {"member_id": friend["id"], "amount": 100_000}).json()
+    api.post(f"/members/{member.pk}/redemptions", {"points": 800})
+    api.post(f"/purchases/{purchase['id']}/refunds", {"amount": 100_000})
+    points = api.get(f"/members/{member.pk}/points").json()
+    assert (points["balance"], points["deficit"]) == (-800, 800)
+    assert_ledger_ok()
