@@ -13,7 +13,7 @@ from vafa.core import sql
 from vafa.core.errors import Conflict
 from vafa.members.models import Member, Membership, MembershipPlan
 from vafa.program import engine
-from vafa.program.selectors import Program, member_tier_id
+from vafa.program.selectors import Program, member_tier_id, program_now
 
 
 def purchase_facts(program: Program, *, member_id: int, member_kind: str, merchant_id: int | None,
@@ -154,8 +154,11 @@ def referral_undo(book, purchase: Purchase, *, merchant_id: int) -> int:
     referral = referral_reopen(purchase_id=purchase.pk)
     if referral is None:
         return 0
+    reversed_ids = Transfer.objects.filter(kind=Transfer.Kind.REFUND_REVERSAL, reverses__isnull=False,
+                                           source_kind="referral", source_id=referral.pk).values("reverses_id")
+    # Only what this completion gave: an earlier completion's awards were taken back already.
     given = list(Transfer.objects.filter(source_kind="referral", source_id=referral.pk, kind=Transfer.Kind.REFERRAL)
-                 .select_related("credit").order_by("id"))
+                 .exclude(pk__in=reversed_ids).select_related("credit").order_by("id"))
     taken = 0
     books = {book.member_id: book}
     for transfer in given:
@@ -170,4 +173,24 @@ def referral_undo(book, purchase: Purchase, *, merchant_id: int) -> int:
     for member_book in books.values():
         if member_book is not book:
             member_book.flush()
+    _rule_usage_forget(given, source=("referral", referral.pk))
     return taken
+
+
+def _rule_usage_forget(transfers, *, source: tuple[str, int]) -> None:
+    """What undone awards used of their rules' caps and budgets is free again (the accounts
+    are locked already, so rule rows come second, as in a purchase)."""
+    from django.db.models import F
+
+    from vafa.program.models import Rule, RuleAward
+
+    RuleAward.objects.filter(source_kind=source[0], source_id=source[1]).delete()
+    by_rule: dict[int, int] = {}
+    for transfer in transfers:
+        if transfer.rule.isdigit():
+            by_rule[int(transfer.rule)] = by_rule.get(int(transfer.rule), 0) + transfer.amount
+    value = program_now().policy.point_value_rial
+    for rule in Rule.objects.select_for_update().filter(pk__in=by_rule).exclude(budget={}).order_by("pk"):
+        points = by_rule[rule.pk]
+        Rule.objects.filter(pk=rule.pk).update(issued_points=F("issued_points") - points,
+                                               issued_rial=F("issued_rial") - points * value)

@@ -19,10 +19,10 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from vafa.core.errors import RewardNotFound, ValidationFailed
 from vafa.core.ids import parse_id
+from vafa.core.moments import checked_moment
 from vafa.members.models import Member, MembershipPlan
 from vafa.program.models import Reward, Tier
 from vafa.program.services import program_changed
@@ -77,13 +77,9 @@ def _text(value: Any, name: str, max_length: int, *, required: bool = False) -> 
 
 
 def _moment(value: Any, name: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime):
+    if value is not None and not isinstance(value, datetime):
         raise ValidationFailed(details={name: "a date and time (ISO 8601)"})
-    if value.year < 1970:
-        raise ValidationFailed(details={name: "not before 1970"})
-    return timezone.make_aware(value) if timezone.is_naive(value) else value  # naive = Tehran time
+    return checked_moment(value, name)
 
 
 def _string_list(value: Any, name: str) -> list[str]:

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from vafa.core.errors import RuleNotFound, TierNotFound, ValidationFailed
 from vafa.core.ids import parse_id
+from vafa.core.moments import checked_moment
 from vafa.program.engine import WEEKDAYS
 from vafa.program.models import Reward, Rule, RuleRevision, Tier
 from vafa.program.services import program_changed
@@ -62,17 +62,10 @@ def _strings(value, field: str, *, choices=None) -> list[str]:
 
 
 def _moment(value, field: str) -> str | None:
-    if value is None:
-        return None
-    try:
-        moment = parse_datetime(value) if isinstance(value, str) else None
-    except ValueError:  # well-formed but impossible, e.g. an offset of +99:00
-        moment = None
-    if moment is None or moment.year < 1970:
-        _fail(field, "an ISO date-time, e.g. 2026-03-21T00:00:00+03:30")
-    if timezone.is_naive(moment):
-        moment = timezone.make_aware(moment)  # Tehran time, like a purchase's occurred_at
-    return moment.isoformat()
+    if value is not None and not isinstance(value, str):
+        raise ValidationFailed(details={field: "an ISO date-time, e.g. 2026-03-21T00:00:00+03:30"})
+    moment = checked_moment(value, field)
+    return moment.isoformat() if moment else None
 
 
 def _hhmm(value, field: str) -> str:
@@ -323,6 +316,8 @@ def tier_clean(data: Mapping, *, partial_of: Mapping | None = None) -> dict:
 
 def _tier_get(tier_id) -> Tier:
     text = str(tier_id)
+    if "\x00" in text:  # no code holds one (and PostgreSQL cannot be asked about one)
+        raise TierNotFound(details={"id": text.replace("\x00", "")[:64]})
     tier = (Tier.objects.filter(pk=int(text)) if text.isascii() and text.isdigit() and len(text) < 18
             else Tier.objects.filter(code=text)).first()
     if tier is None:

@@ -31,9 +31,9 @@ from django.db import transaction
 from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models import BooleanField, CharField, IntegerField
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from vafa.core.errors import ValidationFailed
+from vafa.core.moments import checked_moment
 from vafa.members.models import MembershipPlan
 from vafa.merchants.models import Merchant
 from vafa.program import catalog
@@ -262,12 +262,21 @@ def _tiers_import(items: list[tuple[int, dict]], errors: _Errors) -> dict:
 
 
 def _moment(value, path: str, errors: _Errors):
-    if value is None or isinstance(value, datetime):
-        return value
-    moment = parse_datetime(value) if isinstance(value, str) else None
-    if moment is None:
-        errors[path] = "an ISO date-time, e.g. 2026-03-21T00:00:00+03:30"
-    return moment
+    try:
+        return checked_moment(value, path)
+    except ValidationFailed as error:
+        errors[path] = error.details[path]
+        return None
+
+
+def _only(queryset, path: str, errors: _Errors, what: str) -> int | None:
+    """The id of the one row a name matches, None if none; names are how a document refers to
+    rows, so two rows of one name are refused rather than guessed."""
+    ids = list(queryset.order_by("pk").values_list("pk", flat=True)[:2])
+    if len(ids) > 1:
+        errors[path] = f"two or more {what} have this name in this installation: rename one first"
+        return None
+    return ids[0] if ids else None
 
 
 def _plan_ids(names, path: str, errors: _Errors):
@@ -276,8 +285,8 @@ def _plan_ids(names, path: str, errors: _Errors):
     ids = []
     for name in names:
         if isinstance(name, str):
-            pk = MembershipPlan.objects.filter(name=name).order_by("pk").values_list("pk", flat=True).first()
-            if pk is None:
+            pk = _only(MembershipPlan.objects.filter(name=name), path, errors, "membership plans")
+            if pk is None and not errors.has(path):
                 errors[path] = f"no membership plan named {name}: create it first"
                 return None
             ids.append(pk)
@@ -300,7 +309,10 @@ def _rewards_import(items: list[tuple[int, dict]], errors: _Errors) -> dict:
         fields["plans"] = _plan_ids(fields["plans"], f"{path}.plans", errors)
         if errors.has(path):
             continue
-        reward = Reward.objects.filter(name=fields["name"]).order_by("pk").first()
+        reward_pk = _only(Reward.objects.filter(name=fields["name"]), f"{path}.name", errors, "rewards")
+        if errors.has(path):
+            continue
+        reward = Reward.objects.get(pk=reward_pk) if reward_pk else None
         if reward is None:
             if (created := errors.run(path, lambda fields=fields: catalog.reward_create(**fields))) is not None:
                 kept.add(created.pk)
@@ -349,9 +361,9 @@ def _rule_data(item: dict, path: str, errors: _Errors) -> dict:
         name = effect.pop("reward")
         if "reward_id" in effect:
             errors[f"{path}.effect.reward"] = "give reward (a name) or reward_id, not both"
-        pk = (Reward.objects.filter(name=name.strip()).order_by("pk").values_list("pk", flat=True).first()
-              if isinstance(name, str) else None)
-        if pk is None:
+        matches = Reward.objects.filter(name=name.strip()) if isinstance(name, str) else Reward.objects.none()
+        pk = _only(matches, f"{path}.effect.reward", errors, "rewards")
+        if pk is None and not matches.exists():
             errors[f"{path}.effect.reward"] = "no reward with this name"
         effect["reward_id"] = pk
         item["effect"] = effect
@@ -425,6 +437,10 @@ def program_import(*, data: Mapping, changed_by: str = "") -> dict:
         "rules": {"created": 0, "updated": 0, "unchanged": 0, "ended": 0},
     }
     with transaction.atomic():
+        # Rule rows before reward rows, as a purchase locks them (a budget, then a reward's
+        # stock), and both before the settings row, as a rule change does: no deadlock.
+        list(Rule.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        list(Reward.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
         if settings and not errors:
             summary["settings"] = _settings_apply(settings)
         # In this order: rewards name tiers, rules name rewards.

@@ -148,15 +148,20 @@ def gift_card_state(card: GiftCard, now: datetime | None = None) -> str:
     return ACTIVE
 
 
+def _codelike(code) -> bool:
+    """Text that could be a code: no code holds a NUL (PostgreSQL cannot be asked about one)."""
+    return isinstance(code, str) and "\x00" not in code
+
+
 def coupon_find(*, code: str) -> Coupon:
-    coupon = Coupon.objects.filter(code=normalize(code)).first() if isinstance(code, str) else None
+    coupon = Coupon.objects.filter(code=normalize(code)).first() if _codelike(code) else None
     if coupon is None:
         raise CouponNotFound(details={"code": str(code)[:64]})
     return coupon
 
 
 def gift_card_find(*, code: str) -> GiftCard:
-    card = GiftCard.objects.filter(code=normalize(code)).first() if isinstance(code, str) else None
+    card = GiftCard.objects.filter(code=normalize(code)).first() if _codelike(code) else None
     if card is None:
         raise GiftCardNotFound(details={"code": str(code)[:64]})
     return card

@@ -33,6 +33,7 @@ from vafa.core.errors import (
     RewardUnavailable,
     ValidationFailed,
 )
+from vafa.core.moments import checked_moment
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import book_open
 from vafa.ledger.models import Account, Transfer
@@ -300,11 +301,9 @@ def _optional_int(value: Any, field: str, low: int, high: int) -> int | None:
 
 
 def _moment(value: Any, field: str) -> datetime | None:
-    if value is None:
-        return None
-    if not isinstance(value, datetime) or value.year < 1970:
-        raise ValidationFailed(details={field: "a date and time (ISO 8601), not before 1970"})
-    return timezone.make_aware(value) if timezone.is_naive(value) else value  # naive = Tehran time
+    if value is not None and not isinstance(value, datetime):
+        raise ValidationFailed(details={field: "a date and time (ISO 8601)"})
+    return checked_moment(value, field)
 
 
 def promo_code_clean(*, code: str, kind: str, usage_limit: int, amount_rial: int | None = None,

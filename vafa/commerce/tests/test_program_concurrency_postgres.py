@@ -135,3 +135,52 @@ def test_a_profile_change_and_a_purchase_of_the_same_member_do_not_deadlock(merc
     })
     assert not [r for r in results.values() if isinstance(r, Exception)], results
     assert_ledger_verifies()
+
+
+def test_a_program_import_and_a_purchase_do_not_deadlock(merchant, member, monkeypatch):
+    # Given a budgeted rule that gives a stocked reward (a purchase locks the rule row, then
+    # the reward row), and an import that changes that reward
+    from vafa.program import transfer
+    from vafa.program.catalog import reward_create
+    from vafa.program.transfer import program_export, program_import
+
+    reward = reward_create(name="tea", kind="coupon_amount", amount_rial=1000, cost_points=5, stock=100)
+    rule_create(data={"name": "gift", "status": "live", "effect": {"type": "reward", "reward_id": reward.pk},
+                      "budget": {"points": 10**6}})
+    rule_create(data={"name": "pts", "status": "live", "effect": {"type": "fixed_points", "points": 5},
+                      "budget": {"points": 10**6}})
+    document = program_export()
+    for item in document["rewards"]:
+        item["cost_points"] = 7
+    rules_locked, import_started = threading.Event(), threading.Event()
+    usage, rules_import = earn.recorded_usage, transfer._rules_import
+
+    def usage_then_wait(program, **kwargs):
+        inner = usage(program, **kwargs)
+
+        def usage_for(applying):
+            answer = inner(applying)  # the rule rows are locked now
+            rules_locked.set()
+            import_started.wait(5)
+            time.sleep(0.5)
+            return answer
+
+        return usage_for
+
+    def rules_import_signalled(*args, **kwargs):
+        import_started.set()
+        return rules_import(*args, **kwargs)
+
+    monkeypatch.setattr(earn, "recorded_usage", usage_then_wait)
+    monkeypatch.setattr(transfer, "_rules_import", rules_import_signalled)
+
+    def import_after_the_purchase_locked_rules():
+        rules_locked.wait(5)
+        return program_import(data=document)
+
+    results = _in_threads({
+        "purchase": lambda: purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=100_000),
+        "import": import_after_the_purchase_locked_rules,
+    })
+    assert not [r for r in results.values() if isinstance(r, Exception)], results
+    assert_ledger_verifies()

@@ -311,3 +311,26 @@ def test_undoing_a_referral_the_referrer_already_spent_leaves_a_deficit(api, mem
     points = api.get(f"/members/{member.pk}/points").json()
     assert (points["balance"], points["deficit"]) == (-800, 800)
     assert_ledger_ok()
+
+
+def test_a_referral_completed_and_undone_twice_takes_back_each_award_once(api, member):
+    # Given referral rules, one of them capped at 100 a month for the referrer
+    live(name="Thanks", trigger="referral_completed", effect={"type": "fixed_points", "points": 100},
+         caps={"per_member_month": 100}, budget={"points": 1000})
+    live(name="Welcome friend", trigger="referral_completed",
+         effect={"type": "fixed_points", "points": 40, "member": "referred"})
+    friend = api.post("/members", {"phone": "09351234567", "referral_code": member.referral_code}).json()
+    # When the friend's completing purchase is refunded in full, twice over
+    for _ in range(2):
+        purchase = api.post("/purchases", {"member_id": friend["id"], "amount": 100_000}).json()
+        assert balance_of(member) == 100  # the undone award no longer counts against the cap
+        api.post(f"/purchases/{purchase['id']}/refunds", {"amount": 100_000})
+        assert balance_of(member) == 0
+    # Then each award was taken back once: nobody is left in deficit
+    points = api.get(f"/members/{friend['id']}/points").json()
+    assert (points["balance"], points["deficit"]) == (0, 0)
+    assert api.get(f"/members/{member.pk}/points").json()["deficit"] == 0
+    from vafa.program.models import Rule
+
+    assert Rule.objects.get(name="Thanks").issued_points == 0
+    assert_ledger_ok()

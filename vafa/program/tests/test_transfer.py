@@ -317,3 +317,18 @@ def test_a_rule_reused_name_updates_the_rule_that_still_counts(db):
     program_import(data=document)
     assert Rule.objects.get(pk=new.pk).priority == 4
     assert Rule.objects.get(pk=old.pk).revision == 2  # untouched
+
+
+def test_a_name_two_rewards_share_is_refused_on_import_rather_than_guessed(db):
+    from vafa.core.errors import ValidationFailed
+    from vafa.program.catalog import reward_create
+    from vafa.program.transfer import program_export, program_import
+
+    reward_create(name="same", kind="non_material")
+    reward_create(name="same", kind="coupon_amount", amount_rial=1000)
+    document = program_export()
+    with pytest.raises(ValidationFailed) as refused:
+        program_import(data=document)
+    assert refused.value.details == {
+        "rewards[0].name": "two or more rewards have this name in this installation: rename one first",
+        "rewards[1].name": "another item of rewards has this name"}

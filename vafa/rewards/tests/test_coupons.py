@@ -249,3 +249,24 @@ def test_a_wrong_promo_code_is_refused(merchant, fields, field):
         promo(merchant, **fields)
     assert set(caught.value.details) == {field}
     assert Coupon.objects.count() == 0
+
+
+@pytest.mark.parametrize("late", ["9999-12-31T23:59:59-05:00", "2201-01-01T00:00:00+03:30"])
+def test_dates_no_database_can_read_back_are_refused(api, late):
+    from vafa.api.tests.test_api_errors import assert_error
+
+    assert_error(api.post("/promo-codes", {"code": "LATE1", "kind": "amount", "amount_rial": 1000, "usage_limit": 5,
+                                           "ends_at": late}), 422, "validation_error")
+    reward = api.post("/program/rewards", {"name": "ok", "kind": "coupon_amount", "amount_rial": 1000,
+                                           "cost_points": 1}).json()
+    assert_error(api.patch(f"/program/rewards/{reward['id']}", {"ends_at": late}), 422, "validation_error")
+    assert api.get("/program/rewards").status_code == 200
+    assert Coupon.objects.count() == 0
+
+
+@pytest.mark.parametrize(("path", "code"), [("/gift-cards/A%00B", "gift_card_not_found"),
+                                            ("/program/tiers/gold%00", "tier_not_found")])
+def test_a_nul_character_in_a_code_is_not_found(api, path, code):
+    from vafa.api.tests.test_api_errors import assert_error
+
+    assert_error(api.get(path), 404, code)
