@@ -4,7 +4,7 @@ allows (and much that it does not), the API never answers 5xx."""
 import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
@@ -38,9 +38,24 @@ def keep_connection():
     request_finished.connect(close_old_connections)
 
 
-@schema.parametrize()
-@settings(max_examples=12, deadline=None, derandomize=True, database=None,
-          suppress_health_check=list(HealthCheck))
+# One test per operation, each with its own id: pytest-xdist's `--dist loadgroup` (make test)
+# runs items by id, and schemathesis' own parametrization gives them all the same one.
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
 @pytest.mark.django_db
-def test_no_request_makes_a_server_error(case, api_key, program, keep_connection):
-    case.call_and_validate(headers={"Authorization": f"Bearer {api_key}"}, checks=[not_a_server_error])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_no_request_makes_a_server_error(operation, api_key, program, keep_connection):
+    headers = {"Authorization": f"Bearer {api_key}"}
+
+    @settings(max_examples=12, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def no_server_error(case):
+        case.call_and_validate(headers=headers, checks=[not_a_server_error])
+
+    no_server_error()
+
+
+def test_every_operation_is_fuzzed():
+    assert len(OPERATIONS) >= 45
