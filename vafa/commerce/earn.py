@@ -5,7 +5,7 @@ through the member's book. Every line names its rule, so `applied_rules` and the
 say where each point came from."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db.models import F
@@ -60,13 +60,6 @@ class Facts:
     payment_method: str = ""
 
 
-@dataclass
-class Usage:
-    """What rules already gave, for caps and budgets: {rule id: engine.Usage}."""
-
-    by_rule: dict = field(default_factory=dict)
-
-
 def _multiplier_line(rule_id: str, name: str, percent: int, base: int) -> Line | None:
     points = base * (percent - 100) // 100
     if percent <= 100:
@@ -112,10 +105,6 @@ def rule_lines(rules: Iterable[engine.Rule], ctx: engine.Context, usage_for) -> 
                  kind=Transfer.Kind.REFERRAL if ctx.trigger == "referral_completed" else Transfer.Kind.BONUS)
             for a in engine.evaluate(applying, ctx, usage)
             if a.points > 0 or a.reward_id is not None or a.free_item is not None]
-
-
-def no_usage(_rules) -> dict:
-    return {}
 
 
 # --- usage from the database (live) ---------------------------------------------------

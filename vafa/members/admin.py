@@ -1,6 +1,7 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from vafa.core.admin import ViewOnlyAdmin
 from vafa.core.errors import ApplicationError
 from vafa.members import club
 from vafa.members.models import Application, Consent, Interest, Member, Membership, MembershipPlan, Occasion
@@ -78,7 +79,7 @@ class MembershipPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(ViewOnlyAdmin):
     """Paid periods are recorded by a payment (POS or API), which computes their dates: shown here,
     not edited."""
 
@@ -87,12 +88,3 @@ class MembershipAdmin(admin.ModelAdmin):
     list_filter = ("plan", "channel")
     search_fields = ("member__phone", "payment_reference")
     list_select_related = ("member", "plan", "merchant")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

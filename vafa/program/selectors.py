@@ -1,5 +1,4 @@
 from dataclasses import dataclass, field, fields
-from datetime import datetime
 
 from vafa.core import sql
 from vafa.members.models import MembershipPlan
@@ -136,12 +135,3 @@ def member_tier_id(*, member_id: int) -> int | None:
     rows = sql.fetch(f"SELECT {sql.column(MemberTier, 'tier')} FROM {sql.table(MemberTier)}"
                      f" WHERE {sql.column(MemberTier, 'member')} = %s", [member_id])
     return rows[0][0] if rows else None
-
-
-def tier_at(*, member_id: int, moment: datetime) -> int | None:
-    """The member's tier id at a past moment, from the tier history."""
-    from vafa.program.models import TierChange
-
-    change = (TierChange.objects.filter(member_id=member_id, changed_at__lte=moment)
-              .order_by("-changed_at", "-id").values_list("to_tier_id", flat=True).first())
-    return change

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from vafa.core.admin import ViewOnlyAdmin
 from vafa.referrals.models import Referral
 
 
 @admin.register(Referral)
-class ReferralAdmin(admin.ModelAdmin):
+class ReferralAdmin(ViewOnlyAdmin):
     """Referrals are recorded on joining and completed by a purchase: shown, not edited."""
 
     list_display = ("referrer", "referred", "phone", "status", "created_at", "completed_at", "purchase_id")
@@ -12,12 +13,3 @@ class ReferralAdmin(admin.ModelAdmin):
     search_fields = ("phone", "national_id", "referrer__phone", "referrer__referral_code")
     list_select_related = ("referrer", "referred")
     raw_id_fields = ("referrer", "referred")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
