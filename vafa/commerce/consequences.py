@@ -13,7 +13,7 @@ from vafa.core import sql
 from vafa.core.errors import Conflict
 from vafa.members.models import Member, Membership, MembershipPlan
 from vafa.program import engine
-from vafa.program.selectors import Program, member_tier_id, program_now
+from vafa.program.selectors import Program, program_now
 
 
 def purchase_facts(program: Program, *, member_id: int, member_kind: str, merchant_id: int | None,
@@ -26,7 +26,8 @@ def purchase_facts(program: Program, *, member_id: int, member_kind: str, mercha
         # (an equal time counts as before: it was recorded first).
         nth = sql.fetch(f"SELECT COUNT(*) FROM {sql.table(Purchase)} WHERE {sql.column(Purchase, 'member')} = %s"
                         f" AND {sql.column(Purchase, 'occurred_at')} <= %s", [member_id, occurred_at])[0][0] + 1
-    tier = program.tier_by_id(member_tier_id(member_id=member_id)) if program.tiers else None
+    tier_state = tiers.tier_state(member_id) if program.tiers else None
+    tier = program.tier_by_id(tier_state.tier_id) if tier_state else None
     interests = frozenset()
     if any(r.conditions.get("interests") for r in rules):
         interests = frozenset(Member.interests.through.objects.filter(member_id=member_id)
@@ -38,7 +39,8 @@ def purchase_facts(program: Program, *, member_id: int, member_kind: str, mercha
         branch = Branch.objects.filter(pk=branch_id).values_list("code", flat=True).first()
     return earn.Facts(
         merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping,
-        discount=discount, member_kind=member_kind, tier=tier, interests=interests, nth=nth, branch=branch,
+        discount=discount, member_kind=member_kind, tier=tier, tier_state=tier_state, interests=interests, nth=nth,
+        branch=branch,
         channel=channel, payment_method=payment_method,
         plan=active_plan(member_id, occurred_at) if program.plans_with_bonus else None,
         items=tuple(engine.Item(sku=i.sku, quantity=i.quantity, unit_price=i.unit_price, category=i.category)
@@ -81,7 +83,7 @@ def after_purchase(program: Program, book, purchase: Purchase, lines: list[earn.
             and purchase.amount >= program.policy.min_purchase_rial):
         _complete_referral(program, book, purchase, referrer)
     if program.tiers:
-        tiers.tier_review(program, member_id=book.member_id, at=purchase.occurred_at, now=book.now)
+        tiers.tier_review(program, member_id=book.member_id, now=book.now, state=facts.tier_state)
     if book.member_status == Member.Status.PENDING:
         from vafa.commerce.club import application_review
 

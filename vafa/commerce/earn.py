@@ -52,6 +52,7 @@ class Facts:
     items: tuple[engine.Item, ...] = ()
     member_kind: str = "person"
     tier: TierInfo | None = None
+    tier_state: object = None  # the member's MemberTier row as read for this purchase (reused by its review)
     plan: tuple[int, str, int] | None = None  # id, name, earn_percent of the active paid plan
     interests: frozenset[str] = frozenset()
     nth: int = 0

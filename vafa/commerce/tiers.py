@@ -72,7 +72,7 @@ def _move(state: MemberTier | None, *, member_id: int, tier: TierInfo | None, no
                                   reason=reason[:255], changed_at=now)
 
 
-def _state(member_id: int) -> MemberTier | None:
+def tier_state(member_id: int) -> MemberTier | None:
     """The member's tier row, in plain SQL (every purchase reads it when tiers exist)."""
     rows = sql.fetch(f"SELECT {sql.columns(MemberTier, ['id', 'tier', 'since', 'hold_until'])}"
                      f" FROM {sql.table(MemberTier)} WHERE {sql.column(MemberTier, 'member')} = %s", [member_id])
@@ -85,10 +85,15 @@ def _state(member_id: int) -> MemberTier | None:
     return state
 
 
-def tier_review(program: Program, *, member_id: int, now: datetime, at: datetime | None = None) -> TierInfo | None:
-    """Upgrade at once when the member qualifies for a higher tier than the one held.
-    Answers the member's tier after the review."""
-    state = _state(member_id)
+_UNREAD = object()
+
+
+def tier_review(program: Program, *, member_id: int, now: datetime, state=_UNREAD) -> TierInfo | None:
+    """Upgrade at once when the member qualifies for a higher tier than the one held (`state`:
+    the member's tier row if the caller has read it in this transaction). Answers the
+    member's tier after the review."""
+    if state is _UNREAD:
+        state = tier_state(member_id)
     current = program.tier_by_id(state.tier_id) if state else None
     measures = member_measures(member_id=member_id, now=now)
     target = qualified_tier(program, measures)
