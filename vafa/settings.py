@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "vafa.rewards",
     "vafa.referrals",
     "vafa.commerce",
+    "vafa.integrations",
     "vafa.api",
     "vafa.demo",
 ]
@@ -141,6 +142,11 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 SMS_BACKEND = os.environ.get("VAFA_SMS_BACKEND", "console")
 SMS_OUTBOX = Path(os.environ.get("VAFA_SMS_OUTBOX", VAR_DIR / "outbox.jsonl"))
+# Credentials of a real gateway (kavenegar, smsir, ghasedak); unused by the console backend.
+SMS_API_KEY = os.environ.get("VAFA_SMS_API_KEY", "")
+SMS_SENDER = os.environ.get("VAFA_SMS_SENDER", "")  # the line number messages are sent from
+SMS_BASE_URL = os.environ.get("VAFA_SMS_BASE_URL", "")  # empty: the gateway's own address
+SMS_TIMEOUT = float(os.environ.get("VAFA_SMS_TIMEOUT", "10"))  # seconds
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 

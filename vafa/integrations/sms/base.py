@@ -1,0 +1,197 @@
+"""The SMS gateway interface: one message in, a gateway's receipt (or an `SmsError`) out.
+
+Callers send with `sms_send(to=..., text=...)`. Sending leaves the process and cannot be rolled
+back, so a caller inside a transaction must queue it with
+`transaction.on_commit(lambda: sms_send(...))` (or enqueue a task on commit): a message about a
+purchase that was rolled back must never go out. `sms_send` raises `SmsError` when the gateway
+refuses or cannot be reached; `retryable` tells a task whether trying again later can help.
+
+The backend comes from settings (`VAFA_SMS_BACKEND`, `VAFA_SMS_API_KEY`, `VAFA_SMS_SENDER`,
+`VAFA_SMS_BASE_URL`, `VAFA_SMS_TIMEOUT`). The API key is a secret: it never appears in a log
+line, an exception message or a repr.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import urllib.error
+import urllib.parse
+import urllib.request
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.module_loading import import_string
+
+from vafa.core.errors import InvalidPhone, ValidationFailed
+from vafa.core.phone import mask_phone, normalize_phone
+
+logger = logging.getLogger("vafa.integrations.sms")
+
+# Long enough for any transactional text (a concatenated SMS of ~15 Persian parts), short enough
+# that a bug cannot send a page of text to every member.
+MAX_TEXT_LENGTH = 1000
+
+BACKENDS = {
+    "console": "vafa.integrations.sms.console.ConsoleBackend",
+    "kavenegar": "vafa.integrations.sms.kavenegar.KavenegarBackend",
+    "smsir": "vafa.integrations.sms.smsir.SmsIrBackend",
+    "ghasedak": "vafa.integrations.sms.ghasedak.GhasedakBackend",
+}
+
+
+@dataclass(frozen=True)
+class SmsMessage:
+    to: str  # E.164, an Iranian mobile number: +989121234567
+    text: str
+
+
+@dataclass(frozen=True)
+class SmsResult:
+    message_id: str  # the gateway's id of the message (for delivery reports)
+    status: str  # "queued" when a gateway accepted it, "written" for the console backend
+
+
+class SmsError(Exception):
+    """The message was not accepted. `retryable`: a later attempt may succeed (5xx, timeout)."""
+
+    def __init__(self, message: str, *, retryable: bool, code: str | int | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+
+
+class SmsBackend(ABC):
+    name: ClassVar[str]
+
+    @abstractmethod
+    def send(self, message: SmsMessage) -> SmsResult:
+        """Hand one message to the gateway, or raise `SmsError`."""
+
+    @classmethod
+    def from_settings(cls) -> SmsBackend:
+        return cls()
+
+
+def national_mobile(e164: str) -> str:
+    """`+989121234567` -> `09121234567`, the form Iranian gateways expect for a receptor."""
+    return "0" + normalize_phone(e164)[3:]
+
+
+class HttpGateway(SmsBackend):
+    """What the real adapters share: settings, one HTTP POST, errors mapped to `SmsError`."""
+
+    default_base_url: ClassVar[str]
+
+    def __init__(self, *, api_key: str, sender: str = "", base_url: str = "", timeout: float = 10.0):
+        if not api_key:
+            raise ImproperlyConfigured(f"VAFA_SMS_API_KEY is required by the {self.name} SMS backend.")
+        self._api_key = api_key
+        self.sender = sender
+        self.base_url = (base_url or self.default_base_url).rstrip("/")
+        self.timeout = timeout
+
+    @classmethod
+    def from_settings(cls) -> SmsBackend:
+        return cls(
+            api_key=settings.SMS_API_KEY,
+            sender=settings.SMS_SENDER,
+            base_url=settings.SMS_BASE_URL,
+            timeout=settings.SMS_TIMEOUT,
+        )
+
+    def __repr__(self) -> str:  # the key stays out of tracebacks and debug pages
+        return f"{type(self).__name__}(base_url={self.base_url!r}, sender={self.sender!r})"
+
+    def _error(self, message: SmsMessage, why: str, *, retryable: bool, code: str | int | None = None) -> SmsError:
+        logger.warning(
+            "SMS to %s via %s failed (%s, code=%s, retryable=%s)",
+            mask_phone(message.to), self.name, why, code, retryable,
+        )
+        return SmsError(f"{self.name}: {why}", retryable=retryable, code=code)
+
+    def _post(
+        self,
+        message: SmsMessage,
+        path: str,
+        *,
+        form: dict[str, str] | None = None,
+        json_body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """POST to the gateway; answer (HTTP status, parsed JSON or None).
+
+        Only failures to get any answer raise here (always retryable); what an answer means is
+        each adapter's business, since every gateway reports errors its own way.
+        """
+        all_headers = {"Accept": "application/json"}
+        if form is not None:
+            body = urllib.parse.urlencode(form, encoding="utf-8").encode("ascii")
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        else:
+            body = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        request = urllib.request.Request(self.base_url + path, data=body, headers=all_headers, method="POST")
+        # Error messages below never include the URL or the request: Kavenegar's URL holds the key.
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as error:
+            status = error.code
+            try:
+                raw = error.read()
+            except (OSError, http.client.HTTPException):
+                raw = b""
+        except TimeoutError:
+            raise self._error(message, "the gateway did not answer in time", retryable=True) from None
+        except urllib.error.URLError as error:
+            if isinstance(error.reason, TimeoutError):
+                raise self._error(message, "the gateway did not answer in time", retryable=True) from None
+            raise self._error(message, "the gateway could not be reached", retryable=True) from None
+        except (OSError, http.client.HTTPException):
+            raise self._error(message, "the connection to the gateway failed", retryable=True) from None
+        try:
+            payload = json.loads(raw.decode("utf-8")) if raw else None
+        except (UnicodeDecodeError, ValueError):
+            payload = None
+        return status, payload
+
+    def _unexpected(self, message: SmsMessage, status: int) -> SmsError:
+        """An answer that is neither the documented success nor a documented error."""
+        if status >= 500 or status == 429:
+            return self._error(message, f"HTTP {status}", retryable=True, code=status)
+        if status >= 400:
+            return self._error(message, f"HTTP {status}", retryable=False, code=status)
+        # A 2xx we cannot read: the message may have gone out, so a retry could send it twice.
+        return self._error(message, f"unreadable answer (HTTP {status})", retryable=False, code=status)
+
+
+def get_backend() -> SmsBackend:
+    """The backend named by `VAFA_SMS_BACKEND`, configured from settings."""
+    name = settings.SMS_BACKEND
+    if name not in BACKENDS:
+        raise ImproperlyConfigured(f"Unknown VAFA_SMS_BACKEND {name!r}; choose one of {', '.join(BACKENDS)}.")
+    return import_string(BACKENDS[name]).from_settings()
+
+
+def sms_send(*, to: str, text: str) -> SmsResult:
+    """Validate and send one SMS; call it on `transaction.on_commit`, never inside a transaction.
+
+    `to` may be any accepted form of an Iranian mobile number; it is sent as E.164. Raises
+    `InvalidPhone` / `ValidationFailed` for bad input (nothing is sent) and `SmsError` when the
+    gateway does not accept the message.
+    """
+    try:
+        phone = normalize_phone(to)
+    except InvalidPhone:
+        raise InvalidPhone(details={"to": "an Iranian mobile number"}) from None
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed(details={"text": "a non-empty text"})
+    if len(text) > MAX_TEXT_LENGTH:
+        raise ValidationFailed(details={"text": f"a text of at most {MAX_TEXT_LENGTH} characters"})
+    return get_backend().send(SmsMessage(to=phone, text=text))
