@@ -209,6 +209,14 @@ class InvalidReferralCode(ValidationFailed):
     code, message = "invalid_referral_code", _("No member has this referral code.")
 
 
+class OtpInvalid(ValidationFailed):
+    code, message = "otp_invalid", _("The code is wrong or has expired.")
+
+
 # 429
 class RateLimited(ApplicationError):
     code, status, message = "rate_limited", 429, _("Too many requests; try again later.")
+
+
+class OtpLocked(RateLimited):
+    code, message = "otp_locked", _("Too many wrong codes; ask for a new code later.")

@@ -165,3 +165,33 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id}: {self.plan_id} until {self.ends_at:%Y-%m-%d}"
+
+
+class OneTimeCode(models.Model):
+    """A code sent by SMS to prove a phone number; only its HMAC is kept (see members/otp.py)."""
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("log in or join")
+
+    # Indexed by the (phone, created_at) index below, which every query here filters on.
+    phone = models.CharField(_("phone"), max_length=16, help_text=_("E.164, e.g. +989121234567"))
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.LOGIN)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    # Set on the code whose wrong attempt locked the phone; the lock outlives the code itself.
+    locked_until = models.DateTimeField(_("phone locked until"), null=True, blank=True)
+    requested_ip = models.GenericIPAddressField(_("requested from IP"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [
+            models.Index(fields=["phone", "created_at"], name="otp_phone_created"),
+            models.Index(fields=["requested_ip", "created_at"], name="otp_ip_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} code for {self.phone} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -110,6 +110,9 @@ MESSAGES = {
     "packaging_code_not_found": ("This code is not one of the club's packaging codes.",
                                  "این کد از کدهای بسته‌بندی باشگاه نیست."),
     "packaging_code_used": ("This packaging code has already been used.", "این کد بسته‌بندی پیش‌تر استفاده شده است."),
+    "otp_invalid": ("The code is wrong or has expired.", "کد نادرست است یا منقضی شده است."),
+    "otp_locked": ("Too many wrong codes; ask for a new code later.",
+                   "کدهای نادرست زیادی وارد شده است؛ کمی بعد کد تازه بخواهید."),
     "rate_limited": (
         "Too many requests; try again later.",
         "تعداد درخواست‌ها بیش از حد مجاز است؛ کمی بعد دوباره تلاش کنید.",
@@ -929,7 +932,7 @@ SCENARIOS.update({
 })
 # Codes no API request reaches yet: base classes, and what staff roles and OTP logins (the web
 # issue) will raise.
-UNREACHED = {"application_error", "conflict", "forbidden", "rate_limited"}
+UNREACHED = {"application_error", "conflict", "forbidden", "rate_limited", "otp_invalid", "otp_locked"}
 
 
 def test_every_code_of_the_contract_has_a_scenario():

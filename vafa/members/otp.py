@@ -1,0 +1,188 @@
+"""One-time codes by SMS: how a person proves a phone number to log in or join.
+
+    code = otp_request(phone="09121234567", ip=request_ip)   # sends the SMS on commit
+    phone = otp_verify(phone="09121234567", code="۱۲۳۴۵۶")   # "+989121234567", or raises
+
+Rules (each number is a setting, `VAFA_OTP_*`, with the default shown):
+- a code has 6 digits, lives 120 s (`TTL_SECONDS`) and works once; requesting a new code voids
+  the earlier ones;
+- per phone at most one code every 60 s (`RESEND_SECONDS`) and 5 an hour (`PHONE_PER_HOUR`); per
+  IP 20 an hour (`IP_PER_HOUR`) -> `RateLimited` with `details={"retry_after": seconds}`;
+- 5 wrong attempts burn a code (`MAX_ATTEMPTS`); 10 wrong attempts for a phone within an hour
+  (`PHONE_MAX_FAILURES`) lock it for 1800 s (`LOCK_SECONDS`) -> `OtpLocked`, for requests and
+  verifies alike.
+
+Only an HMAC of the code is stored, so a database dump does not hand out valid codes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from vafa.core.digits import to_ascii_digits
+from vafa.core.errors import OtpInvalid, OtpLocked, RateLimited
+from vafa.core.phone import normalize_phone
+from vafa.integrations.sms import sms_send
+from vafa.members.models import OneTimeCode
+
+CODE_DIGITS = 6
+HOUR = timedelta(hours=1)
+
+_DEFAULTS = {
+    "TTL_SECONDS": 120,
+    "RESEND_SECONDS": 60,
+    "PHONE_PER_HOUR": 5,
+    "IP_PER_HOUR": 20,
+    "MAX_ATTEMPTS": 5,
+    "PHONE_MAX_FAILURES": 10,
+    "LOCK_SECONDS": 1800,
+}
+
+
+def _setting(name: str) -> int:
+    return int(getattr(settings, f"VAFA_OTP_{name}", _DEFAULTS[name]))
+
+
+def _hash(*, phone: str, purpose: str, code: str) -> str:
+    # Phone and purpose are in the message, so one code's hash says nothing about another row's.
+    message = f"{purpose}:{phone}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _seconds_until(moment: datetime, now: datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def _lock_state(*, phone: str, now: datetime) -> tuple[datetime | None, datetime]:
+    """(the end of the phone's current lock or None, where its failure window starts).
+
+    Failures made before the last lock ended are already paid for, so they do not count again.
+    """
+    last_lock = (
+        OneTimeCode.objects.filter(phone=phone, locked_until__isnull=False)
+        .order_by("-locked_until")
+        .values_list("locked_until", flat=True)
+        .first()
+    )
+    if last_lock is not None and last_lock > now:
+        return last_lock, now
+    window_start = now - HOUR
+    if last_lock is not None and last_lock > window_start:
+        window_start = last_lock
+    return None, window_start
+
+
+def _raise_if_locked(*, phone: str, now: datetime) -> datetime:
+    locked_until, window_start = _lock_state(phone=phone, now=now)
+    if locked_until is not None:
+        raise OtpLocked(details={"retry_after": _seconds_until(locked_until, now)})
+    return window_start
+
+
+def _check_rate(codes, *, limit: int, window: timedelta, now: datetime) -> None:
+    """Refuse when `codes` already holds `limit` codes created within `window` before now."""
+    recent = list(
+        codes.filter(created_at__gt=now - window).order_by("-created_at").values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) >= limit:
+        # The oldest of the last `limit` codes leaving the window frees one place.
+        raise RateLimited(details={"retry_after": _seconds_until(recent[-1] + window, now)})
+
+
+def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = None) -> OneTimeCode:
+    """Create a login code for `phone` (a member or not yet) and send it by SMS on commit.
+
+    Raises `InvalidPhone`, `OtpLocked` or `RateLimited` (details `retry_after`), changing nothing.
+    The SMS goes out after the transaction commits; a gateway failure then raises `SmsError`
+    to the caller while the code stays valid (the person may ask again after the resend delay).
+    """
+    phone = normalize_phone(phone)
+    now = now or timezone.now()
+    purpose = OneTimeCode.Purpose.LOGIN
+    _raise_if_locked(phone=phone, now=now)
+    by_phone = OneTimeCode.objects.filter(phone=phone)
+    _check_rate(by_phone, limit=1, window=timedelta(seconds=_setting("RESEND_SECONDS")), now=now)
+    _check_rate(by_phone, limit=_setting("PHONE_PER_HOUR"), window=HOUR, now=now)
+    if ip:
+        _check_rate(
+            OneTimeCode.objects.filter(requested_ip=ip), limit=_setting("IP_PER_HOUR"), window=HOUR, now=now
+        )
+
+    code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+    with transaction.atomic():
+        # One valid code per phone: the newest SMS is the one the person will type.
+        by_phone.filter(purpose=purpose, used_at__isnull=True).update(used_at=now)
+        otp = OneTimeCode.objects.create(
+            phone=phone,
+            purpose=purpose,
+            code_hash=_hash(phone=phone, purpose=purpose, code=code),
+            created_at=now,
+            expires_at=now + timedelta(seconds=_setting("TTL_SECONDS")),
+            requested_ip=ip or None,
+        )
+        text = gettext("Your club login code: %(code)s") % {"code": code}
+        transaction.on_commit(lambda: sms_send(to=phone, text=text))
+    return otp
+
+
+def otp_verify(*, phone: str, code: str, now: datetime | None = None) -> str:
+    """Check `code` (ASCII, Persian or Arabic digits) for `phone`; answer the E.164 phone.
+
+    The code is used up on success. Raises `InvalidPhone`, `OtpLocked` (details `retry_after`)
+    or `OtpInvalid` (wrong, expired, used or burnt; details `attempts_left` after a wrong try).
+    A wrong attempt is committed before the error is raised, so this must not run inside an
+    outer transaction (the durable block below refuses to).
+    """
+    phone = normalize_phone(phone)
+    now = now or timezone.now()
+    purpose = OneTimeCode.Purpose.LOGIN
+    window_start = _raise_if_locked(phone=phone, now=now)
+    code = to_ascii_digits(code if isinstance(code, str) else "").strip()
+    if len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
+        raise OtpInvalid(details={"code": f"{CODE_DIGITS} digits"})  # cannot match: no attempt spent
+
+    max_attempts = _setting("MAX_ATTEMPTS")
+    error: Exception
+    with transaction.atomic(durable=True):
+        # The row lock makes racing verifies of one code take turns: only the first can use it.
+        otp = (
+            OneTimeCode.objects.select_for_update()
+            .filter(
+                phone=phone, purpose=purpose, used_at__isnull=True, expires_at__gt=now, attempts__lt=max_attempts
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if otp is None:
+            raise OtpInvalid()
+        if hmac.compare_digest(otp.code_hash, _hash(phone=phone, purpose=purpose, code=code)):
+            otp.used_at = now
+            otp.save(update_fields=["used_at"])
+            return phone
+        otp.attempts += 1
+        update_fields = ["attempts"]
+        failures = (
+            OneTimeCode.objects.filter(phone=phone, created_at__gt=window_start)
+            .exclude(pk=otp.pk)
+            .aggregate(n=Sum("attempts"))["n"]
+            or 0
+        ) + otp.attempts
+        if failures >= _setting("PHONE_MAX_FAILURES"):
+            otp.locked_until = now + timedelta(seconds=_setting("LOCK_SECONDS"))
+            update_fields.append("locked_until")
+            error = OtpLocked(details={"retry_after": _setting("LOCK_SECONDS")})
+        else:
+            error = OtpInvalid(details={"attempts_left": max_attempts - otp.attempts})
+        otp.save(update_fields=update_fields)
+    # Raised after the block: the wrong attempt is committed, not rolled back with the error.
+    raise error
