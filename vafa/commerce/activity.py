@@ -2,11 +2,13 @@
 survey, a packaging code, a birthday or another occasion, any custom event. Each is recorded
 once by its key, so a retry or a second daily run has no second effect."""
 
+import json
 import logging
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from vafa.commerce import earn
@@ -40,8 +42,6 @@ def _trigger_of(event_type: str) -> tuple[str, str | None, str | None]:
 
 
 def _check(event_type, properties, key) -> tuple[dict, str | None]:
-    import json
-
     if not isinstance(event_type, str) or not _TYPE.fullmatch(event_type) or event_type.startswith("occasion."):
         raise ValidationFailed(details={"type": "lower-case letters, digits, _ . -, at most 64"})
     properties = properties or {}
@@ -181,10 +181,6 @@ def _same_jalali_day(d: date, today: tuple[int, int, int]) -> bool:
 def _candidates(queryset, field: str, today: date):
     """Rows whose Gregorian month/day is within a day of today's (a Jalali date falls on one
     of those Gregorian dates every year); the exact Jalali test is done in Python."""
-    from datetime import timedelta
-
-    from django.db.models import Q
-
     query = Q()
     days = [today + timedelta(days=shift) for shift in (-1, 0, 1, 2)]
     for d in days:

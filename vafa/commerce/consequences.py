@@ -6,14 +6,24 @@ so a plain program keeps the purchase at its fixed query budget."""
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import F
 
 from vafa.commerce import earn, tiers
+from vafa.commerce.club import application_review
 from vafa.commerce.models import Purchase
 from vafa.core import sql
 from vafa.core.errors import Conflict
+from vafa.ledger.accounts import system_account_id
+from vafa.ledger.book import book_open
+from vafa.ledger.models import Account, Transfer
 from vafa.members.models import Member, Membership, MembershipPlan
+from vafa.merchants.models import Branch
 from vafa.program import engine
+from vafa.program.models import Rule, RuleAward
 from vafa.program.selectors import Program, program_now
+from vafa.referrals.models import Referral
+from vafa.referrals.services import referral_complete, referral_reopen
+from vafa.rewards.services import reward_redeem
 
 
 def purchase_facts(program: Program, *, member_id: int, member_kind: str, merchant_id: int | None,
@@ -34,8 +44,6 @@ def purchase_facts(program: Program, *, member_id: int, member_kind: str, mercha
                               .values_list("interest__slug", flat=True))
     branch = None
     if branch_id is not None and any(r.conditions.get("branches") for r in rules):
-        from vafa.merchants.models import Branch
-
         branch = Branch.objects.filter(pk=branch_id).values_list("code", flat=True).first()
     return earn.Facts(
         merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping,
@@ -64,9 +72,6 @@ def referrer_book(program: Program, book, amount: int):
     """When this purchase may complete a referral that rules reward, lock the referrer's
     account now: accounts are always locked before any rule row (a budget's), and a referred
     member's before the referrer's (referrals form no cycles), so no two purchases deadlock."""
-    from vafa.ledger.book import book_open
-    from vafa.referrals.models import Referral
-
     if (book.referred_by_id is None or book.member_status != Member.Status.ACTIVE
             or amount < program.policy.min_purchase_rial or not program.rules_for("referral_completed")):
         return None
@@ -85,8 +90,6 @@ def after_purchase(program: Program, book, purchase: Purchase, lines: list[earn.
     if program.tiers:
         tiers.tier_review(program, member_id=book.member_id, now=book.now, state=facts.tier_state)
     if book.member_status == Member.Status.PENDING:
-        from vafa.commerce.club import application_review
-
         application_review(member_id=book.member_id, now=book.now, member_status=book.member_status)
     notes = rewards_issue(lines, member_id=book.member_id, merchant_id=purchase.merchant_id)
     changed = {}
@@ -107,7 +110,6 @@ def rewards_issue(lines: list[earn.Line], *, member_id: int, merchant_id: int | 
     for line in lines:
         if line.reward_id is None:
             continue
-        from vafa.rewards.services import reward_redeem
 
         try:
             with transaction.atomic():  # a refusal rolls back only the reward
@@ -119,8 +121,6 @@ def rewards_issue(lines: list[earn.Line], *, member_id: int, merchant_id: int | 
 
 
 def _complete_referral(program: Program, book, purchase: Purchase, referrer) -> None:
-    from vafa.referrals.services import referral_complete
-
     referral = referral_complete(member_id=book.member_id, purchase_id=purchase.pk, at=purchase.occurred_at)
     if referral is None:
         return
@@ -148,11 +148,6 @@ def referral_undo(book, purchase: Purchase, *, merchant_id: int) -> int:
     take back what the referral rules gave both members (even if already spent: a deficit).
     The referred member's book is already open, so the referrer's is locked second, in the
     same order as a purchase locks them. Answers the points taken back."""
-    from vafa.ledger.accounts import system_account_id
-    from vafa.ledger.book import book_open
-    from vafa.ledger.models import Account, Transfer
-    from vafa.referrals.services import referral_reopen
-
     referral = referral_reopen(purchase_id=purchase.pk)
     if referral is None:
         return 0
@@ -182,10 +177,6 @@ def referral_undo(book, purchase: Purchase, *, merchant_id: int) -> int:
 def _rule_usage_forget(transfers, *, source: tuple[str, int]) -> None:
     """What undone awards used of their rules' caps and budgets is free again (the accounts
     are locked already, so rule rows come second, as in a purchase)."""
-    from django.db.models import F
-
-    from vafa.program.models import Rule, RuleAward
-
     RuleAward.objects.filter(source_kind=source[0], source_id=source[1]).delete()
     by_rule: dict[int, int] = {}
     for transfer in transfers:

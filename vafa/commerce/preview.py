@@ -10,11 +10,15 @@ from vafa.commerce import earn
 from vafa.commerce.consequences import purchase_facts
 from vafa.commerce.services import ItemIn, check_purchase_input
 from vafa.core.errors import BranchNotFound, MemberBlocked, MemberNotFound
+from vafa.core.phone import normalize_phone
 from vafa.ledger.selectors import member_points
 from vafa.members.models import Member
+from vafa.members.selectors import member_get
 from vafa.merchants.selectors import branch_id_for_code
 from vafa.program import earning
 from vafa.program.selectors import program_now
+from vafa.rewards.selectors import coupon_state, member_catalogue, member_coupons
+from vafa.rewards.services import coupon_discount
 
 
 @dataclass(frozen=True)
@@ -39,8 +43,6 @@ def checkout_preview(*, merchant_id: int, amount: int, member_id=None, phone: st
                                        items=items, channel=channel, occurred_at=occurred_at) or timezone.now()
     member = None
     if member_id is not None or phone:
-        from vafa.members.selectors import member_get
-
         member = member_get(member_id=member_id) if member_id is not None else _by_phone(phone)
     branch_id = None
     if branch:
@@ -58,17 +60,13 @@ def checkout_preview(*, merchant_id: int, amount: int, member_id=None, phone: st
         available = max(points.available, 0) if points.deficit == 0 else 0
     most = earning.redeemable_points(policy, basket, available) if available else 0
     redeemed = min(earning.redeemable_points(policy, basket, redeem_points), most)
-    if member is not None:
-        facts = purchase_facts(program, member_id=member.pk, member_kind=member.kind, merchant_id=merchant_id,
-                               occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping,
-                               discount=redeemed * policy.point_value_rial, items=items, branch_id=branch_id,
-                               channel=channel, payment_method=payment_method)
-        usage = earn.recorded_usage(program, member_id=member.pk, moment=occurred_at, lock=False)
-    else:
-        facts = purchase_facts(program, member_id=0, member_kind="person", merchant_id=merchant_id,
-                               occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping, discount=0,
-                               items=items, branch_id=branch_id, channel=channel, payment_method=payment_method)
-        usage = earn.recorded_usage(program, member_id=0, moment=occurred_at, lock=False)
+    # A guest is previewed as a new person: member id 0 has no purchases, tier or awards.
+    member_pk, kind = (member.pk, member.kind) if member is not None else (0, Member.Kind.PERSON)
+    facts = purchase_facts(program, member_id=member_pk, member_kind=kind, merchant_id=merchant_id,
+                           occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping,
+                           discount=redeemed * policy.point_value_rial, items=items, branch_id=branch_id,
+                           channel=channel, payment_method=payment_method)
+    usage = earn.recorded_usage(program, member_id=member_pk, moment=occurred_at, lock=False)
     lines = earn.purchase_lines(program, facts, program.rules_for("purchase"), usage)
     return Preview(
         member_id=member.pk if member else None,
@@ -81,8 +79,6 @@ def checkout_preview(*, merchant_id: int, amount: int, member_id=None, phone: st
 
 
 def _by_phone(phone: str) -> Member:
-    from vafa.core.phone import normalize_phone
-
     member = Member.objects.filter(phone=normalize_phone(phone)).first()
     if member is None:
         raise MemberNotFound(details={"phone": phone})
@@ -94,8 +90,6 @@ def offers(*, member_id: int | None, amount: int) -> tuple[list[dict], list[dict
     coupons that apply to a basket of `amount`, with the discount each gives."""
     if member_id is None:
         return [], []
-    from vafa.rewards.selectors import coupon_state, member_catalogue, member_coupons
-    from vafa.rewards.services import coupon_discount
 
     _points, entries = member_catalogue(member_id=member_id)
     rewards = [{"id": e.reward.pk, "name": e.reward.name, "kind": e.reward.kind, "cost_points": e.reward.cost_points}

@@ -11,11 +11,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db.models import Count
+
 from vafa.commerce import earn
 from vafa.commerce.models import Purchase, PurchaseItem
 from vafa.core.errors import ValidationFailed
 from vafa.core.jalali import TEHRAN, periods_of
 from vafa.members.models import Member, Membership
+from vafa.merchants.models import Branch
 from vafa.program import engine
 from vafa.program.models import Rule, TierChange
 from vafa.program.rules import rule_clean, rule_get
@@ -191,7 +194,6 @@ def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
         interests[member_id].add(slug)
     members = {pk: (kind, frozenset(interests.get(pk, ()))) for pk, kind in
                Member.objects.filter(pk__in=member_ids).values_list("id", "kind")}
-    from vafa.merchants.models import Branch
 
     branches = dict(Branch.objects.values_list("id", "code"))
     history = _History(member_ids, program)
@@ -205,6 +207,4 @@ def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
 
 
 def _count():
-    from django.db.models import Count
-
     return Count("id")

@@ -55,6 +55,11 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
+KEY = "secret-key-123"
+SENDER = "30001234"
+PERSIAN = "باشگاه وفا: کد ورود شما ۱۲۳۴۵ است"
+
+
 @pytest.fixture
 def fake_gateway(settings, monkeypatch):
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"):
@@ -67,8 +72,8 @@ def fake_gateway(settings, monkeypatch):
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
     thread.start()
     settings.SMS_BASE_URL = gateway.url
-    settings.SMS_API_KEY = "secret-key-123"
-    settings.SMS_SENDER = "30001234"
+    settings.SMS_API_KEY = KEY
+    settings.SMS_SENDER = SENDER
     settings.SMS_TIMEOUT = 5
     yield gateway
     server.shutdown()

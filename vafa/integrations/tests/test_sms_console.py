@@ -6,8 +6,7 @@ import pytest
 
 from vafa.integrations.sms import SmsMessage, SmsResult, sms_send
 from vafa.integrations.sms.console import ConsoleBackend
-
-PERSIAN = "باشگاه وفا: کد ورود شما ۱۲۳۴۵ است"
+from vafa.integrations.tests.conftest import PERSIAN
 
 
 @pytest.fixture

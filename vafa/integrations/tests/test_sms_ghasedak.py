@@ -3,9 +3,8 @@ import urllib.parse
 import pytest
 
 from vafa.integrations.sms import SmsError, SmsMessage, SmsResult, get_backend, sms_send
+from vafa.integrations.tests.conftest import KEY, PERSIAN
 
-PERSIAN = "باشگاه وفا: کد ورود شما ۱۲۳۴۵ است"
-KEY = "secret-key-123"
 OK = {"result": {"code": 200, "message": "success"}, "items": [1234567]}
 
 

@@ -4,9 +4,7 @@ import urllib.parse
 import pytest
 
 from vafa.integrations.sms import SmsError, SmsMessage, SmsResult, get_backend, sms_send
-
-PERSIAN = "باشگاه وفا: کد ورود شما ۱۲۳۴۵ است"
-KEY = "secret-key-123"
+from vafa.integrations.tests.conftest import KEY, PERSIAN
 
 
 def ok(messageid=8792343, status=1):

@@ -3,9 +3,8 @@ import json
 import pytest
 
 from vafa.integrations.sms import SmsError, SmsMessage, SmsResult, get_backend, sms_send
+from vafa.integrations.tests.conftest import KEY, PERSIAN
 
-PERSIAN = "باشگاه وفا: کد ورود شما ۱۲۳۴۵ است"
-KEY = "secret-key-123"
 OK = {"status": 1, "message": "موفق", "data": {"packId": "3c1a-pack", "messageIds": [86522023], "cost": 1.0}}
 
 
