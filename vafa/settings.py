@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "django_htmx",
     "vafa.core",
     "vafa.merchants",
     "vafa.members",
@@ -45,7 +46,9 @@ INSTALLED_APPS = [
     "vafa.referrals",
     "vafa.commerce",
     "vafa.integrations",
+    "vafa.insight",
     "vafa.api",
+    "vafa.web",
     "vafa.demo",
 ]
 
@@ -53,10 +56,12 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "vafa.core.locale.ClubLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "vafa.core.audit.AdminAuditMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "vafa.api.errors.ApiErrorShapeMiddleware",
@@ -75,6 +80,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "vafa.web.context.page",
             ],
         },
     },
@@ -131,8 +138,23 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
+# Front-end packages come from npm at set-up (`make install`), served under static/vendor/.
+NODE_MODULES = Path(os.environ.get("VAFA_NODE_MODULES", BASE_DIR.parent / "node_modules"))
+STATICFILES_DIRS = [
+    (f"vendor/{name}", NODE_MODULES / folder)
+    for name, folder in [("htmx", "htmx.org/dist"), ("chartjs", "chart.js/dist"), ("vazirmatn", "vazirmatn")]
+    if (NODE_MODULES / folder).is_dir()
+]
+
+LOGIN_URL = "manage:login"
+LOGIN_REDIRECT_URL = "manage:home"
 
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = int(os.environ.get("VAFA_SESSION_SECONDS", 8 * 3600))  # a working day
+SESSION_EXPIRE_AT_BROWSER_CLOSE = False
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEV_MODE
 CSRF_COOKIE_SECURE = not DEV_MODE
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from vafa.api.urls import api
 from vafa.commerce.admin_views import rules_dry_run
@@ -8,6 +8,9 @@ urlpatterns = [
     path("admin/program/rule/dry-run/", rules_dry_run, name="rules-dry-run"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("manage/", include("vafa.web.manage.urls")),
+    path("", include("vafa.web.portal.urls")),
 ]
 
 handler404 = "vafa.api.errors.handler404"

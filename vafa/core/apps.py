@@ -6,3 +6,8 @@ class CoreConfig(AppConfig):
     name = "vafa.core"
     label = "core"
     verbose_name = _("core")
+
+    def ready(self):
+        from vafa.core.audit import connect_admin_audit
+
+        connect_admin_audit()

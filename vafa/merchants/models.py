@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -53,3 +54,37 @@ class ApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.merchant} / {self.name} ({self.prefix}…)"
+
+
+class StaffRole(models.TextChoices):
+    OWNER = "owner", _("owner")
+    MANAGER = "manager", _("manager")
+    CASHIER = "cashier", _("cashier")
+    MARKETER = "marketer", _("marketer")
+
+
+class StaffProfile(models.Model):
+    """A staff member's role in the back-office (a superuser without one counts as owner)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile",
+                                verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=16, choices=StaffRole.choices)
+    merchant = models.ForeignKey(Merchant, null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+                                 verbose_name=_("merchant"))
+    branch = models.ForeignKey(Branch, null=True, blank=True, on_delete=models.PROTECT, related_name="staff",
+                               verbose_name=_("branch"))
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_role_display()})"
+
+
+class LoginFailure(models.Model):
+    """A failed staff login, counted to slow down password guessing (per username and per IP)."""
+
+    username = models.CharField(max_length=150, db_index=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    at = models.DateTimeField(db_index=True)

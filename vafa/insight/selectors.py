@@ -1,0 +1,1 @@
+"""Figures an owner reads: KPIs, liability, rates. Reads only; nothing below imports this."""

@@ -1,0 +1,118 @@
+"""Staff roles: who may do what in the back-office and the Django admin.
+
+    owner     everything, including staff accounts
+    manager   everything but staff accounts: members, points, POS, program, reports
+    cashier   the POS screen and the member lookup it needs
+    marketer  reports, members (read), the program (rules, tiers, rewards) and the dry run
+
+Each role is also a Django group holding the admin permissions it needs, so the admin enforces
+the same split (a cashier has no admin access at all).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import transaction
+from django.utils import timezone
+
+from vafa.core.errors import RateLimited, ValidationFailed
+from vafa.merchants.models import LoginFailure, StaffProfile, StaffRole
+
+ROLES = tuple(StaffRole.values)
+# Apps whose models each role may change in the admin ("view" is also given for ADMIN_VIEW).
+_ADMIN_CHANGE = {
+    StaffRole.MANAGER: {"merchants", "members", "ledger", "program", "rewards", "referrals", "commerce", "core"},
+    StaffRole.MARKETER: {"program", "rewards"},
+    StaffRole.CASHIER: set(),
+}
+_ADMIN_VIEW = {
+    StaffRole.MARKETER: {"members", "referrals", "commerce"},
+}
+
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_MAX_PER_USERNAME = 5
+LOGIN_MAX_PER_IP = 20
+
+
+def staff_role(user) -> str | None:
+    """The user's role, or None for anyone who is not active staff."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    profile = getattr(user, "staff_profile", None) if hasattr(user, "staff_profile") else None
+    if profile is not None:
+        return profile.role
+    return StaffRole.OWNER if user.is_superuser else None
+
+
+def role_groups_ensure() -> None:
+    """One group per role with its admin permissions (run after every migrate)."""
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=f"vafa:{role}")
+        if role == StaffRole.OWNER:
+            perms = Permission.objects.all()
+        else:
+            change_apps = _ADMIN_CHANGE.get(role, set())
+            view_apps = _ADMIN_VIEW.get(role, set())
+            perms = [p for p in Permission.objects.select_related("content_type")
+                     if p.content_type.app_label in change_apps
+                     or (p.content_type.app_label in view_apps and p.codename.startswith("view_"))]
+        group.permissions.set(perms)
+
+
+@transaction.atomic
+def staff_role_set(*, user, role: str) -> StaffProfile:
+    if role not in ROLES:
+        raise ValidationFailed(details={"role": "unknown"})
+    profile, _ = StaffProfile.objects.update_or_create(user=user, defaults={"role": role})
+    user.is_staff = role != StaffRole.CASHIER
+    user.save(update_fields=["is_staff"])
+    user.groups.remove(*Group.objects.filter(name__startswith="vafa:"))
+    group, _ = Group.objects.get_or_create(name=f"vafa:{role}")
+    user.groups.add(group)
+    return profile
+
+
+@transaction.atomic
+def staff_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = ""):
+    username = (username or "").strip()
+    if not username:
+        raise ValidationFailed(details={"username": "required"})
+    if role not in ROLES:
+        raise ValidationFailed(details={"role": "unknown"})
+    User = get_user_model()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationFailed(details={"username": "exists"})
+    user = User.objects.create_user(username=username, password=password, first_name=first_name,
+                                    last_name=last_name)
+    staff_role_set(user=user, role=role)
+    return user
+
+
+def staff_deactivate(*, user) -> None:
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+
+
+def login_allowed(*, username: str, ip: str | None) -> None:
+    """Raises RateLimited when this username or this IP failed too often lately."""
+    now = timezone.now()
+    since = now - LOGIN_WINDOW
+    recent = LoginFailure.objects.filter(at__gte=since)
+    by_name = recent.filter(username=username.lower()).order_by("at").values_list("at", flat=True)
+    if username and by_name.count() >= LOGIN_MAX_PER_USERNAME:
+        raise RateLimited(details={"retry_after": _retry_after(by_name.first(), now)})
+    if ip:
+        by_ip = recent.filter(ip=ip).order_by("at").values_list("at", flat=True)
+        if by_ip.count() >= LOGIN_MAX_PER_IP:
+            raise RateLimited(details={"retry_after": _retry_after(by_ip.first(), now)})
+
+
+def _retry_after(oldest, now) -> int:
+    return max(1, int((oldest + LOGIN_WINDOW - now).total_seconds()) + 1)
+
+
+def login_failed(*, username: str, ip: str | None) -> None:
+    LoginFailure.objects.create(username=(username or "").lower()[:150], ip=ip, at=timezone.now())

@@ -1,0 +1,85 @@
+"""Who may open a page: staff by role, members by their own session.
+
+Every back-office view is wrapped in `staff_required(...)`, which records the roles it allows
+on the view (`allowed_roles`), so a test can walk the URLs and check each one for each role.
+Member pages take the member from the session only: a member never names whose data to show.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from vafa.members.models import Member
+from vafa.merchants.models import StaffRole
+from vafa.merchants.staff import staff_role
+
+OWNER = StaffRole.OWNER.value
+MANAGER = StaffRole.MANAGER.value
+CASHIER = StaffRole.CASHIER.value
+MARKETER = StaffRole.MARKETER.value
+
+ALL_STAFF = (OWNER, MANAGER, CASHIER, MARKETER)
+MANAGERS = (OWNER, MANAGER)
+REPORT_READERS = (OWNER, MANAGER, MARKETER)
+TILL = (OWNER, MANAGER, CASHIER)
+
+MEMBER_SESSION_KEY = "vafa_member_id"
+
+
+def staff_required(*roles: str):
+    """Only active staff in one of `roles`; others are sent to log in, or refused (403)."""
+    allowed = frozenset(roles)
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            role = staff_role(request.user)
+            if role is None:
+                return redirect_to_login(request.get_full_path(), reverse("manage:login"))
+            if role not in allowed:
+                raise PermissionDenied
+            request.staff_role = role
+            return view(request, *args, **kwargs)
+
+        wrapped.allowed_roles = allowed
+        return wrapped
+
+    return decorate
+
+
+def member_login(request, member: Member) -> None:
+    # A new session key on login, so a key planted before it is worth nothing after.
+    request.session.cycle_key()
+    request.session[MEMBER_SESSION_KEY] = member.pk
+
+
+def member_logout(request) -> None:
+    request.session.pop(MEMBER_SESSION_KEY, None)
+    request.session.cycle_key()
+
+
+def session_member(request) -> Member | None:
+    member_id = request.session.get(MEMBER_SESSION_KEY)
+    if member_id is None:
+        return None
+    return Member.objects.filter(pk=member_id).first()
+
+
+def member_required(view):
+    """The logged-in member as `request.member`; anyone else goes to the login page."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        member = session_member(request)
+        if member is None:
+            return redirect(f"{reverse('portal:login')}?next={request.get_full_path()}")
+        request.member = member
+        return view(request, *args, **kwargs)
+
+    wrapped.member_only = True
+    return wrapped
