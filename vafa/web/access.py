@@ -15,7 +15,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from vafa.members.models import Member
-from vafa.merchants.models import StaffRole
+from vafa.merchants.models import Merchant, StaffRole
 from vafa.merchants.staff import staff_role
 
 OWNER = StaffRole.OWNER.value
@@ -83,3 +83,12 @@ def member_required(view):
 
     wrapped.member_only = True
     return wrapped
+
+
+def staff_merchant_id(request) -> int | None:
+    """The merchant a staff member works for: their own, else the club's first active merchant
+    (a single-shop club has one). None when no merchant exists yet."""
+    profile = getattr(request.user, "staff_profile", None) if hasattr(request.user, "staff_profile") else None
+    if profile is not None and profile.merchant_id is not None:
+        return profile.merchant_id
+    return Merchant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True).first()
