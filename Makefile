@@ -5,7 +5,10 @@ BIN := $(VENV)/bin
 PG_URL ?= postgres://postgres@127.0.0.1:5432/vafa
 export VAFA_DEV ?= 1
 
-.PHONY: install run test lint test-sqlite test-postgres bench messages clean
+NPM_STAMP := node_modules/.vafa-installed
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: install run test lint test-sqlite test-postgres bench messages clean browser
 
 $(BIN)/vafa: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -13,7 +16,16 @@ $(BIN)/vafa: pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(BIN)/vafa
 
-install: $(BIN)/vafa messages
+# Front-end packages (htmx, Chart.js, Vazirmatn, axe-core) come from the npm registry.
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The browser tests drive Debian's Chromium (Playwright cannot download its own here).
+browser:
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium)
+
+install: $(BIN)/vafa messages $(NPM_STAMP)
 
 messages: $(BIN)/vafa
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
@@ -35,7 +47,7 @@ test-sqlite: install
 test-postgres: install
 	VAFA_REQUIRE_POSTGRES=1 DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --dist loadgroup
 
-test: lint
+test: lint browser
 	@echo "== tests on SQLite and PostgreSQL, side by side =="
 	@mkdir -p var; set -e; \
 	  ($(MAKE) -s test-sqlite > var/test-sqlite.log 2>&1; echo $$? > var/test-sqlite.rc) & \

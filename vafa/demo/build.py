@@ -55,6 +55,7 @@ from vafa.members.services import member_create
 from vafa.merchants.models import ApiKey, Branch, Merchant
 from vafa.merchants.selectors import merchant_for_api_key
 from vafa.merchants.services import api_key_create, api_key_revoke, branch_create, merchant_create
+from vafa.merchants.staff import staff_create
 from vafa.program.catalog import reward_create
 from vafa.program.models import MemberTier, Reward, Rule, Tier
 from vafa.program.rules import rule_create, tier_create
@@ -64,6 +65,9 @@ from vafa.rewards.services import coupon_redeem, gift_card_spend, partner_codes_
 
 SEED = 1405
 ADMIN_USERNAME = "admin"
+# One login per back-office role besides the owner (admin), with the same demo password.
+STAFF_USERS = (("manager", "manager", "مریم", "مدیری"), ("cashier", "cashier", "علی", "صندوقی"),
+               ("marketer", "marketer", "نیلوفر", "بازاریابی"))
 DEFAULT_ADMIN_PASSWORD = "vafa-demo-1405"
 API_KEY_FILE = "demo-api-key.txt"
 EXTERNAL_ID_PREFIX = "demo-"
@@ -522,6 +526,16 @@ def _admin() -> tuple[str, bool]:
     return password, True
 
 
+def _staff(password: str) -> int:
+    """The manager, cashier and marketer logins of the back-office (kept if they exist)."""
+    existing = set(get_user_model().objects.filter(username__in=[u for u, *_ in STAFF_USERS])
+                   .values_list("username", flat=True))
+    missing = [s for s in STAFF_USERS if s[0] not in existing]
+    for username, role, first_name, last_name in missing:
+        staff_create(username=username, password=password, role=role, first_name=first_name, last_name=last_name)
+    return len(missing)
+
+
 def _members(plan: Plan, merchant: Merchant, today: dt.date) -> tuple[list[int], int]:
     """Join the members who are not there yet; answer every member's id by plan index."""
     e164 = [normalize_phone(m.phone) for m in plan.members]
@@ -844,6 +858,7 @@ def demo_build(
     created: Counter = Counter(merchant=int(merchant_created), branches=_branches(merchant))
     api_key, key_created = _api_key(merchant)
     admin_password, admin_created = _admin()
+    created["staff_logins"] = _staff(admin_password)
     result = DemoResult(
         merchant=merchant,
         api_key=api_key,
@@ -894,6 +909,7 @@ class DemoCounts:
     points_outstanding: int
     points_expired: int
     sample_member_id: int | None
+    sample_member_phone: str | None
     tiers: list[tuple[str, int]] = field(default_factory=list)  # (tier name, members) by rank; "" = none
     rules: dict[str, int] = field(default_factory=dict)  # by status
     rewards: int = 0
@@ -961,6 +977,7 @@ def demo_counts(merchant: Merchant, *, now: dt.datetime | None = None) -> DemoCo
         points_outstanding=outstanding,
         points_expired=expired,
         sample_member_id=members.order_by("id").values_list("id", flat=True).first(),
+        sample_member_phone=members.order_by("id").values_list("phone", flat=True).first(),
         tiers=tiers,
         rules=dict(Rule.objects.values("status").annotate(n=Count("id")).values_list("status", "n")),
         rewards=Reward.objects.count(),

@@ -4,10 +4,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 def _ensure_role_groups(sender, **kwargs):
-    # Once per migrate, after the last app, when every app's permissions exist.
+    # Once per migrate, after the last app that has models (the signal skips the others),
+    # when every app's permissions exist.
     from django.apps import apps
 
-    if sender.label != list(apps.get_app_configs())[-1].label:
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender.label != with_models[-1].label:
         return
     from vafa.merchants.staff import role_groups_ensure
 

@@ -196,6 +196,14 @@ def test_demo_builds_the_club_once(_var_dir):
     admin = get_user_model().objects.get(username="admin")
     assert admin.is_superuser and admin.is_staff and admin.check_password("vafa-demo-1405")
     assert "vafa-demo-1405" in out and "http://127.0.0.1:8000/admin/" in out
+    # One login per back-office role, each with its role and the demo password.
+    from vafa.merchants.staff import staff_role
+
+    for username in ("manager", "cashier", "marketer"):
+        user = get_user_model().objects.get(username=username)
+        assert staff_role(user) == username and user.check_password("vafa-demo-1405")
+    assert staff_role(admin) == "owner"
+    assert "http://127.0.0.1:8000/manage/" in out
 
     assert ledger_problems() == []
 

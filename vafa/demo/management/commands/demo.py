@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from vafa.demo.build import demo_build, demo_counts
@@ -58,6 +59,9 @@ class Command(BaseCommand):
         write(f"  Admin:     {base}/admin/")
         password_note = "" if result.admin_created else "  (as set when the demo first created it)"
         write(f"  Staff:     username {result.admin_username}  password {result.admin_password}{password_note}")
+        write(f"  Back-office: {base}/manage/  as manager, cashier or marketer (same password; admin is the owner)")
+        write(f"  Member portal: {base}/  with a member's phone, e.g. {counts.sample_member_phone or '-'};"
+              f" the login code is printed and appended to {settings.SMS_OUTBOX}")
         write(f"  API key:   {result.api_key}")
         if counts.sample_member_id:
             write(

@@ -1,0 +1,57 @@
+"""Staff blocking and unblocking a member (the back-office's member page).
+
+A blocked member neither earns nor spends. Unblocking gives back the state the member would
+otherwise be in: `pending` while their application to a closed club still waits for a
+decision, else `active`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from vafa.core.errors import MemberNotFound
+from vafa.members.models import Application, Member
+from vafa.members.selectors import parse_member_id
+from vafa.members.services import member_status_set
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    member: Member
+    before: str
+    after: str
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def _locked(member_id) -> Member:
+    member = Member.objects.select_for_update(no_key=True).filter(pk=parse_member_id(member_id)).first()
+    if member is None:
+        raise MemberNotFound(details={"id": str(member_id)[:64]})
+    return member
+
+
+def member_block(*, member_id) -> StatusChange:
+    """Block a member; a member already blocked stays so (no change)."""
+    with transaction.atomic():
+        member = _locked(member_id)
+        before = member.status
+        if before != Member.Status.BLOCKED:
+            member_status_set(member=member, status=Member.Status.BLOCKED)
+        return StatusChange(member, before, member.status)
+
+
+def member_unblock(*, member_id) -> StatusChange:
+    """Unblock a member: `pending` while their application waits, else `active`. A member who
+    is not blocked is left as they are."""
+    with transaction.atomic():
+        member = _locked(member_id)
+        before = member.status
+        if before == Member.Status.BLOCKED:
+            waiting = Application.objects.filter(member_id=member.pk, status=Application.Status.PENDING).exists()
+            member_status_set(member=member, status=Member.Status.PENDING if waiting else Member.Status.ACTIVE)
+        return StatusChange(member, before, member.status)
