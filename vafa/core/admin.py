@@ -6,6 +6,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from vafa.core.errors import ApplicationError
+from vafa.core.models import AuditEntry
 
 
 class ViewOnlyAdmin(admin.ModelAdmin):
@@ -65,3 +66,10 @@ class CodeUploadAdmin(ViewOnlyAdmin):
         context = {**self.admin_site.each_context(request), "title": self.upload_title, "form": form, "opts": opts,
                    "changelist_url": changelist}
         return render(request, "admin/code_upload.html", context)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ViewOnlyAdmin):
+    list_display = ("created_at", "actor_name", "action", "target_type", "target_label")
+    list_filter = ("action", "target_type")
+    search_fields = ("actor_name", "target_label", "target_id")

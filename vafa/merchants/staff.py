@@ -32,6 +32,9 @@ _ADMIN_VIEW = {
     StaffRole.MARKETER: {"members", "referrals", "commerce"},
 }
 
+# Roles and login records: only an owner may touch them, or a manager could make themselves owner.
+_OWNER_ONLY_MODELS = {"staffprofile", "loginfailure"}
+
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_PER_USERNAME = 5
 LOGIN_MAX_PER_IP = 20
@@ -57,8 +60,9 @@ def role_groups_ensure() -> None:
             change_apps = _ADMIN_CHANGE.get(role, set())
             view_apps = _ADMIN_VIEW.get(role, set())
             perms = [p for p in Permission.objects.select_related("content_type")
-                     if p.content_type.app_label in change_apps
-                     or (p.content_type.app_label in view_apps and p.codename.startswith("view_"))]
+                     if p.content_type.model not in _OWNER_ONLY_MODELS
+                     and (p.content_type.app_label in change_apps
+                          or (p.content_type.app_label in view_apps and p.codename.startswith("view_")))]
         group.permissions.set(perms)
 
 

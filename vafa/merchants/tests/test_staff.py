@@ -33,6 +33,7 @@ def test_each_role_gets_its_profile_group_and_admin_access():
     assert not marketer.has_perm("ledger.view_transfer")
     manager = get_user_model().objects.get(username="manager")
     assert manager.has_perm("members.change_member") and not manager.has_perm("auth.change_user")
+    assert not manager.has_perm("merchants.change_staffprofile")
     owner = get_user_model().objects.get(username="owner")
     assert owner.has_perm("auth.change_user")
     assert not get_user_model().objects.get(username="cashier").has_perm("program.view_rule")

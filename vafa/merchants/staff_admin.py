@@ -1,0 +1,126 @@
+"""Managing staff accounts from the back-office (owners only): list, create, change a role,
+deactivate and reactivate, without ever leaving the club with no active owner.
+
+An owner is an active user whose staff role is `owner`, or an active superuser without a
+staff profile (`staff_role` counts them as owners too). Changes that would remove the last
+one are refused with `last_owner`; the owners' rows are locked while counting, so two owners
+demoting each other at the same moment cannot both succeed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from vafa.core.errors import Conflict, NotFound, ValidationFailed
+from vafa.core.ids import parse_id
+from vafa.merchants.models import StaffRole
+from vafa.merchants.staff import ROLES, staff_create, staff_role, staff_role_set
+
+
+class LastOwner(Conflict):
+    code, message = "last_owner", _("The club must keep at least one active owner.")
+
+
+class StaffNotFound(NotFound):
+    code, message = "staff_not_found", _("No staff account with this id exists.")
+
+
+def _users():
+    return get_user_model().objects
+
+
+def _staff_q() -> Q:
+    return Q(staff_profile__isnull=False) | Q(is_superuser=True)
+
+
+def staff_list() -> QuerySet:
+    """Every staff account (with a role, or a superuser), active ones first, by username."""
+    return _users().filter(_staff_q()).select_related("staff_profile").order_by("-is_active", "username")
+
+
+def staff_get(*, user_id):
+    user = _users().filter(_staff_q()).select_related("staff_profile").filter(
+        pk=parse_id(user_id, StaffNotFound)).first()
+    if user is None:
+        raise StaffNotFound(details={"id": str(user_id)[:64]})
+    return user
+
+
+def _owners_locked() -> list[int]:
+    """Ids of the active owners, their rows locked until the transaction ends."""
+    owner_q = Q(staff_profile__role=StaffRole.OWNER) | Q(is_superuser=True, staff_profile__isnull=True)
+    ids = list(_users().filter(owner_q, is_active=True).order_by("pk").values_list("pk", flat=True))
+    list(_users().select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    return ids
+
+
+def _refuse_if_last_owner(user) -> None:
+    owners = _owners_locked()
+    if user.pk in owners and len(owners) <= 1:
+        raise LastOwner(details={"user_id": user.pk})
+
+
+@dataclass(frozen=True)
+class StaffState:
+    """What the audit log records of an account (never its password)."""
+
+    username: str
+    first_name: str
+    last_name: str
+    role: str | None
+    is_active: bool
+
+    def as_dict(self) -> dict:
+        return {"username": self.username, "first_name": self.first_name, "last_name": self.last_name,
+                "role": self.role, "is_active": self.is_active}
+
+
+def staff_state(user) -> StaffState:
+    profile = getattr(user, "staff_profile", None) if hasattr(user, "staff_profile") else None
+    role = profile.role if profile is not None else (StaffRole.OWNER.value if user.is_superuser else None)
+    return StaffState(user.get_username(), user.first_name, user.last_name, role, user.is_active)
+
+
+def staff_account_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = ""):
+    """A new staff account with a role. The caller has checked the password against Django's
+    validators (the form shows their messages)."""
+    if not password:
+        raise ValidationFailed(details={"password": "required"})
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if len(value or "") > 150:
+            raise ValidationFailed(details={name: "at most 150 characters"})
+    if len((username or "").strip()) > 150:
+        raise ValidationFailed(details={"username": "at most 150 characters"})
+    return staff_create(username=username, password=password, role=role, first_name=(first_name or "").strip(),
+                        last_name=(last_name or "").strip())
+
+
+def staff_role_change(*, user_id, role: str):
+    """Give an account another role; demoting the last active owner is refused."""
+    if role not in ROLES:
+        raise ValidationFailed(details={"role": "unknown"})
+    with transaction.atomic():
+        user = staff_get(user_id=user_id)
+        if staff_role(user) == StaffRole.OWNER and role != StaffRole.OWNER:
+            _refuse_if_last_owner(user)
+        staff_role_set(user=user, role=role)
+        user.refresh_from_db()
+        return staff_get(user_id=user.pk)
+
+
+def staff_active_set(*, user_id, active: bool):
+    """Deactivate (the account can no longer log in; its sessions stop working at once) or
+    reactivate an account; deactivating the last active owner is refused."""
+    with transaction.atomic():
+        user = staff_get(user_id=user_id)
+        if not active and user.is_active:
+            _refuse_if_last_owner(user)
+        if user.is_active != active:
+            user.is_active = active
+            user.save(update_fields=["is_active"])
+        return user

@@ -1,0 +1,98 @@
+"""Every back-office URL is closed to the roles it does not name, and every member page to strangers.
+
+The views declare their roles (`staff_required`); this walks every URL of the back-office and of
+the portal, so a page added without a guard fails here.
+"""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver
+
+from vafa.merchants.staff import staff_create
+from vafa.web.manage.urls import urlpatterns as manage_patterns
+from vafa.web.portal.urls import urlpatterns as portal_patterns
+
+pytestmark = pytest.mark.django_db
+ROLES = ("owner", "manager", "cashier", "marketer")
+OPEN_MANAGE = {"login", "logout"}
+OPEN_PORTAL = {"login", "logout", "join", "login-code", "code", "verify", "resend"}
+
+
+def _flatten(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _flatten(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def _path(route: str, ids: dict) -> str:
+    # Fill converters with ids of real objects, or 1 where the test has none of that kind.
+    import re
+
+    def fill(match):
+        name = match.group(2)
+        return str(ids.get(name, 1))
+
+    return re.sub(r"<(?:(\w+):)?(\w+)>", fill, route)
+
+
+@pytest.fixture
+def ids(member):
+    return {"member_id": member.pk, "pk": member.pk, "id": member.pk}
+
+
+@pytest.fixture
+def clients():
+    made = {}
+    for role in ROLES:
+        user = staff_create(username=f"{role}-x", password="long-enough-pass-1", role=role)
+        client = Client()
+        client.force_login(user)
+        made[role] = client
+    return made
+
+
+MANAGE = [(route, p) for route, p in _flatten(manage_patterns) if p.name not in OPEN_MANAGE]
+
+
+def test_every_back_office_view_names_its_roles():
+    unguarded = [route for route, p in MANAGE if not getattr(p.callback, "allowed_roles", None)]
+    assert unguarded == []
+    assert len(MANAGE) >= 10
+
+
+@pytest.mark.parametrize(("route", "pattern"), MANAGE, ids=[r or "home" for r, _ in MANAGE])
+def test_roles_outside_the_list_get_403_and_anonymous_goes_to_login(route, pattern, clients, ids):
+    url = "/manage/" + _path(route, ids)
+    allowed = pattern.callback.allowed_roles
+    for role in ROLES:
+        got = clients[role].get(url).status_code
+        posted = clients[role].post(url, {}).status_code
+        if role in allowed:
+            assert got != 403 and posted != 403, (role, url)
+            assert got < 500 and posted < 500, (role, url)
+        else:
+            assert got in (403, 405) and posted == 403, (role, url, got, posted)
+    anonymous = Client().get(url)
+    assert anonymous.status_code in (302, 405)
+    if anonymous.status_code == 302:
+        assert anonymous["Location"].startswith("/manage/login/?next=")
+
+
+PORTAL = [(route, p) for route, p in _flatten(portal_patterns) if p.name not in OPEN_PORTAL]
+
+
+def test_every_member_page_needs_the_member_session():
+    unguarded = [route for route, p in PORTAL if not getattr(p.callback, "member_only", False)]
+    assert unguarded == []
+
+
+@pytest.mark.parametrize(("route", "pattern"), PORTAL, ids=[r or "home" for r, _ in PORTAL])
+def test_member_pages_send_strangers_and_staff_to_the_member_login(route, pattern, clients, ids):
+    url = "/" + _path(route, ids)
+    for client in (Client(), clients["owner"]):
+        response = client.get(url)
+        assert response.status_code in (302, 405), url
+        if response.status_code == 302:
+            assert response["Location"].startswith("/login/"), url
