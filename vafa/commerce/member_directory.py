@@ -14,6 +14,7 @@ Search (`member_search`) takes one box of text and reads it the way staff type i
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -67,10 +68,8 @@ def parse_search(text: str) -> SearchQuery | None:
         except InvalidPhone:
             pass
         for validate in (validate_national_code, validate_legal_id):
-            try:
+            with contextlib.suppress(InvalidNationalId):
                 condition |= Q(national_id=validate(compact))
-            except InvalidNationalId:
-                pass
         digits = compact.lstrip("+")
         if phone is None and len(digits) >= 4:
             # Part of a number: "0912123" is stored as +98912123..., so the trunk 0 goes.

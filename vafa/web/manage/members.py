@@ -1,14 +1,220 @@
-"""Back-office: members (placeholder until built)."""
+"""Back-office: find members, read a member's file, and the managers' actions on it.
 
-from django.shortcuts import render
+Phone numbers: owners and managers see every number in full. Cashiers and marketers see
+numbers masked (+98912***4567), except on the rows found by the full number they typed (they
+already know it, and the till needs to confirm it); a member's page shows them the masked
+number and national code too. Every action is its own POST address for owners and managers
+only, and writes one audit entry in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from vafa.web.access import ALL_STAFF, staff_required
+from vafa.commerce.member_directory import member_file, member_search
+from vafa.commerce.services import member_adjust
+from vafa.core.errors import ApplicationError, MemberNotFound
+from vafa.core.phone import mask_phone
+from vafa.ledger.selectors import member_ledger
+from vafa.members.club import application_approve, application_reject
+from vafa.members.models import Member
+from vafa.members.moderation import member_block, member_unblock
+from vafa.members.selectors import member_get
+from vafa.program.selectors import program_now
+from vafa.rewards.selectors import coupon_state, gift_card_state
+from vafa.web.access import ALL_STAFF, MANAGERS, staff_merchant_id, staff_required
+from vafa.web.audit import audit
+from vafa.web.manage.member_forms import AdjustForm, MemberSearchForm, RejectForm
+from vafa.web.templatetags.vafa import points as format_points
+
+PAGE_SIZE = 25
+LEDGER_PAGE = 20
+
+
+def _sees_full_phone(request) -> bool:
+    return request.staff_role in MANAGERS
+
+
+def mask_national_id(value: str) -> str:
+    return f"{'*' * (len(value) - 3)}{value[-3:]}" if value else ""
 
 
 @staff_required(*ALL_STAFF)
 def index(request):
-    return render(request, "web/manage/base.html")
+    form = MemberSearchForm(request.GET or None, tiers=program_now().tiers)
+    filters = {}
+    if form.is_bound:
+        form.is_valid()  # an invalid filter is shown with its error and left out
+        filters = form.filters()
+    qs, phone_hit = member_search(**filters)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    full = _sees_full_phone(request)
+    for row in page.object_list:
+        row.shown_phone = row.phone if full or row.phone == phone_hit else mask_phone(row.phone)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"nav": "members", "form": form, "page": page, "query": query.urlencode(),
+               "full_phone": full}
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return render(request, "web/manage/member_results.html", {**context, "oob": True})
+    return render(request, "web/manage/member_list.html", context)
 
 
-urlpatterns = [path("members/", index, name="members")]
+def _member_or_404(member_id) -> Member:
+    try:
+        return member_get(member_id=member_id)
+    except MemberNotFound:
+        raise Http404 from None
+
+
+def _detail(request, member_id, *, adjust_form=None, reject_form=None, status=200):
+    try:
+        file = member_file(member_id=member_id)
+    except MemberNotFound:
+        raise Http404 from None
+    before = request.GET.get("before")
+    before_id = int(before) if before and before.isdigit() else None
+    lines = member_ledger(member_id=file.member.pk, limit=LEDGER_PAGE + 1, before_id=before_id)
+    more = len(lines) > LEDGER_PAGE
+    lines = lines[:LEDGER_PAGE]
+    full = _sees_full_phone(request)
+    member = file.member
+    now = timezone.now()
+    for coupon in file.coupons:
+        coupon.state = coupon_state(coupon, now)
+    for card in file.gift_cards:
+        card.state = gift_card_state(card, now)
+    context = {
+        "nav": "members", "file": file, "member": member, "ledger": lines,
+        "ledger_next": lines[-1].pk if more and lines else None, "ledger_paged": before_id is not None,
+        "shown_phone": member.phone if full else mask_phone(member.phone),
+        "shown_national_id": member.national_id if full else mask_national_id(member.national_id),
+        "can_manage": request.staff_role in MANAGERS,
+        "adjust_form": adjust_form or AdjustForm(),
+        "reject_form": reject_form or RejectForm(),
+        "application_pending": file.application is not None and file.application.status == "pending",
+    }
+    return render(request, "web/manage/member_detail.html", context, status=status)
+
+
+@staff_required(*ALL_STAFF)
+def detail(request, member_id):
+    return _detail(request, member_id)
+
+
+def _refused(request, member_id, error: ApplicationError, **forms):
+    messages.error(request, error.message)
+    return _detail(request, member_id, status=error.status, **forms)
+
+
+@staff_required(*MANAGERS)
+@require_POST
+def adjust(request, member_id):
+    member = _member_or_404(member_id)
+    form = AdjustForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, member.pk, adjust_form=form, status=422)
+    points = form.signed_points()
+    reason = form.cleaned_data["reason"]
+    try:
+        with transaction.atomic():
+            change = member_adjust(merchant_id=staff_merchant_id(request), member_id=member.pk, points=points,
+                                   reason=reason, staff_user_id=request.user.pk)
+            audit(request, "member.points_adjust", member,
+                  before={"balance": change.balance_after - points},
+                  after={"balance": change.balance_after, "points": points, "reason": reason})
+    except ApplicationError as error:
+        form.add_error("points", error.message)
+        return _detail(request, member.pk, adjust_form=form, status=error.status)
+    messages.success(request, _("Points adjusted. The new balance is %(balance)s.")
+                     % {"balance": format_points(change.balance_after)})
+    return redirect("manage:member", member_id=member.pk)
+
+
+def _status_action(request, member_id, service, action: str, done: str, unchanged: str):
+    member = _member_or_404(member_id)
+    try:
+        with transaction.atomic():
+            change = service(member_id=member.pk)
+            if change.changed:
+                audit(request, action, change.member, before={"status": change.before},
+                      after={"status": change.after})
+    except ApplicationError as error:
+        return _refused(request, member.pk, error)
+    if change.changed:
+        messages.success(request, done)
+    else:
+        messages.info(request, unchanged)
+    return redirect("manage:member", member_id=member.pk)
+
+
+@staff_required(*MANAGERS)
+@require_POST
+def block(request, member_id):
+    return _status_action(request, member_id, member_block, "member.block", _("The member is blocked."),
+                          _("The member was already blocked."))
+
+
+@staff_required(*MANAGERS)
+@require_POST
+def unblock(request, member_id):
+    return _status_action(request, member_id, member_unblock, "member.unblock", _("The member is unblocked."),
+                          _("The member was not blocked."))
+
+
+@staff_required(*MANAGERS)
+@require_POST
+def approve(request, member_id):
+    member = _member_or_404(member_id)
+    try:
+        with transaction.atomic():
+            application = application_approve(member_id=member.pk, staff=request.user.get_username())
+            audit(request, "application.approve", application.member,
+                  before={"application": "pending", "status": member.status},
+                  after={"application": application.status, "status": application.member.status})
+    except ApplicationError as error:
+        return _refused(request, member.pk, error)
+    messages.success(request, _("The application is approved; the member is active."))
+    return redirect("manage:member", member_id=member.pk)
+
+
+@staff_required(*MANAGERS)
+@require_POST
+def reject(request, member_id):
+    member = _member_or_404(member_id)
+    form = RejectForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, member.pk, reject_form=form, status=422)
+    reason = form.cleaned_data["reason"]
+    try:
+        with transaction.atomic():
+            application = application_reject(member_id=member.pk, reason=reason,
+                                              staff=request.user.get_username())
+            audit(request, "application.reject", application.member,
+                  before={"application": "pending", "status": member.status},
+                  after={"application": application.status, "status": application.member.status,
+                         "reason": reason})
+    except ApplicationError as error:
+        return _refused(request, member.pk, error, reject_form=form)
+    messages.success(request, _("The application is rejected; the member is blocked."))
+    return redirect("manage:member", member_id=member.pk)
+
+
+urlpatterns = [
+    path("members/", index, name="members"),
+    path("members/<int:member_id>/", detail, name="member"),
+    path("members/<int:member_id>/adjust/", adjust, name="member-adjust"),
+    path("members/<int:member_id>/block/", block, name="member-block"),
+    path("members/<int:member_id>/unblock/", unblock, name="member-unblock"),
+    path("members/<int:member_id>/application/approve/", approve, name="member-approve"),
+    path("members/<int:member_id>/application/reject/", reject, name="member-reject"),
+]

@@ -1,14 +1,254 @@
-"""Back-office: pos (placeholder until built)."""
+"""Back-office: the till (POS). A cashier finds a member by phone (or joins them on the spot),
+records a purchase with points spent and a coupon, and prints the receipt.
 
-from django.shortcuts import render
-from django.urls import path
+    pos/                              find a member by phone (GET ?phone=); not found: quick join
+    pos/join/                         POST: join the member, then go on to the checkout
+    pos/members/<id>/                 the member's card and the checkout form (POST records it)
+    pos/members/<id>/preview/         htmx: what the checkout would earn and cost (writes nothing)
+    pos/members/<id>/coupon/          htmx: what a coupon takes off, or why it does not apply
+    pos/receipts/<purchase id>/       the receipt, print-friendly; only the staff member's merchant's
 
-from vafa.web.access import ALL_STAFF, staff_required
+Recording is one transaction (see vafa.commerce.till): the purchase, the coupon's use and the
+audit entries commit together or not at all. Each checkout form carries its own external id,
+so a double submit replays the recorded purchase instead of recording a second one."""
+
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from vafa.commerce.club import member_join
+from vafa.commerce.till import till_checkout, till_member, till_member_find, till_preview, till_receipt
+from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, ValidationFailed
+from vafa.core.phone import mask_phone
+from vafa.merchants.models import Merchant
+from vafa.rewards.services import coupon_validate
+from vafa.web.access import TILL, staff_merchant_id, staff_required
+from vafa.web.audit import audit, snapshot
+from vafa.web.manage.pos_forms import (
+    CheckoutForm,
+    JoinForm,
+    SearchForm,
+    add_service_error,
+    error_status,
+    new_external_id,
+    parse_whole,
+    toman_to_rials,
+)
+
+PARTIAL_ERROR = 422
 
 
-@staff_required(*ALL_STAFF)
+def national(e164: str) -> str:
+    """+989121234567 -> 09121234567, the way a cashier reads it."""
+    return f"0{e164[3:]}" if e164.startswith("+98") else e164
+
+
+def masked(e164: str) -> str:
+    """0912***4567: enough to recognise a receipt, too little to reuse."""
+    return national(mask_phone(e164))
+
+
+def _merchant_name(merchant_id: int | None) -> str:
+    if merchant_id is None:
+        return ""
+    return Merchant.objects.filter(pk=merchant_id).values_list("name", flat=True).first() or ""
+
+
+def _page(request, template: str, context: dict, status: int = 200):
+    merchant_id = staff_merchant_id(request)
+    return render(request, template, {"nav": "pos", "merchant_name": _merchant_name(merchant_id),
+                                      "no_merchant": merchant_id is None, **context}, status=status)
+
+
+# --- find and join ------------------------------------------------------------------------------
+
+
+@staff_required(*TILL)
+@require_GET
 def index(request):
-    return render(request, "web/manage/base.html")
+    if "phone" not in request.GET:
+        return _page(request, "web/manage/pos.html", {"form": SearchForm()})
+    form = SearchForm(request.GET)
+    if not form.is_valid():
+        return _page(request, "web/manage/pos.html", {"form": form}, status=422)
+    phone = form.cleaned_data["phone"]
+    try:
+        member = till_member_find(phone=phone)
+    except MemberNotFound:
+        join_form = JoinForm(prefix="join", initial={"phone": national(phone)})
+        form.fields["phone"].widget.attrs.pop("autofocus", None)  # the join form's first name takes it
+        return _page(request, "web/manage/pos.html", {"form": form, "join_form": join_form, "not_found": phone})
+    return redirect("manage:pos-member", member_id=member.pk)
 
 
-urlpatterns = [path("pos/", index, name="pos")]
+@staff_required(*TILL)
+@require_POST
+def join(request):
+    form = JoinForm(request.POST, prefix="join")
+    status = 422
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                member = member_join(merchant_id=staff_merchant_id(request), phone=data["phone"],
+                                     first_name=data["first_name"].strip(), last_name=data["last_name"].strip())
+                audit(request, "pos.join", member,
+                      after=snapshot(member, ["phone", "first_name", "last_name", "status", "merchant"]))
+        except ApplicationError as error:
+            status = add_service_error(form, error)
+        else:
+            # A note on the next page (not django.contrib.messages: the frame's message list is
+            # role="status" on the <ul>, which axe flags).
+            return redirect(reverse("manage:pos-member", kwargs={"member_id": member.pk}) + "?joined=1")
+    search = SearchForm(initial={"phone": request.POST.get("join-phone", "")})
+    search.fields["phone"].widget.attrs.pop("autofocus", None)
+    return _page(request, "web/manage/pos.html", {"form": search, "join_form": form, "not_found": True},
+                 status=status)
+
+
+# --- the checkout -------------------------------------------------------------------------------
+
+
+def _member_or_404(member_id: int):
+    try:
+        return till_member(member_id=member_id)
+    except MemberNotFound:
+        raise Http404 from None
+
+
+def _record(request, *, merchant_id: int, member_id: int, data: dict):
+    """The checkout and its audit entries in one transaction."""
+    with transaction.atomic():
+        result = till_checkout(merchant_id=merchant_id, member_id=member_id, basket=data["amount"],
+                               redeem_points=data["redeem_points"], coupon_code=data["coupon"],
+                               external_id=data["external_id"], payment_method=data["payment_method"])
+        if result.replayed:
+            return result
+        purchase, use = result.purchase, result.coupon_use
+        audit(request, "pos.purchase", purchase, after={
+            "member": purchase.member_id, "external_id": purchase.external_id, "basket": result.basket,
+            "coupon_discount": use.discount if use else 0, "amount": purchase.amount,
+            "points_redeemed": purchase.points_redeemed, "points_discount": purchase.discount,
+            "to_pay": purchase.amount - purchase.discount, "points_earned": purchase.points_earned,
+            "balance_after": purchase.balance_after, "payment_method": purchase.payment_method})
+        if use is not None:
+            audit(request, "pos.coupon", use.coupon, target_label=use.coupon.code, after={
+                "code": use.coupon.code, "purchase": purchase.pk, "basket": use.amount, "discount": use.discount,
+                "reference": use.reference, "used_count": use.coupon.used_count})
+        return result
+
+
+@staff_required(*TILL)
+@require_http_methods(["GET", "POST"])
+def member(request, member_id: int):
+    info = _member_or_404(member_id)
+    merchant_id = staff_merchant_id(request)
+    status = 200
+    if request.method == "POST":
+        form = CheckoutForm(request.POST)
+        status = 422
+        if merchant_id is None:
+            form.add_error(None, _("No shop is set up yet: the till cannot record purchases."))
+            status = 409
+        elif form.is_valid():
+            try:
+                try:
+                    result = _record(request, merchant_id=merchant_id, member_id=info.member.pk,
+                                     data=form.cleaned_data)
+                except IntegrityError:
+                    # The same checkout was recorded a moment ago by a concurrent submit: this
+                    # run finds it and replays it.
+                    result = _record(request, merchant_id=merchant_id, member_id=info.member.pk,
+                                     data=form.cleaned_data)
+            except ApplicationError as error:
+                status = add_service_error(form, error)
+            else:
+                url = reverse("manage:pos-receipt", kwargs={"purchase_id": result.purchase.pk})
+                return redirect(url + "?already=1" if result.replayed else url)
+    else:
+        form = CheckoutForm(initial={"external_id": new_external_id()})
+    error_codes = [e.code for errors in form.errors.as_data().values() for e in errors]
+    return _page(request, "web/manage/pos_member.html", {
+        "info": info, "form": form, "phone": national(info.member.phone), "error_codes": error_codes,
+        "joined": request.method == "GET" and request.GET.get("joined") == "1",
+    }, status=status)
+
+
+def _partial_error(request, template: str, error, status: int | None = None):
+    return render(request, template, {"error": error}, status=status or error_status(error))
+
+
+@staff_required(*TILL)
+@require_GET
+def preview(request, member_id: int):
+    info = _member_or_404(member_id)
+    template = "web/manage/pos_preview.html"
+    raw_amount = request.GET.get("amount", "").strip()
+    if not raw_amount:
+        return render(request, template, {"info": info, "empty": True})
+    basket = toman_to_rials(raw_amount)
+    if basket is None:
+        return _partial_error(request, template, ValidationFailed(
+            _("Type the amount in Toman as a whole number, e.g. 250,000."), details={"amount": "invalid"}))
+    points = parse_whole(request.GET.get("redeem_points", "").strip() or "0")
+    if points is None:
+        return _partial_error(request, template, ValidationFailed(
+            _("Type the points as a whole number."), details={"redeem_points": "invalid"}))
+    merchant_id = staff_merchant_id(request)
+    try:
+        result = till_preview(merchant_id=merchant_id or 0, member_id=info.member.pk, basket=basket,
+                              redeem_points=points, coupon_code=request.GET.get("coupon", "")[:64])
+    except ApplicationError as error:
+        return _partial_error(request, template, error)
+    return render(request, template, {"info": info, "preview": result})
+
+
+@staff_required(*TILL)
+@require_GET
+def coupon(request, member_id: int):
+    info = _member_or_404(member_id)
+    template = "web/manage/pos_coupon.html"
+    code = request.GET.get("coupon", "").strip()[:64]
+    if not code:
+        return _partial_error(request, template, ValidationFailed(_("Type the coupon code first."),
+                                                                  details={"coupon": "required"}))
+    basket = toman_to_rials(request.GET.get("amount", "").strip())
+    if basket is None:
+        return _partial_error(request, template, ValidationFailed(
+            _("Type the amount first: a coupon is checked against it."), details={"amount": "required"}))
+    try:
+        check = coupon_validate(code=code, member_id=info.member.pk, amount=basket)
+    except ApplicationError as error:
+        return _partial_error(request, template, error)
+    return render(request, template, {"check": check, "basket": basket})
+
+
+# --- the receipt --------------------------------------------------------------------------------
+
+
+@staff_required(*TILL)
+@require_GET
+def receipt(request, purchase_id: int):
+    merchant_id = staff_merchant_id(request)
+    if merchant_id is None:
+        raise Http404
+    try:
+        found = till_receipt(merchant_id=merchant_id, purchase_id=purchase_id)
+    except NotFound:
+        raise Http404 from None
+    return _page(request, "web/manage/pos_receipt.html", {
+        "receipt": found, "purchase": found.purchase, "phone": masked(found.member.phone),
+        "already": request.GET.get("already") == "1"})
+
+
+urlpatterns = [
+    path("pos/", index, name="pos"),
+    path("pos/join/", join, name="pos-join"),
+    path("pos/members/<int:member_id>/", member, name="pos-member"),
+    path("pos/members/<int:member_id>/preview/", preview, name="pos-preview"),
+    path("pos/members/<int:member_id>/coupon/", coupon, name="pos-coupon"),
+    path("pos/receipts/<int:purchase_id>/", receipt, name="pos-receipt"),
+]

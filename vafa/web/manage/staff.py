@@ -1,14 +1,158 @@
-"""Back-office: staff (placeholder until built)."""
+"""Back-office: staff accounts (owners only) — list, create, change a role, deactivate and
+reactivate. The club always keeps one active owner; every change is audited (never a
+password)."""
 
-from django.shortcuts import render
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
-from vafa.web.access import ALL_STAFF, staff_required
+from vafa.core.errors import ApplicationError
+from vafa.merchants.models import StaffRole
+from vafa.merchants.staff_admin import (
+    StaffNotFound,
+    staff_account_create,
+    staff_active_set,
+    staff_get,
+    staff_list,
+    staff_role_change,
+    staff_state,
+)
+from vafa.web.access import OWNER, staff_required
+from vafa.web.audit import audit
 
 
-@staff_required(*ALL_STAFF)
+class StaffCreateForm(forms.Form):
+    username = forms.CharField(label=gettext_lazy("Username"), max_length=150,
+                               validators=[UnicodeUsernameValidator()],
+                               widget=forms.TextInput(attrs={"class": "ltr", "autocomplete": "off"}))
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=StaffRole.choices)
+    password1 = forms.CharField(label=gettext_lazy("Password"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "ltr"}))
+    password2 = forms.CharField(label=gettext_lazy("Password again"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "ltr"}))
+
+    def clean_username(self):
+        username = self.cleaned_data["username"].strip()
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("An account with this username already exists."), code="exists")
+        return username
+
+    def clean(self):
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif first:
+            probe = get_user_model()(username=data.get("username") or "", first_name=data.get("first_name") or "",
+                                     last_name=data.get("last_name") or "")
+            try:
+                password_validation.validate_password(first, user=probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=StaffRole.choices)
+
+
+def _page(request, *, form=None, status=200):
+    accounts = list(staff_list())
+    for account in accounts:
+        account.state = staff_state(account)
+    return render(request, "web/manage/staff_list.html",
+                  {"nav": "staff", "accounts": accounts, "form": form or StaffCreateForm(),
+                   "roles": StaffRole.choices,
+                   "password_help": password_validation.password_validators_help_texts()},
+                  status=status)
+
+
+@staff_required(OWNER)
 def index(request):
-    return render(request, "web/manage/base.html")
+    return _page(request)
 
 
-urlpatterns = [path("staff/", index, name="staff")]
+@staff_required(OWNER)
+@require_POST
+def create(request):
+    form = StaffCreateForm(request.POST)
+    if not form.is_valid():
+        return _page(request, form=form, status=422)
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            user = staff_account_create(username=data["username"], password=data["password1"], role=data["role"],
+                                        first_name=data["first_name"], last_name=data["last_name"])
+            audit(request, "staff.create", user, after=staff_state(staff_get(user_id=user.pk)).as_dict())
+    except ApplicationError as error:
+        form.add_error(None, error.message)
+        return _page(request, form=form, status=error.status)
+    messages.success(request, _("The account %(username)s is ready.") % {"username": user.get_username()})
+    return redirect("manage:staff")
+
+
+def _change(request, user_id, action: str, change, done: str):
+    try:
+        before_user = staff_get(user_id=user_id)
+    except StaffNotFound:
+        raise Http404 from None
+    before = staff_state(before_user).as_dict()
+    try:
+        with transaction.atomic():
+            user = change(before_user.pk)
+            after = staff_state(staff_get(user_id=user.pk)).as_dict()
+            if after != before:
+                keys = [k for k in after if after[k] != before[k]]
+                audit(request, action, user, before={k: before[k] for k in keys}, after={k: after[k] for k in keys})
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _page(request, status=error.status)
+    messages.success(request, done % {"username": user.get_username()})
+    return redirect("manage:staff")
+
+
+@staff_required(OWNER)
+@require_POST
+def role(request, user_id):
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the roles."))
+        return _page(request, status=422)
+    return _change(request, user_id, "staff.role_change",
+                   lambda pk: staff_role_change(user_id=pk, role=form.cleaned_data["role"]),
+                   _("%(username)s has a new role."))
+
+
+@staff_required(OWNER)
+@require_POST
+def deactivate(request, user_id):
+    return _change(request, user_id, "staff.deactivate", lambda pk: staff_active_set(user_id=pk, active=False),
+                   _("%(username)s can no longer log in."))
+
+
+@staff_required(OWNER)
+@require_POST
+def reactivate(request, user_id):
+    return _change(request, user_id, "staff.reactivate", lambda pk: staff_active_set(user_id=pk, active=True),
+                   _("%(username)s can log in again."))
+
+
+urlpatterns = [
+    path("staff/", index, name="staff"),
+    path("staff/new/", create, name="staff-create"),
+    path("staff/<int:user_id>/role/", role, name="staff-role"),
+    path("staff/<int:user_id>/deactivate/", deactivate, name="staff-deactivate"),
+    path("staff/<int:user_id>/reactivate/", reactivate, name="staff-reactivate"),
+]
