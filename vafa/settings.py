@@ -146,6 +146,9 @@ STATICFILES_DIRS = [
     if (NODE_MODULES / folder).is_dir()
 ]
 
+# How many reverse proxies stand in front (they append to X-Forwarded-For); 0 = none.
+TRUSTED_PROXIES = int(os.environ.get("VAFA_TRUSTED_PROXIES", "0"))
+
 LOGIN_URL = "manage:login"
 LOGIN_REDIRECT_URL = "manage:home"
 
@@ -178,3 +181,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("VAFA_LOG_LEVEL", "WARNING")},
 }
+
+# One-time login codes (vafa/members/otp.py has the defaults); e.g. VAFA_OTP_TTL_SECONDS=180.
+for _name in ("TTL_SECONDS", "RESEND_SECONDS", "PHONE_PER_HOUR", "IP_PER_HOUR", "MAX_ATTEMPTS",
+              "PHONE_MAX_FAILURES", "LOCK_SECONDS"):
+    if os.environ.get(f"VAFA_OTP_{_name}"):
+        globals()[f"VAFA_OTP_{_name}"] = int(os.environ[f"VAFA_OTP_{_name}"])

@@ -114,8 +114,8 @@ def member_search(*, text: str = "", status: str = "", kind: str = "", tier: str
         qs = qs.filter(tier_state__tier__code=tier)
     if joined_from:
         qs = qs.filter(joined_at__gte=_day_start(joined_from))
-    if joined_to:
-        qs = qs.filter(joined_at__lt=_day_start(joined_to) + timedelta(days=1))
+    if joined_to and joined_to < date.max:  # the last day there is has no end bound
+        qs = qs.filter(joined_at__lt=_day_start(joined_to + timedelta(days=1)))
     if pending_application:
         qs = qs.filter(application__status=Application.Status.PENDING)
     return qs, query.phone if query is not None else None

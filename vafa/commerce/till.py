@@ -24,7 +24,6 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
 from vafa.commerce.models import Purchase
 from vafa.commerce.preview import checkout_preview
@@ -32,11 +31,12 @@ from vafa.commerce.services import MAX_RIAL, PurchaseResult, purchase_record
 from vafa.commerce.tiers import TierStatus, member_tier_status
 from vafa.core.errors import (
     ApplicationError,
-    Conflict,
+    CouponChanged,
     DuplicateExternalId,
     InsufficientPoints,
     MemberNotFound,
     PurchaseNotFound,
+    RedeemExceedsAmount,
     ValidationFailed,
 )
 from vafa.core.ids import parse_id
@@ -53,14 +53,6 @@ from vafa.rewards.selectors import coupon_state, member_coupons
 from vafa.rewards.services import coupon_redeem, coupon_validate
 
 MAX_POINTS = 10**12
-
-
-class RedeemExceedsAmount(ValidationFailed):
-    code, message = "redeem_exceeds_amount", _("More points than this amount allows to be spent.")
-
-
-class CouponChanged(Conflict):
-    code, message = "coupon_changed", _("The coupon changed while the purchase was being recorded; try again.")
 
 
 # --- the member at the till ---------------------------------------------------------------------

@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from vafa.core.audit import audit_record, client_ip
 from vafa.core.errors import ApplicationError
 from vafa.core.models import AuditEntry
 
@@ -57,7 +59,13 @@ class CodeUploadAdmin(ViewOnlyAdmin):
         if request.method == "POST" and form.is_valid():
             codes = [line for line in form.cleaned_data["codes"].splitlines() if line.strip()]
             try:
-                added = self.upload(form, codes)
+                # Codes go in by bulk insert, which the audit's model signals do not see: the
+                # upload is logged here, by count only (the codes are worth money).
+                with transaction.atomic():
+                    added = self.upload(form, codes)
+                    audit_record(actor=request.user, action="admin.upload_codes", target_type=opts.label_lower,
+                                 target_label=str(opts.verbose_name_plural),
+                                 after={"added": added, "lines": len(codes)}, ip=client_ip(request))
             except ApplicationError as exc:
                 form.add_error("codes", "; ".join(f"{k}: {v}" for k, v in exc.details.items()) or str(exc.message))
             else:

@@ -13,6 +13,7 @@ import decimal
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
@@ -77,6 +78,17 @@ def audit_record(*, actor, action: str, target: models.Model | None = None, targ
 
 
 def client_ip(request) -> str | None:
+    """The visitor's address, for rate limits and the log.
+
+    Behind N reverse proxies (`VAFA_TRUSTED_PROXIES=N`) it is the N-th address from the right of
+    X-Forwarded-For, the one the nearest trusted proxy saw; anything further left is whatever the
+    client claimed. Without proxies the header is ignored, so it cannot be forged.
+    """
+    hops = settings.TRUSTED_PROXIES
+    if hops > 0:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
     return request.META.get("REMOTE_ADDR") or None
 
 

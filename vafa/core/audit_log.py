@@ -30,8 +30,8 @@ def audit_search(*, actor: str = "", action: str = "", target_type: str = "", ta
         qs = qs.filter(target_id=target_id.strip())
     if since:
         qs = qs.filter(created_at__gte=_day_start(since))
-    if until:
-        qs = qs.filter(created_at__lt=_day_start(until) + timedelta(days=1))
+    if until and until < date.max:  # the last day there is has no end bound
+        qs = qs.filter(created_at__lt=_day_start(until + timedelta(days=1)))
     return qs
 
 
@@ -42,3 +42,8 @@ def audit_choices(limit: int = 200) -> dict[str, list[str]]:
                     .distinct()[:limit])
 
     return {"actors": distinct("actor_name"), "actions": distinct("action"), "target_types": distinct("target_type")}
+
+
+def audit_token_used(*, action: str, target_id, token: str) -> bool:
+    """Whether a form with this one-time token was already recorded (a double submit)."""
+    return AuditEntry.objects.filter(action=action, target_id=str(target_id), after__token=token).exists()

@@ -220,3 +220,22 @@ class RateLimited(ApplicationError):
 
 class OtpLocked(RateLimited):
     code, message = "otp_locked", _("Too many wrong codes; ask for a new code later.")
+
+
+# --- the pages (issue 5) ---------------------------------------------------------------------
+
+
+class RedeemExceedsAmount(ValidationFailed):
+    code, message = "redeem_exceeds_amount", _("More points than this amount allows to be spent.")
+
+
+class CouponChanged(Conflict):
+    code, message = "coupon_changed", _("The coupon changed while the purchase was being recorded; try again.")
+
+
+class LastOwner(Conflict):
+    code, message = "last_owner", _("The club must keep at least one active owner.")
+
+
+class StaffNotFound(NotFound):
+    code, message = "staff_not_found", _("No staff account with this id exists.")

@@ -3,7 +3,7 @@
     owner     everything, including staff accounts
     manager   everything but staff accounts: members, points, POS, program, reports
     cashier   the POS screen and the member lookup it needs
-    marketer  reports, members (read), the program (rules, tiers, rewards) and the dry run
+    marketer  reports, members (read, phones masked), the program (rules, tiers, rewards) and the dry run
 
 Each role is also a Django group holding the admin permissions it needs, so the admin enforces
 the same split (a cashier has no admin access at all).
@@ -25,12 +25,12 @@ ROLES = tuple(StaffRole.values)
 # Apps whose models each role may change in the admin ("view" is also given for ADMIN_VIEW).
 _ADMIN_CHANGE = {
     StaffRole.MANAGER: {"merchants", "members", "ledger", "program", "rewards", "referrals", "commerce", "core"},
-    StaffRole.MARKETER: {"program", "rewards"},
+    # The program only: the other apps' admin lists name members by phone, which the
+    # back-office masks for marketers.
+    StaffRole.MARKETER: {"program"},
     StaffRole.CASHIER: set(),
 }
-_ADMIN_VIEW = {
-    StaffRole.MARKETER: {"members", "referrals", "commerce"},
-}
+_ADMIN_VIEW: dict[str, set[str]] = {}
 
 # Roles and login records: only an owner may touch them, or a manager could make themselves owner.
 _OWNER_ONLY_MODELS = {"staffprofile", "loginfailure"}
@@ -72,7 +72,9 @@ def staff_role_set(*, user, role: str) -> StaffProfile:
         raise ValidationFailed(details={"role": "unknown"})
     profile, _ = StaffProfile.objects.update_or_create(user=user, defaults={"role": role})
     user.is_staff = role != StaffRole.CASHIER
-    user.save(update_fields=["is_staff"])
+    # A superuser bypasses every admin permission: only an owner keeps that.
+    user.is_superuser = user.is_superuser and role == StaffRole.OWNER
+    user.save(update_fields=["is_staff", "is_superuser"])
     user.groups.remove(*Group.objects.filter(name__startswith="vafa:"))
     group, _ = Group.objects.get_or_create(name=f"vafa:{role}")
     user.groups.add(group)

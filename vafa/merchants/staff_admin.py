@@ -14,20 +14,11 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils.translation import gettext_lazy as _
 
-from vafa.core.errors import Conflict, NotFound, ValidationFailed
+from vafa.core.errors import LastOwner, StaffNotFound, ValidationFailed
 from vafa.core.ids import parse_id
 from vafa.merchants.models import StaffRole
 from vafa.merchants.staff import ROLES, staff_create, staff_role, staff_role_set
-
-
-class LastOwner(Conflict):
-    code, message = "last_owner", _("The club must keep at least one active owner.")
-
-
-class StaffNotFound(NotFound):
-    code, message = "staff_not_found", _("No staff account with this id exists.")
 
 
 def _users():

@@ -8,6 +8,7 @@ Member pages take the member from the session only: a member never names whose d
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -77,7 +78,10 @@ def member_required(view):
     def wrapped(request, *args, **kwargs):
         member = session_member(request)
         if member is None:
-            return redirect(f"{reverse('portal:login')}?next={request.get_full_path()}")
+            login = reverse("portal:login")
+            if request.get_full_path() == reverse("portal:home"):
+                return redirect(login)  # home is where a login lands anyway
+            return redirect(f"{login}?{urlencode({'next': request.get_full_path()})}")
         request.member = member
         return view(request, *args, **kwargs)
 

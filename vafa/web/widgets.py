@@ -114,7 +114,7 @@ class JalaliDateWidget(forms.MultiWidget):
                 date = to_date(*(int(to_ascii_digits(str(v))) for v in value[:3]), calendar)
                 calendar = page_calendar()
                 value = [*_to_parts(date, calendar), calendar]
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 pass
         attrs = {**self.attrs, **(attrs or {})}
         base_id = attrs.pop("id", None) or f"id_{name}"

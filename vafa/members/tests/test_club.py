@@ -297,8 +297,9 @@ def test_staff_decide_applications_from_the_admin(admin_client, applicant, membe
 
     # A decided one is refused with the reason shown, and stays as it was
     before = state()
+    admin_client.cookies["django_language"] = "en"  # pages follow the language switch, not the browser
     response = admin_client.post("/admin/members/application/", {"action": "reject", "_selected_action": [first.pk]},
-                                 follow=True, headers={"Accept-Language": "en"})
+                                 follow=True)
     assert "This application has already been decided." in response.content.decode()
     assert state() == before
 

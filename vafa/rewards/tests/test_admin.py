@@ -106,6 +106,11 @@ def test_staff_upload_a_pool_of_partner_codes_in_the_admin(staff, make_reward):
     # Then the new ones are added, once each
     assert response.status_code == 302
     assert sorted(PartnerCode.objects.values_list("code", flat=True)) == ["NEW-1", "NEW-2", "OLD-1"]
+    # And the audit log has the upload by count, never the codes themselves
+    from vafa.core.models import AuditEntry
+
+    entry = AuditEntry.objects.get(action="admin.upload_codes")
+    assert (entry.target_type, entry.after) == ("rewards.partnercode", {"added": 2, "lines": 4})
 
 
 def test_a_partner_code_upload_that_is_refused_changes_nothing(staff, make_reward):

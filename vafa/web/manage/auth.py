@@ -1,7 +1,7 @@
 """Staff log in and out; the back-office's front door sends each role to its first page."""
 
 from django.contrib.auth import login, logout
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -24,7 +24,9 @@ def _next_url(request) -> str | None:
 def login_view(request):
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST":
-        username = request.POST.get("username", "")
+        # The form strips and NFKC-normalises the name; count failures under that same name,
+        # or "ali " would be a fresh counter for the account "ali".
+        username = UsernameField().to_python(request.POST.get("username", "")) or ""
         ip = client_ip(request)
         try:
             login_allowed(username=username, ip=ip)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 
 from django import forms
@@ -83,6 +84,12 @@ class AdjustForm(forms.Form):
                                                               "autocomplete": "off"}))
     reason = forms.CharField(label=_("Reason"), max_length=255, strip=True,
                              help_text=_("Required; it is kept with the points in the member's history."))
+    # One per form shown: a second submit of the same form is recognised and not applied twice.
+    token = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4().hex)
+        super().__init__(*args, **kwargs)
 
     def signed_points(self) -> int:
         points = self.cleaned_data["points"]

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from vafa.commerce.member_directory import member_file, member_search
 from vafa.commerce.services import member_adjust
+from vafa.core.audit_log import audit_token_used
 from vafa.core.errors import ApplicationError, MemberNotFound
 from vafa.core.phone import mask_phone
 from vafa.ledger.selectors import member_ledger
@@ -82,7 +83,7 @@ def _detail(request, member_id, *, adjust_form=None, reject_form=None, status=20
     except MemberNotFound:
         raise Http404 from None
     before = request.GET.get("before")
-    before_id = int(before) if before and before.isdigit() else None
+    before_id = int(before) if before and before.isascii() and before.isdigit() else None
     lines = member_ledger(member_id=file.member.pk, limit=LEDGER_PAGE + 1, before_id=before_id)
     more = len(lines) > LEDGER_PAGE
     lines = lines[:LEDGER_PAGE]
@@ -116,6 +117,10 @@ def _refused(request, member_id, error: ApplicationError, **forms):
     return _detail(request, member_id, status=error.status, **forms)
 
 
+class _AlreadyRecorded(Exception):
+    """The same adjustment form was submitted twice: undo the second one."""
+
+
 @staff_required(*MANAGERS)
 @require_POST
 def adjust(request, member_id):
@@ -125,13 +130,21 @@ def adjust(request, member_id):
         return _detail(request, member.pk, adjust_form=form, status=422)
     points = form.signed_points()
     reason = form.cleaned_data["reason"]
+    token = form.cleaned_data["token"]
     try:
         with transaction.atomic():
             change = member_adjust(merchant_id=staff_merchant_id(request), member_id=member.pk, points=points,
                                    reason=reason, staff_user_id=request.user.pk)
+            # Checked after the adjustment holds the member's lock, so a concurrent double submit
+            # waits here and then sees the first one's entry.
+            if audit_token_used(action="member.points_adjust", target_id=member.pk, token=token):
+                raise _AlreadyRecorded
             audit(request, "member.points_adjust", member,
                   before={"balance": change.balance_after - points},
-                  after={"balance": change.balance_after, "points": points, "reason": reason})
+                  after={"balance": change.balance_after, "points": points, "reason": reason, "token": token})
+    except _AlreadyRecorded:
+        messages.info(request, _("This adjustment was already recorded."))
+        return redirect("manage:member", member_id=member.pk)
     except ApplicationError as error:
         form.add_error("points", error.message)
         return _detail(request, member.pk, adjust_form=form, status=error.status)

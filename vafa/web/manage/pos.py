@@ -57,6 +57,24 @@ def _merchant_name(merchant_id: int | None) -> str:
     return Merchant.objects.filter(pk=merchant_id).values_list("name", flat=True).first() or ""
 
 
+_KNOWN_PHONES = "pos_known_members"
+
+
+def _remember(request, member_id: int) -> None:
+    """The cashier typed this member's phone (search or join), so showing it in full tells nothing new."""
+    known = request.session.get(_KNOWN_PHONES, [])[-50:]
+    if member_id not in known:
+        request.session[_KNOWN_PHONES] = [*known, member_id]
+
+
+def _shown_phone(request, member) -> str:
+    # A till page reached by member id alone must not hand out the number (walking ids would
+    # collect every member's phone); managers see numbers anyway.
+    if request.staff_role in ("owner", "manager") or member.pk in request.session.get(_KNOWN_PHONES, []):
+        return national(member.phone)
+    return masked(member.phone)
+
+
 def _page(request, template: str, context: dict, status: int = 200):
     merchant_id = staff_merchant_id(request)
     return render(request, template, {"nav": "pos", "merchant_name": _merchant_name(merchant_id),
@@ -81,6 +99,7 @@ def index(request):
         join_form = JoinForm(prefix="join", initial={"phone": national(phone)})
         form.fields["phone"].widget.attrs.pop("autofocus", None)  # the join form's first name takes it
         return _page(request, "web/manage/pos.html", {"form": form, "join_form": join_form, "not_found": phone})
+    _remember(request, member.pk)
     return redirect("manage:pos-member", member_id=member.pk)
 
 
@@ -100,6 +119,7 @@ def join(request):
         except ApplicationError as error:
             status = add_service_error(form, error)
         else:
+            _remember(request, member.pk)
             # A note on the next page (not django.contrib.messages: the frame's message list is
             # role="status" on the <ul>, which axe flags).
             return redirect(reverse("manage:pos-member", kwargs={"member_id": member.pk}) + "?joined=1")
@@ -172,7 +192,7 @@ def member(request, member_id: int):
         form = CheckoutForm(initial={"external_id": new_external_id()})
     error_codes = [e.code for errors in form.errors.as_data().values() for e in errors]
     return _page(request, "web/manage/pos_member.html", {
-        "info": info, "form": form, "phone": national(info.member.phone), "error_codes": error_codes,
+        "info": info, "form": form, "phone": _shown_phone(request, info.member), "error_codes": error_codes,
         "joined": request.method == "GET" and request.GET.get("joined") == "1",
     }, status=status)
 

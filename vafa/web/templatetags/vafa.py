@@ -74,3 +74,21 @@ def percent(value):
         return "—"
     text = f"{round(float(value) * 100)}%"
     return to_persian_digits(text.replace("%", "٪")) if _persian() else text
+
+
+@register.filter
+def tier_remaining(status):
+    """What is left to the next tier in that tier's own measure: Toman of spend, or a count."""
+    next_tier = getattr(status, "next_tier", None)
+    if next_tier is None or status.to_next_tier is None:
+        return ""
+    if getattr(next_tier, "qualify_by", "") == "spend":
+        return toman(status.to_next_tier)
+    return points(status.to_next_tier)
+
+
+@register.filter
+def masked_code(code):
+    """A code someone could spend, shown by its last four characters only ("…WXYZ")."""
+    text = str(code or "")
+    return f"…{text[-4:]}" if len(text) > 4 else "…"

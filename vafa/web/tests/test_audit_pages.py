@@ -60,6 +60,11 @@ def test_who_may_read_the_audit_log(db, role, status):
     assert logged_in(user).get(AUDIT).status_code == status
 
 
+def test_the_last_day_there_is_can_end_the_period(manager, entries):
+    response = logged_in(manager).get(AUDIT, {"until": "9999-12-31"})
+    assert response.status_code == 200 and len(response.context["page"].object_list) == len(entries[1])
+
+
 def test_anonymous_is_sent_to_log_in(client):
     response = client.get(AUDIT)
     assert response.status_code == 302 and response["Location"].startswith(reverse("manage:login"))
@@ -114,10 +119,11 @@ def test_member_actions_from_the_member_page_appear_in_the_log(manager, member_f
     sara = member_factory()
     client = logged_in(manager)
     client.post(reverse("manage:member-adjust", args=[sara.pk]),
-                {"direction": "add", "points": "40", "reason": "apology"})
+                {"direction": "add", "points": "40", "reason": "apology", "token": "a" * 32})
     entry = client.get(AUDIT).context["page"].object_list[0]
     assert (entry.actor_name, entry.action, entry.before, entry.after) == (
-        "maryam", "member.points_adjust", {"balance": 0}, {"balance": 40, "points": 40, "reason": "apology"})
+        "maryam", "member.points_adjust", {"balance": 0},
+        {"balance": 40, "points": 40, "reason": "apology", "token": "a" * 32})
 
 
 # --- changes made in the Django admin ----------------------------------------------------------

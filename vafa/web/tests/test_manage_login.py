@@ -58,6 +58,16 @@ def test_wrong_passwords_lock_the_username_for_a_while(client):
     assert LoginFailure.objects.count() == LOGIN_MAX_PER_USERNAME
 
 
+def test_spaces_around_the_name_do_not_start_a_fresh_count(client):
+    staff_create(username="ali", password=PASSWORD, role="cashier")
+    for _ in range(LOGIN_MAX_PER_USERNAME):
+        _login(client, "ali", password="nope")
+    # The form would log " ali " in as "ali": the limit must see the same name.
+    assert _login(client, " ali ").status_code == 429
+    assert _login(client, "ALI").status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
 def test_logout_is_a_post(client):
     staff_create(username="ali", password=PASSWORD, role="cashier")
     _login(client, "ali")

@@ -3,6 +3,8 @@
 Each is its own POST address for owners and managers; a cashier or marketer is refused (403)
 and nothing changes; each change writes exactly one audit entry in its transaction."""
 
+import uuid
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -13,6 +15,12 @@ from vafa.ledger.models import Account, Transfer
 from vafa.members.club import application_open
 from vafa.members.models import Application, Member
 from vafa.merchants.staff import staff_create
+
+
+def tok() -> dict:
+    """The adjust form's one-time token, fresh for each submit."""
+    return {"token": uuid.uuid4().hex}
+
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +66,8 @@ def url(name, member):
 def test_adjust_adds_points_with_one_transfer_and_one_audit_entry(staff_client, sara, role):
     client = staff_client(role)
     transfers = Transfer.objects.count()
-    response = client.post(url("member-adjust", sara), {"direction": "add", "points": "۵۰", "reason": "birthday"})
+    response = client.post(url("member-adjust", sara),
+                           {**tok(), "direction": "add", "points": "۵۰", "reason": "birthday"})
     assert response.status_code == 302 and response["Location"] == url("member", sara)
     assert balance(sara) == 150
     assert Transfer.objects.count() == transfers + 1
@@ -69,26 +78,27 @@ def test_adjust_adds_points_with_one_transfer_and_one_audit_entry(staff_client, 
     assert (entry.action, entry.actor_id, entry.target_type, entry.target_id) == (
         "member.points_adjust", client.user.pk, "members.member", str(sara.pk))
     assert entry.before == {"balance": 100}
-    assert entry.after == {"balance": 150, "points": 50, "reason": "birthday"}
+    assert entry.after.pop("token") and entry.after == {"balance": 150, "points": 50, "reason": "birthday"}
     page = client.get(url("member", sara))
     assert 'data-value="150"' in page.content.decode()
 
 
 def test_adjust_deducts_points(staff_client, sara):
     client = staff_client("manager")
-    response = client.post(url("member-adjust", sara), {"direction": "deduct", "points": "30", "reason": "wrong scan"})
+    response = client.post(url("member-adjust", sara),
+                           {**tok(), "direction": "deduct", "points": "30", "reason": "wrong scan"})
     assert response.status_code == 302
     assert balance(sara) == 70
     entry = AuditEntry.objects.get()
     assert (entry.before["balance"], entry.after["balance"], entry.after["points"]) == (100, 70, -30)
 
 
-@pytest.mark.parametrize("body", [{"direction": "add", "points": "50", "reason": ""},
-                                  {"direction": "add", "points": "50", "reason": "   "},
-                                  {"direction": "add", "points": "50"},
-                                  {"direction": "add", "points": "0", "reason": "x"},
-                                  {"direction": "add", "points": "abc", "reason": "x"},
-                                  {"direction": "sideways", "points": "5", "reason": "x"}])
+@pytest.mark.parametrize("body", [{**tok(), "direction": "add", "points": "50", "reason": ""},
+                                  {**tok(), "direction": "add", "points": "50", "reason": "   "},
+                                  {**tok(), "direction": "add", "points": "50"},
+                                  {**tok(), "direction": "add", "points": "0", "reason": "x"},
+                                  {**tok(), "direction": "add", "points": "abc", "reason": "x"},
+                                  {**tok(), "direction": "sideways", "points": "5", "reason": "x"}])
 def test_adjust_with_invalid_input_is_422_and_changes_nothing(staff_client, sara, body):
     client = staff_client("manager")
     before = state(sara)
@@ -101,14 +111,16 @@ def test_adjust_with_invalid_input_is_422_and_changes_nothing(staff_client, sara
 def test_adjust_cannot_take_more_than_the_member_holds(staff_client, sara):
     client = staff_client("owner")
     before = state(sara)
-    response = client.post(url("member-adjust", sara), {"direction": "deduct", "points": "101", "reason": "typo"})
+    response = client.post(url("member-adjust", sara),
+                           {**tok(), "direction": "deduct", "points": "101", "reason": "typo"})
     assert response.status_code == 409
     assert response.context["adjust_form"].errors["points"]
     assert state(sara) == before
 
 
 @pytest.mark.parametrize("role", ["cashier", "marketer"])
-@pytest.mark.parametrize("action,body", [("member-adjust", {"direction": "add", "points": "50", "reason": "gift"}),
+@pytest.mark.parametrize("action,body", [("member-adjust", {**tok(), "direction": "add", "points": "50",
+                                                          "reason": "gift"}),
                                          ("member-block", {}), ("member-unblock", {}),
                                          ("member-approve", {}), ("member-reject", {"reason": "no"})])
 def test_cashier_and_marketer_may_not_change_a_member(staff_client, sara, role, action, body):
@@ -123,7 +135,7 @@ def test_cashier_and_marketer_may_not_change_a_member(staff_client, sara, role, 
 
 def test_anonymous_post_is_sent_to_log_in_and_get_is_not_allowed(client, staff_client, sara):
     before = state(sara)
-    response = client.post(url("member-adjust", sara), {"direction": "add", "points": "5", "reason": "x"})
+    response = client.post(url("member-adjust", sara), {**tok(), "direction": "add", "points": "5", "reason": "x"})
     assert response.status_code == 302 and "/manage/login/" in response["Location"]
     assert staff_client("manager").get(url("member-adjust", sara)).status_code == 405
     assert state(sara) == before
@@ -206,3 +218,20 @@ def test_approving_without_an_application_is_refused(staff_client, sara):
     before = state(sara)
     assert staff_client("manager").post(url("member-approve", sara)).status_code == 404
     assert state(sara) == before
+
+
+def test_the_same_adjust_form_submitted_twice_adds_once(staff_client, sara):
+    client = staff_client("manager")
+    body = {**tok(), "direction": "add", "points": "500", "reason": "gift"}
+    first = client.post(url("member-adjust", sara), body)
+    second = client.post(url("member-adjust", sara), body)
+    assert first.status_code == second.status_code == 302
+    assert balance(sara) == 600
+    assert AuditEntry.objects.filter(action="member.points_adjust").count() == 1
+
+
+def test_adjust_without_its_form_token_is_refused(staff_client, sara):
+    client = staff_client("manager")
+    before = state(sara)
+    response = client.post(url("member-adjust", sara), {"direction": "add", "points": "5", "reason": "x"})
+    assert response.status_code == 422 and state(sara) == before

@@ -187,6 +187,33 @@ def test_ledger_pages_older_lines(staff_client, people, merchant):
     assert older.context["ledger_next"] is None
 
 
+@pytest.mark.parametrize("cursor", ["²", "abc", "-1", "99999999999999999999999"])
+def test_a_strange_ledger_cursor_is_not_an_error(staff_client, people, cursor):
+    response = staff_client("manager").get(reverse("manage:member", args=[people[0].pk]), {"before": cursor})
+    assert response.status_code == 200
+
+
+def test_the_last_day_there_is_can_end_a_joined_filter(staff_client, people):
+    response = staff_client("manager").get(reverse("manage:members"), {"joined_to": "9999-12-31"})
+    assert response.status_code == 200 and len(found(response)) == len(people)
+
+
+def test_gift_card_codes_are_shown_in_full_to_managers_only(staff_client, people):
+    from vafa.program.catalog import reward_create
+    from vafa.rewards.models import GiftCard
+    from vafa.rewards.services import reward_redeem
+
+    sara = people[0]
+    reward = reward_create(name="Card", kind="gift_card", cost_points=0, amount_rial=500_000)
+    reward_redeem(member_id=sara.pk, reward_id=reward.pk)
+    code = GiftCard.objects.get().code
+    url = reverse("manage:member", args=[sara.pk])
+    assert code in staff_client("manager").get(url).content.decode()
+    for role in ("cashier", "marketer"):
+        page = staff_client(role).get(url).content.decode()
+        assert code not in page and f"…{code[-4:]}" in page
+
+
 def test_anonymous_is_sent_to_log_in_and_unknown_member_is_404(client, staff_client, people):
     url = reverse("manage:member", args=[people[0].pk])
     response = client.get(url)

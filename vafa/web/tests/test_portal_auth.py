@@ -1,6 +1,7 @@
 """Logging in and joining the member portal with an SMS code."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
@@ -205,7 +206,12 @@ def test_logout_is_post_only(client, member):
 def test_anonymous_visitors_are_sent_to_login(client, url):
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == f"/login/?next={url}"
+    assert response["Location"] == ("/login/" if url == "/" else f"/login/?{urlencode({'next': url})}")
+
+
+def test_the_next_address_keeps_its_own_query(client):
+    response = client.get("/history/?tab=coupons&page=2")
+    assert response["Location"] == "/login/?next=%2Fhistory%2F%3Ftab%3Dcoupons%26page%3D2"
 
 
 def test_csrf_is_enforced(member):

@@ -55,6 +55,8 @@ def test_profile_in_english_takes_gregorian_dates(client, member, settings):
     {"birth_date_0": "30", "birth_date_1": "12", "birth_date_2": "1402"},  # Esfand 1402 has 29 days
     {"birth_date_0": "4", "birth_date_1": "", "birth_date_2": "1370"},  # incomplete
     {"first_name": "x" * 101},
+    # A year no calendar reaches, in the other calendar: refused, and the page still renders
+    {"birth_date_2": "99999999999999999999", "birth_date_3": "gregorian"},
 ])
 def test_invalid_profile_is_422_and_changes_nothing(client, member, bad):
     log_in(client, member)

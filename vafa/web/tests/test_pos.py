@@ -112,6 +112,25 @@ def test_a_member_is_found_by_phone_in_any_form(cashier, sara, typed):
     assert response["Location"] == member_url(sara)
 
 
+def _digits(html: str) -> str:
+    from vafa.core.digits import to_ascii_digits
+
+    return to_ascii_digits(html)
+
+
+def test_a_cashier_sees_the_full_phone_only_of_a_member_they_looked_up(cashier, sara, member_factory, staff_client):
+    other = member_factory(phone="09351112233")
+    # Walking member ids gives masked numbers only
+    walked = _digits(cashier.get(member_url(other)).content.decode())
+    assert "1112233" not in walked and "0935***2233" in walked
+    # The number the cashier typed is shown in full
+    cashier.get(POS, {"phone": "09121234567"})
+    found = _digits(cashier.get(member_url(sara)).content.decode())
+    assert "09121234567" in found
+    # A manager sees numbers anyway
+    assert "09351112233" in _digits(staff_client("manager").get(member_url(other)).content.decode())
+
+
 def test_the_till_opens_with_the_phone_field_focused(cashier):
     response = cashier.get(POS)
 

@@ -23,7 +23,7 @@ def test_new_member_joins_by_sms_code_on_a_phone(page, settings, tmp_path, axe_c
     settings.SMS_BACKEND = "console"
     settings.SMS_OUTBOX = tmp_path / "outbox.jsonl"
     page.goto("/")
-    assert page.url.endswith("/login/?next=/")
+    assert page.url.endswith("/login/")
     assert page.locator("html").get_attribute("dir") == "rtl"
     axe_check(page)
     _fits(page, 375)
