@@ -59,6 +59,7 @@ test: lint browser
 
 bench: install
 	$(BIN)/python bench/run.py
+	VAFA_VAR_DIR=$$(mktemp -d) DATABASE_URL= $(BIN)/python bench/pages.py
 
 clean:
 	rm -rf $(VENV) var

@@ -6,6 +6,7 @@ Fixtures:
   any JavaScript console error or uncaught exception (`page_errors.allow("...")` admits an
   expected one, e.g. a 403 the test asks for); a full-page screenshot is saved at the end to
   `test-artifacts/screenshots/<test name>.png`.
+- `another_page(width, height)`: a second person's browser in the same test (own cookies).
 - `shot(page, "step")`: an extra screenshot of a step.
 - `axe_check(page)`: runs axe-core (from npm) for WCAG 2.1 A/AA and fails on any violation.
 - `login_staff(page, user)` / `login_member(page, member)`: a logged-in session without typing.
@@ -68,25 +69,49 @@ def _shot_name(request, step: str = "") -> str:
     return f"{name}{'-' + step if step else ''}.png"
 
 
+def _open_page(browser, base_url: str, errors: PageErrors, width: int, height: int):
+    context = browser.new_context(viewport={"width": width, "height": height}, base_url=base_url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.on("console", lambda msg: msg.type == "error" and errors.add(f"console: {msg.text}"))
+    page.on("pageerror", lambda exc: errors.add(f"uncaught: {exc}"))
+    # Chromium's console line for a failed load has no address; this one names it.
+    page.on("response", lambda r: r.status >= 400 and errors.add(f"http {r.status}: {r.url}"))
+    return page
+
+
 @pytest.fixture
 def page(request, browser, live_server, page_errors, settings):
     settings.DEBUG = False
     marker = request.node.get_closest_marker("viewport")
     width, height = marker.args if marker else (1280, 800)
-    context = browser.new_context(viewport={"width": width, "height": height}, base_url=live_server.url)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    page.on("console", lambda msg: msg.type == "error" and page_errors.add(f"console: {msg.text}"))
-    page.on("pageerror", lambda exc: page_errors.add(f"uncaught: {exc}"))
-    # Chromium's console line for a failed load has no address; this one names it.
-    page.on("response", lambda r: r.status >= 400 and page_errors.add(f"http {r.status}: {r.url}"))
+    page = _open_page(browser, live_server.url, page_errors, width, height)
     yield page
     SHOTS.mkdir(parents=True, exist_ok=True)
     try:
         page.screenshot(path=SHOTS / _shot_name(request), full_page=True)
     finally:
-        context.close()
+        page.context.close()
     assert page_errors.errors == [], "JavaScript errors on the page:\n" + "\n".join(page_errors.errors)
+
+
+@pytest.fixture
+def another_page(request, browser, live_server, page_errors):
+    """Another person's browser (own cookies) beside `page`: `another_page(width, height)`.
+    Its errors fail the test like the first page's; each gets a screenshot at the end."""
+    opened = []
+
+    def make(width: int = 1280, height: int = 800):
+        opened.append(_open_page(browser, live_server.url, page_errors, width, height))
+        return opened[-1]
+
+    yield make
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for n, extra in enumerate(opened, start=2):
+        try:
+            extra.screenshot(path=SHOTS / _shot_name(request, f"browser{n}"), full_page=True)
+        finally:
+            extra.context.close()
 
 
 @pytest.fixture
