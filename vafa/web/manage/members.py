@@ -20,11 +20,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from vafa.commerce.member_directory import member_file, member_search
+from vafa.commerce.portal import member_activity
 from vafa.commerce.services import member_adjust
 from vafa.core.audit_log import audit_token_used
 from vafa.core.errors import ApplicationError, MemberNotFound
 from vafa.core.phone import mask_phone
-from vafa.ledger.selectors import member_ledger
+from vafa.ledger.models import Transfer
 from vafa.members.club import application_approve, application_reject
 from vafa.members.models import Member
 from vafa.members.moderation import member_block, member_unblock
@@ -34,6 +35,7 @@ from vafa.rewards.selectors import coupon_state, gift_card_state
 from vafa.web.access import ALL_STAFF, MANAGERS, staff_merchant_id, staff_required
 from vafa.web.audit import audit
 from vafa.web.manage.member_forms import AdjustForm, MemberSearchForm, RejectForm
+from vafa.web.reasons import with_reasons
 from vafa.web.templatetags.vafa import points as format_points
 
 PAGE_SIZE = 25
@@ -84,9 +86,7 @@ def _detail(request, member_id, *, adjust_form=None, reject_form=None, status=20
         raise Http404 from None
     before = request.GET.get("before")
     before_id = int(before) if before and before.isascii() and before.isdigit() else None
-    lines = member_ledger(member_id=file.member.pk, limit=LEDGER_PAGE + 1, before_id=before_id)
-    more = len(lines) > LEDGER_PAGE
-    lines = lines[:LEDGER_PAGE]
+    lines, ledger_next = member_activity(member_id=file.member.pk, limit=LEDGER_PAGE, before_id=before_id)
     full = _sees_full_phone(request)
     member = file.member
     now = timezone.now()
@@ -95,8 +95,9 @@ def _detail(request, member_id, *, adjust_form=None, reject_form=None, status=20
     for card in file.gift_cards:
         card.state = gift_card_state(card, now)
     context = {
-        "nav": "members", "file": file, "member": member, "ledger": lines,
-        "ledger_next": lines[-1].pk if more and lines else None, "ledger_paged": before_id is not None,
+        "nav": "members", "file": file, "member": member, "ledger": lines, "ledger_rows": with_reasons(lines),
+        "kinds": dict(Transfer.Kind.choices),
+        "ledger_next": ledger_next, "ledger_paged": before_id is not None,
         "shown_phone": member.phone if full else mask_phone(member.phone),
         "shown_national_id": member.national_id if full else mask_national_id(member.national_id),
         "can_manage": request.staff_role in MANAGERS,

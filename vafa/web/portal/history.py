@@ -5,7 +5,7 @@ from django.utils import timezone
 from vafa.commerce.portal import member_activity, member_purchases
 from vafa.rewards.selectors import coupon_state, gift_card_state, member_coupons, member_gift_cards
 from vafa.web.portal.common import cursor_param, page, portal_member
-from vafa.web.portal.reasons import with_reasons
+from vafa.web.reasons import with_reasons
 
 PAGE = 20
 

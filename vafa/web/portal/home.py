@@ -5,7 +5,7 @@ from django.utils import timezone
 from vafa.commerce.portal import member_home
 from vafa.members.models import Application, Member
 from vafa.web.portal.common import page, portal_member
-from vafa.web.portal.reasons import with_reasons
+from vafa.web.reasons import with_reasons
 
 
 @portal_member

@@ -92,3 +92,9 @@ def masked_code(code):
     """A code someone could spend, shown by its last four characters only ("…WXYZ")."""
     text = str(code or "")
     return f"…{text[-4:]}" if len(text) > 4 else "…"
+
+
+@register.filter
+def get_item(mapping, key):
+    """`{{ labels|get_item:code }}`: a dictionary's value in a template."""
+    return mapping.get(key, key) if mapping else key
