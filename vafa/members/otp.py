@@ -24,7 +24,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -99,6 +99,16 @@ def _check_rate(codes, *, limit: int, window: timedelta, now: datetime) -> None:
         raise RateLimited(details={"retry_after": _seconds_until(recent[-1] + window, now)})
 
 
+def _lock_phone(phone: str) -> None:
+    """Serialise code requests for one phone until the transaction ends. PostgreSQL takes an
+    advisory lock on a hash of the phone; SQLite's writers are serialised already (IMMEDIATE)."""
+    if connection.vendor != "postgresql":
+        return
+    key = int.from_bytes(hashlib.sha256(f"otp:{phone}".encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
 def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = None) -> OneTimeCode:
     """Create a login code for `phone` (a member or not yet) and send it by SMS on commit.
 
@@ -109,17 +119,19 @@ def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = Non
     phone = normalize_phone(phone)
     now = now or timezone.now()
     purpose = OneTimeCode.Purpose.LOGIN
-    _raise_if_locked(phone=phone, now=now)
-    by_phone = OneTimeCode.objects.filter(phone=phone)
-    _check_rate(by_phone, limit=1, window=timedelta(seconds=_setting("RESEND_SECONDS")), now=now)
-    _check_rate(by_phone, limit=_setting("PHONE_PER_HOUR"), window=HOUR, now=now)
-    if ip:
-        _check_rate(
-            OneTimeCode.objects.filter(requested_ip=ip), limit=_setting("IP_PER_HOUR"), window=HOUR, now=now
-        )
-
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with transaction.atomic():
+        # Checked and written under one lock per phone, so two requests at the same instant
+        # cannot both pass the once-a-minute check.
+        _lock_phone(phone)
+        _raise_if_locked(phone=phone, now=now)
+        by_phone = OneTimeCode.objects.filter(phone=phone)
+        _check_rate(by_phone, limit=1, window=timedelta(seconds=_setting("RESEND_SECONDS")), now=now)
+        _check_rate(by_phone, limit=_setting("PHONE_PER_HOUR"), window=HOUR, now=now)
+        if ip:
+            _check_rate(
+                OneTimeCode.objects.filter(requested_ip=ip), limit=_setting("IP_PER_HOUR"), window=HOUR, now=now
+            )
         # One valid code per phone: the newest SMS is the one the person will type.
         by_phone.filter(purpose=purpose, used_at__isnull=True).update(used_at=now)
         otp = OneTimeCode.objects.create(

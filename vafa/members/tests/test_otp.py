@@ -280,6 +280,17 @@ def test_limits_follow_the_settings(request_code, settings):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+def test_simultaneous_first_requests_for_one_phone_send_one_code(outbox):
+    results = run_together(8, lambda i: otp_request(phone=PHONE, ip=f"10.0.0.{i}"))
+
+    assert sum(isinstance(r, OneTimeCode) for r in results) == 1
+    assert sorted(type(r).__name__ for r in results if not isinstance(r, OneTimeCode)) == ["RateLimited"] * 7
+    assert OneTimeCode.objects.count() == 1
+    assert len(messages(outbox)) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
 def test_ten_simultaneous_verifies_of_one_code_let_exactly_one_in(outbox):
     otp_request(phone=PHONE, now=timezone.now())  # autocommit: the SMS goes out at once
     code = re.search(r"[0-9]{6}", messages(outbox)[-1]["text"]).group()
