@@ -149,6 +149,12 @@ STATICFILES_DIRS = [
 # How many reverse proxies stand in front (they append to X-Forwarded-For); 0 = none.
 TRUSTED_PROXIES = int(os.environ.get("VAFA_TRUSTED_PROXIES", "0"))
 
+if TRUSTED_PROXIES:
+    # The proxy terminates TLS and says so; Django then knows the request was HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Browsers keep to HTTPS for this long once they have seen the site (0: not sent).
+SECURE_HSTS_SECONDS = int(os.environ.get("VAFA_HSTS_SECONDS", "0"))
+
 LOGIN_URL = "manage:login"
 LOGIN_REDIRECT_URL = "manage:home"
 
