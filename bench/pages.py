@@ -69,8 +69,13 @@ def main() -> None:
             assert call().status_code in (200, 302), name
         times = []
         # Counted by a wrapper: each request's start empties Django's own query log.
-        queries = []
-        with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
+        queries: list[str] = []
+
+        def counted(execute, sql, *args, seen=queries):
+            seen.append(sql)
+            return execute(sql, *args)
+
+        with connection.execute_wrapper(counted):
             call()
         for _ in range(repeats):
             start = time.perf_counter()
