@@ -53,8 +53,11 @@ class SearchQuery:
     phone: str | None = None  # the E.164 number searched for, when the text was a mobile number
 
 
-def parse_search(text: str) -> SearchQuery | None:
-    """The condition for the search box's text; None for an empty box."""
+def parse_search(text: str, *, partial_numbers: bool = True) -> SearchQuery | None:
+    """The condition for the search box's text; None for an empty box.
+
+    Without `partial_numbers` only a whole phone number or national code matches: someone who
+    sees numbers masked could otherwise rebuild one digit by digit from what a part finds."""
     text = (text or "").strip()[:MAX_QUERY]
     if not text:
         return None
@@ -71,7 +74,7 @@ def parse_search(text: str) -> SearchQuery | None:
             with contextlib.suppress(InvalidNationalId):
                 condition |= Q(national_id=validate(compact))
         digits = compact.lstrip("+")
-        if phone is None and len(digits) >= 4:
+        if partial_numbers and phone is None and len(digits) >= 4:
             # Part of a number: "0912123" is stored as +98912123..., so the trunk 0 goes.
             partial = digits[1:] if digits.startswith("0") else digits
             condition |= Q(phone__contains=partial) | Q(national_id__startswith=digits)
@@ -92,13 +95,14 @@ def _day_start(day: date) -> datetime:
 
 def member_search(*, text: str = "", status: str = "", kind: str = "", tier: str = "",
                   joined_from: date | None = None, joined_to: date | None = None,
-                  pending_application: bool = False) -> tuple[QuerySet[Member], str | None]:
+                  pending_application: bool = False, partial_numbers: bool = True
+                  ) -> tuple[QuerySet[Member], str | None]:
     """Members matching the search box and filters, newest first, each with `balance`, its tier
     (`tier_state.tier`) and application loaded in the same query. Answers the queryset and the
     phone number searched for (None unless the text was a full mobile number).
 
     `joined_from`/`joined_to` are Tehran days, both included; `tier` is a tier code or "none"."""
-    query = parse_search(text)
+    query = parse_search(text, partial_numbers=partial_numbers)
     balance = Account.objects.filter(member_id=OuterRef("pk")).values("balance")[:1]
     qs = (Member.objects.select_related("tier_state__tier", "application")
           .annotate(balance=Subquery(balance)).order_by("-joined_at", "-id"))

@@ -57,9 +57,9 @@ def index(request):
     if form.is_bound:
         form.is_valid()  # an invalid filter is shown with its error and left out
         filters = form.filters()
-    qs, phone_hit = member_search(**filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     full = _sees_full_phone(request)
+    qs, phone_hit = member_search(**filters, partial_numbers=full)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     for row in page.object_list:
         row.shown_phone = row.phone if full or row.phone == phone_hit else mask_phone(row.phone)
     query = request.GET.copy()

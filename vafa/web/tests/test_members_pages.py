@@ -57,6 +57,13 @@ def test_search_by_part_of_a_phone(staff_client, people):
     assert found(staff_client("manager").get(MEMBERS, {"q": "0935111"})) == [people[1].pk]
 
 
+@pytest.mark.parametrize("role", ["cashier", "marketer"])
+def test_who_sees_numbers_masked_finds_only_by_a_whole_number(staff_client, people, role):
+    client = staff_client(role)
+    assert found(client.get(MEMBERS, {"q": "0935111"})) == []
+    assert found(client.get(MEMBERS, {"q": people[1].phone})) == [people[1].pk]
+
+
 @pytest.mark.parametrize("text,index", [("سارا", 0), ("محمدی", 0), ("سارا محمدی", 0), ("کریمی", 1),
                                         ("كريمي", 1), ("tea", 2), ("House", 2)])
 def test_search_by_name(staff_client, people, text, index):
