@@ -40,6 +40,7 @@ from vafa.core.errors import (
     ValidationFailed,
 )
 from vafa.core.ids import parse_id
+from vafa.core.money import rial_to_toman
 from vafa.core.phone import normalize_phone
 from vafa.ledger.selectors import PointsSummary, member_points
 from vafa.members.models import Member
@@ -121,6 +122,17 @@ class TillPreview:
     @property
     def to_pay(self) -> int:
         return self.amount - self.points_discount
+
+    @property
+    def to_pay_shown(self) -> int:
+        return shown_to_pay(self.basket, self.coupon_discount, self.points_discount)
+
+
+def shown_to_pay(basket: int, *discounts: int) -> int:
+    """What the till shows to pay, in Rials of whole Toman: the basket less each discount as it
+    is shown (each dropping its leftover Rials), so the printed lines add up. It differs from
+    the exact amount by less than a Toman per discount."""
+    return (rial_to_toman(basket) - sum(rial_to_toman(d) for d in discounts)) * 10
 
 
 def _check_basket(basket) -> int:
@@ -267,6 +279,10 @@ class Receipt:
     @property
     def to_pay(self) -> int:
         return self.purchase.amount - self.purchase.discount
+
+    @property
+    def to_pay_shown(self) -> int:
+        return shown_to_pay(self.basket, self.coupon_discount, self.purchase.discount)
 
 
 def till_receipt(*, merchant_id: int, purchase_id) -> Receipt:

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from vafa.merchants.models import ApiKey, Branch, Merchant
+from vafa.merchants.services import api_key_revoke
 
 
 class BranchInline(admin.TabularInline):
@@ -18,8 +20,15 @@ class MerchantAdmin(admin.ModelAdmin):
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("merchant", "name", "prefix", "created_at", "revoked_at")
-    readonly_fields = ("prefix", "created_at")
+    # A key stays with its merchant, and a revoked key stays revoked (revoke with the action).
+    readonly_fields = ("merchant", "prefix", "created_at", "revoked_at")
     exclude = ("digest",)
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the selected keys"), permissions=["change"])
+    def revoke(self, request, queryset):
+        for key in queryset:
+            api_key_revoke(key=key)
 
     def has_add_permission(self, request):
         # Keys are created by `vafa create-merchant` so the secret is shown exactly once.

@@ -22,15 +22,18 @@ from vafa.core.errors import RateLimited, ValidationFailed
 from vafa.merchants.models import LoginFailure, StaffProfile, StaffRole
 
 ROLES = tuple(StaffRole.values)
-# Apps whose models each role may change in the admin ("view" is also given for ADMIN_VIEW).
+# What each role may change in the admin, by app ("program") or model ("program.rule"); the
+# models in ADMIN_VIEW it may only look at.
 _ADMIN_CHANGE = {
     StaffRole.MANAGER: {"merchants", "members", "ledger", "program", "rewards", "referrals", "commerce", "core"},
-    # The program only: the other apps' admin lists name members by phone, which the
-    # back-office masks for marketers.
-    StaffRole.MARKETER: {"program"},
+    # The rules, tiers and rewards only: lists of members' tiers and awards name members by
+    # phone, which the back-office masks for marketers, and the point value is money.
+    StaffRole.MARKETER: {"program.rule", "program.rulerevision", "program.tier", "program.reward"},
     StaffRole.CASHIER: set(),
 }
-_ADMIN_VIEW: dict[str, set[str]] = {}
+_ADMIN_VIEW = {
+    StaffRole.MARKETER: {"program.programsettings"},
+}
 
 # Roles and login records: only an owner may touch them, or a manager could make themselves owner.
 _OWNER_ONLY_MODELS = {"staffprofile", "loginfailure"}
@@ -38,6 +41,10 @@ _OWNER_ONLY_MODELS = {"staffprofile", "loginfailure"}
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_MAX_PER_USERNAME = 5
 LOGIN_MAX_PER_IP = 20
+
+
+def _covers(names: set[str], content_type) -> bool:
+    return content_type.app_label in names or f"{content_type.app_label}.{content_type.model}" in names
 
 
 def staff_role(user) -> str | None:
@@ -57,12 +64,12 @@ def role_groups_ensure() -> None:
         if role == StaffRole.OWNER:
             perms = Permission.objects.all()
         else:
-            change_apps = _ADMIN_CHANGE.get(role, set())
-            view_apps = _ADMIN_VIEW.get(role, set())
+            change = _ADMIN_CHANGE.get(role, set())
+            view = _ADMIN_VIEW.get(role, set())
             perms = [p for p in Permission.objects.select_related("content_type")
                      if p.content_type.model not in _OWNER_ONLY_MODELS
-                     and (p.content_type.app_label in change_apps
-                          or (p.content_type.app_label in view_apps and p.codename.startswith("view_")))]
+                     and (_covers(change, p.content_type) or (_covers(view, p.content_type)
+                                                             and p.codename.startswith("view_")))]
         group.permissions.set(perms)
 
 

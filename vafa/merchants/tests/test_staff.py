@@ -29,6 +29,10 @@ def test_each_role_gets_its_profile_group_and_admin_access():
     assert [u.is_staff for u in made.values()] == [True, True, False, True]
     marketer = get_user_model().objects.get(username="marketer")
     assert marketer.has_perm("program.change_rule") and marketer.has_perm("program.change_reward")
+    assert marketer.has_perm("program.change_tier") and marketer.has_perm("program.view_programsettings")
+    # The point value is money, and members' tier lists name them by phone
+    assert not marketer.has_perm("program.change_programsettings")
+    assert not marketer.has_perm("program.view_membertier") and not marketer.has_perm("program.view_ruleaward")
     # Admin lists name members by phone, which marketers only see masked.
     assert not marketer.has_perm("members.view_member") and not marketer.has_perm("rewards.view_coupon")
     assert not marketer.has_perm("ledger.view_transfer")

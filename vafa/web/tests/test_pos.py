@@ -295,6 +295,20 @@ def test_points_spent_in_the_same_checkout(cashier, merchant, sara):
     assert "1234567" not in html  # the phone is masked
 
 
+def test_the_receipt_adds_up_in_toman_when_a_discount_has_leftover_rials(cashier, merchant, sara):
+    # 10% of 12,345 Toman is 12,345 Rials: 1,234 Toman and 5 Rials
+    promo_code_create(code="TEN", kind="percent", percent=10, usage_limit=10, merchant_id=merchant.pk)
+    response, _data = checkout(cashier, sara, amount="12,345", coupon="TEN")
+    assert response.status_code == 302
+    purchase = Purchase.objects.get()
+    assert purchase.amount == 123_450 - 12_345
+    html = _digits(cashier.get(receipt_url(purchase.pk)).content.decode())
+    assert "12,345 " in html or "12٬345 " in html
+    # shown: 12,345 - 1,234 = 11,111 Toman (the exact amount is 11,110.5)
+    shown = re.search(r'data-testid="receipt-to-pay" data-value="111105">([^<]+)<', html).group(1)
+    assert shown.replace("٬", ",").startswith("11,111")
+
+
 def test_a_coupon_is_redeemed_with_the_purchase(cashier, merchant, sara):
     promo_code_create(code="NOWRUZ", kind="amount", amount_rial=50_000, usage_limit=10, merchant_id=merchant.pk)
 

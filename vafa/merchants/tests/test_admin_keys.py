@@ -1,0 +1,24 @@
+"""API keys in the admin: a manager may revoke one, never move it or bring it back."""
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from vafa.merchants.models import ApiKey
+from vafa.merchants.services import api_key_create, merchant_create
+from vafa.merchants.staff import staff_create
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_key_keeps_its_merchant_and_a_revoked_key_stays_revoked(client):
+    a, b = merchant_create(name="A"), merchant_create(name="B")
+    key, _raw = api_key_create(merchant=a)
+    client.force_login(staff_create(username="maryam", password="long-enough-pass-1", role="manager"))
+    url = f"/admin/merchants/apikey/{key.pk}/change/"
+    client.post("/admin/merchants/apikey/", {"action": "revoke", "_selected_action": [key.pk]})
+    revoked = ApiKey.objects.get(pk=key.pk).revoked_at
+    assert revoked is not None
+    client.post(url, {"name": "renamed", "merchant": b.pk, "revoked_at_0": "", "revoked_at_1": ""})
+    key = ApiKey.objects.get(pk=key.pk)
+    assert (key.merchant_id, key.revoked_at, key.name) == (a.pk, revoked, "renamed")
+    assert get_user_model().objects.get(username="maryam").has_perm("merchants.change_apikey")
