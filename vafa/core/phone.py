@@ -83,3 +83,9 @@ def mask_phone(e164: str) -> str:
         return "***"
     # +98 and the operator prefix (912) stay, the subscriber's last four stay.
     return f"{normalized[:6]}***{normalized[-4:]}"
+
+
+def national_mobile(e164: str) -> str:
+    """`+989121234567` -> `09121234567`, the way Iranians (and their SMS gateways) write a mobile
+    number; a masked `+98912***4567` becomes `0912***4567`. Anything else is returned as it is."""
+    return f"0{e164[3:]}" if e164.startswith("+98") else e164

@@ -152,3 +152,11 @@ def test_every_written_form_normalizes(case):
 @given(st.text(alphabet=st.characters(categories=["L"]), min_size=1))
 def test_letters_are_never_part_of_a_phone_number(letters):
     assert not is_valid_phone("0912" + letters + "1234567")
+
+
+def test_national_mobile_writes_a_number_the_iranian_way():
+    from vafa.core.phone import national_mobile
+
+    assert national_mobile("+989121234567") == "09121234567"
+    assert national_mobile("+98912***4567") == "0912***4567"
+    assert national_mobile("***") == "***"

@@ -28,7 +28,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from vafa.core.errors import InvalidPhone, ValidationFailed
-from vafa.core.phone import mask_phone, normalize_phone
+from vafa.core.phone import mask_phone, national_mobile, normalize_phone
 
 logger = logging.getLogger("vafa.integrations.sms")
 
@@ -77,9 +77,9 @@ class SmsBackend(ABC):
         return cls()
 
 
-def national_mobile(e164: str) -> str:
+def gateway_receptor(e164: str) -> str:
     """`+989121234567` -> `09121234567`, the form Iranian gateways expect for a receptor."""
-    return "0" + normalize_phone(e164)[3:]
+    return national_mobile(normalize_phone(e164))
 
 
 class HttpGateway(SmsBackend):

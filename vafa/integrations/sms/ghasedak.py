@@ -20,7 +20,7 @@ line, 418 not enough credit, ...); 5xx codes are the gateway's own trouble.
 
 from __future__ import annotations
 
-from vafa.integrations.sms.base import HttpGateway, SmsMessage, SmsResult, national_mobile
+from vafa.integrations.sms.base import HttpGateway, SmsMessage, SmsResult, gateway_receptor
 
 
 class GhasedakBackend(HttpGateway):
@@ -28,7 +28,7 @@ class GhasedakBackend(HttpGateway):
     default_base_url = "https://api.ghasedak.me"
 
     def send(self, message: SmsMessage) -> SmsResult:
-        form = {"message": message.text, "receptor": national_mobile(message.to)}
+        form = {"message": message.text, "receptor": gateway_receptor(message.to)}
         if self.sender:
             form["linenumber"] = self.sender
         http_status, payload = self._post(message, "/v2/sms/send/simple", form=form, headers={"apikey": self._api_key})

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import urllib.parse
 
-from vafa.integrations.sms.base import HttpGateway, SmsMessage, SmsResult, national_mobile
+from vafa.integrations.sms.base import HttpGateway, SmsMessage, SmsResult, gateway_receptor
 
 # The gateway asks to come back later; every other refusal will be refused again.
 _RETRYABLE = {409, 429, 451}
@@ -39,7 +39,7 @@ class KavenegarBackend(HttpGateway):
     default_base_url = "https://api.kavenegar.com"
 
     def send(self, message: SmsMessage) -> SmsResult:
-        form = {"receptor": national_mobile(message.to), "message": message.text}
+        form = {"receptor": gateway_receptor(message.to), "message": message.text}
         if self.sender:
             form["sender"] = self.sender
         path = f"/v1/{urllib.parse.quote(self._api_key, safe='')}/sms/send.json"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
-from vafa.integrations.sms.base import HttpGateway, SmsMessage, SmsResult, national_mobile
+from vafa.integrations.sms.base import HttpGateway, SmsMessage, SmsResult, gateway_receptor
 
 
 class SmsIrBackend(HttpGateway):
@@ -41,7 +41,7 @@ class SmsIrBackend(HttpGateway):
         body = {
             "lineNumber": int(self.sender),
             "messageText": message.text,
-            "mobiles": [national_mobile(message.to)],
+            "mobiles": [gateway_receptor(message.to)],
             "sendDateTime": None,
         }
         headers = {"X-API-KEY": self._api_key}

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from vafa.commerce.club import member_join
 from vafa.commerce.till import till_checkout, till_member, till_member_find, till_preview, till_receipt
 from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, ValidationFailed
-from vafa.core.phone import mask_phone
+from vafa.core.phone import mask_phone, national_mobile
 from vafa.merchants.models import Merchant
 from vafa.rewards.services import coupon_validate
 from vafa.web.access import TILL, staff_merchant_id, staff_required
@@ -41,14 +41,9 @@ from vafa.web.manage.pos_forms import (
 PARTIAL_ERROR = 422
 
 
-def national(e164: str) -> str:
-    """+989121234567 -> 09121234567, the way a cashier reads it."""
-    return f"0{e164[3:]}" if e164.startswith("+98") else e164
-
-
 def masked(e164: str) -> str:
     """0912***4567: enough to recognise a receipt, too little to reuse."""
-    return national(mask_phone(e164))
+    return national_mobile(mask_phone(e164))
 
 
 def _merchant_name(merchant_id: int | None) -> str:
@@ -71,7 +66,7 @@ def _shown_phone(request, member) -> str:
     # A till page reached by member id alone must not hand out the number (walking ids would
     # collect every member's phone); managers see numbers anyway.
     if request.staff_role in ("owner", "manager") or member.pk in request.session.get(_KNOWN_PHONES, []):
-        return national(member.phone)
+        return national_mobile(member.phone)
     return masked(member.phone)
 
 
@@ -96,7 +91,7 @@ def index(request):
     try:
         member = till_member_find(phone=phone)
     except MemberNotFound:
-        join_form = JoinForm(prefix="join", initial={"phone": national(phone)})
+        join_form = JoinForm(prefix="join", initial={"phone": national_mobile(phone)})
         form.fields["phone"].widget.attrs.pop("autofocus", None)  # the join form's first name takes it
         return _page(request, "web/manage/pos.html", {"form": form, "join_form": join_form, "not_found": phone})
     _remember(request, member.pk)
