@@ -1,4 +1,6 @@
-"""A date as three drop-downs: day / month name / year, in the page's calendar.
+"""Date fields of the pages: a date as three drop-downs (day / month name / year) in the page's
+calendar, for dates people pick (`JalaliDateField`), and a typed date, Jalali or Gregorian, for
+filters (`TypedDateField`).
 
 In Persian the months are the Jalali ones (فروردین ... اسفند) and the years Jalali, in English
 the Gregorian months and years; either way the form field yields a `datetime.date`. The widget
@@ -15,6 +17,7 @@ MultiWidget): each drop-down has its own <label>.
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import jdatetime
 from django import forms
@@ -24,6 +27,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from vafa.core.digits import to_ascii_digits, to_persian_digits
+from vafa.core.jalali import parse_jalali_date
 
 JALALI, GREGORIAN = "jalali", "gregorian"
 
@@ -191,3 +195,30 @@ class JalaliDateField(forms.MultiValueField):
 
     def compress(self, data_list):  # clean() above does the whole job
         return None
+
+
+_TYPED_DATE = re.compile(r"(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})")
+
+
+class TypedDateField(forms.DateField):
+    """A date typed as Jalali ("1405/01/31", Persian digits too) or Gregorian ("2026-04-20");
+    a year before 1700 is read as Jalali."""
+
+    widget = forms.TextInput(attrs={"class": "ltr", "autocomplete": "off", "size": 12})
+    default_error_messages = {"invalid": _("Enter a date such as 1405/01/31 (Jalali) or 2026-04-20.")}
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        if isinstance(value, dt.date):
+            return value
+        match = _TYPED_DATE.fullmatch(to_ascii_digits(str(value)).strip())
+        if match is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        year, month, day = (int(part) for part in match.groups())
+        try:
+            if year < 1700:
+                return parse_jalali_date(f"{year}/{month}/{day}")
+            return dt.date(year, month, day)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from vafa.core.audit_log import audit_choices, audit_search
 from vafa.web.access import MANAGERS, staff_required
-from vafa.web.manage.member_forms import JalaliDateField
+from vafa.web.widgets import TypedDateField
 
 PAGE_SIZE = 50
 ALWAYS_TYPES = ("members.member", "auth.user")  # linked to from other pages before any entry exists
@@ -37,8 +37,8 @@ class AuditFilterForm(forms.Form):
     target_type = forms.ChoiceField(label=gettext_lazy("Object type"), required=False)
     target_id = forms.CharField(label=gettext_lazy("Object id"), required=False, max_length=64,
                                 widget=forms.TextInput(attrs={"class": "ltr", "autocomplete": "off"}))
-    since = JalaliDateField(label=gettext_lazy("From"), required=False)
-    until = JalaliDateField(label=gettext_lazy("Until"), required=False)
+    since = TypedDateField(label=gettext_lazy("From"), required=False)
+    until = TypedDateField(label=gettext_lazy("Until"), required=False)
 
     def __init__(self, *args, choices: dict, **kwargs):
         super().__init__(*args, **kwargs)

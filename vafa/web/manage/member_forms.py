@@ -1,44 +1,15 @@
-"""Forms of the back-office's member pages (and the Jalali date field the audit page shares)."""
+"""Forms of the back-office's member pages."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from datetime import date
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from vafa.core.digits import to_ascii_digits
-from vafa.core.jalali import parse_jalali_date
 from vafa.ledger.services import MAX_POINTS
 from vafa.members.models import Member
-
-_DATE = re.compile(r"(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})")
-
-
-class JalaliDateField(forms.DateField):
-    """A date typed as Jalali ("1405/01/31", Persian digits too) or Gregorian ("2026-04-20");
-    a year before 1700 is read as Jalali."""
-
-    widget = forms.TextInput(attrs={"class": "ltr", "autocomplete": "off", "size": 12})
-    default_error_messages = {"invalid": _("Enter a date such as 1405/01/31 (Jalali) or 2026-04-20.")}
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        if isinstance(value, date):
-            return value
-        match = _DATE.fullmatch(to_ascii_digits(str(value)).strip())
-        if match is None:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
-        year, month, day = (int(part) for part in match.groups())
-        try:
-            if year < 1700:
-                return parse_jalali_date(f"{year}/{month}/{day}")
-            return date(year, month, day)
-        except ValueError:
-            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+from vafa.web.widgets import TypedDateField
 
 
 def _any(label):
@@ -54,8 +25,8 @@ class MemberSearchForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), required=False,
                              choices=_any(_("any kind")) + list(Member.Kind.choices))
     tier = forms.ChoiceField(label=_("Tier"), required=False)
-    joined_from = JalaliDateField(label=_("Joined from"), required=False)
-    joined_to = JalaliDateField(label=_("Joined until"), required=False)
+    joined_from = TypedDateField(label=_("Joined from"), required=False)
+    joined_to = TypedDateField(label=_("Joined until"), required=False)
     pending = forms.BooleanField(label=_("Application pending"), required=False)
 
     def __init__(self, *args, tiers=(), **kwargs):
