@@ -40,3 +40,9 @@ def branch_id_for_code(*, merchant_id: int, code: str) -> int | None:
         if branch_id is not None:
             _branch_ids.remember((merchant_id, code), branch_id)
     return branch_id
+
+
+def club_merchant_id() -> int | None:
+    """The club's operator: its first active merchant (a single-shop club has one), or None
+    before any merchant exists."""
+    return Merchant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True).first()

@@ -16,16 +16,12 @@ from django.db import IntegrityError, transaction
 
 from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
 from vafa.ledger.models import IdempotencyRecord
-from vafa.merchants.models import Merchant
+from vafa.merchants.selectors import club_merchant_id
 from vafa.rewards.models import Redemption
 from vafa.rewards.services import reward_redeem
 
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ID = re.compile(r"[1-9][0-9]{0,17}")
-
-
-def _club_merchant_id() -> int | None:
-    return Merchant.objects.filter(is_active=True).order_by("id").values_list("id", flat=True).first()
 
 
 def _with_gifts(qs):
@@ -53,7 +49,7 @@ def portal_reward_redeem(*, member_id: int, reward_id, token: str) -> Redemption
     token; `idempotency_conflict` for a token already used for another reward."""
     if not isinstance(token, str) or not _TOKEN.fullmatch(token):
         raise ValidationFailed(details={"token": "missing or malformed"})
-    merchant_id = _club_merchant_id()
+    merchant_id = club_merchant_id()
     if merchant_id is None:  # no merchant yet: nothing to record the token against
         redemption = reward_redeem(member_id=member_id, reward_id=reward_id)
         redemption.replayed = False

@@ -39,7 +39,7 @@ from vafa.ledger.book import book_open
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.services import ensure_can_spend, ensure_not_blocked
 from vafa.members.selectors import member_get
-from vafa.merchants.models import Merchant
+from vafa.merchants.selectors import club_merchant_id
 from vafa.program.catalog import MAX_COUNT, parse_reward_id
 from vafa.program.models import Reward
 from vafa.program.selectors import earn_policy
@@ -94,7 +94,7 @@ def _spending_merchant_id(merchant_id: int | None) -> int | None:
     plain `redeemed` account."""
     if merchant_id is not None:
         return merchant_id
-    return Merchant.objects.filter(is_active=True).order_by("id").values_list("id", flat=True).first()
+    return club_merchant_id()
 
 
 def _take_partner_code(reward_id: int) -> PartnerCode | None:

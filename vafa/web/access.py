@@ -16,7 +16,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 
 from vafa.members.models import Member
-from vafa.merchants.models import Merchant, StaffRole
+from vafa.merchants.models import StaffRole
+from vafa.merchants.selectors import club_merchant_id
 from vafa.merchants.staff import staff_role
 
 OWNER = StaffRole.OWNER.value
@@ -95,4 +96,4 @@ def staff_merchant_id(request) -> int | None:
     profile = getattr(request.user, "staff_profile", None) if hasattr(request.user, "staff_profile") else None
     if profile is not None and profile.merchant_id is not None:
         return profile.merchant_id
-    return Merchant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True).first()
+    return club_merchant_id()
