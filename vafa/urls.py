@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from vafa.api.urls import api
-from vafa.commerce.admin_views import rules_dry_run
+from vafa.usecases.admin_views import rules_dry_run
 
 urlpatterns = [
     path("admin/program/rule/dry-run/", rules_dry_run, name="rules-dry-run"),

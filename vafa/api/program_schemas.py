@@ -5,8 +5,8 @@ document it and refuse unknown fields and wrong JSON types, and the program's ow
 (`rule_clean`, `tier_clean`, `program_import`) check everything else, the same as for the
 admin and the import."""
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from ninja import Field
 from pydantic import StrictInt, StrictStr
@@ -160,3 +160,9 @@ class ImportOut(Schema):
     tiers: CountsOut
     rewards: RewardCountsOut
     rules: RuleCountsOut
+
+
+class SimulateIn(Schema):
+    rules: Annotated[list[StrictInt | StrictStr | dict[str, Any]], Field(min_length=1, max_length=100)]
+    from_: date = Field(alias="from")
+    to: date

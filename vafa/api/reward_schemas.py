@@ -8,9 +8,8 @@ from ninja import Field
 from pydantic import StrictBool, StrictInt, StrictStr
 
 from vafa.api.schemas import Schema
-from vafa.rewards import codes
 from vafa.rewards.models import Coupon, GiftCard, Redemption
-from vafa.rewards.selectors import coupon_state, gift_card_state
+from vafa.rewards.selectors import coupon_state, gift_card_state, grouped
 
 RewardKind = Literal["coupon_amount", "coupon_percent", "free_product", "gift_card", "partner_code", "charity",
                      "non_material"]
@@ -214,7 +213,7 @@ class GiftCardSpendOut(Schema):
 
 
 def coupon_body(coupon: Coupon) -> dict:
-    return {"code": coupon.code if coupon.is_promo else codes.grouped(coupon.code), "kind": coupon.kind,
+    return {"code": coupon.code if coupon.is_promo else grouped(coupon.code), "kind": coupon.kind,
             "amount_rial": coupon.amount_rial, "percent": coupon.percent, "cap_rial": coupon.cap_rial,
             "min_purchase_rial": coupon.min_purchase_rial, "sku": coupon.sku, "expires_at": coupon.expires_at}
 
@@ -235,7 +234,7 @@ def promo_code_body(coupon: Coupon) -> dict:
 
 
 def gift_card_body(card: GiftCard) -> dict:
-    return {"code": codes.grouped(card.code), "balance_rial": card.balance_rial, "expires_at": card.expires_at}
+    return {"code": grouped(card.code), "balance_rial": card.balance_rial, "expires_at": card.expires_at}
 
 
 def gift_card_detail_body(card: GiftCard, now: datetime) -> dict:

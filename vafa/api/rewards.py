@@ -4,9 +4,10 @@ from django.utils import timezone
 from ninja import Router
 
 from vafa.api import reward_schemas as rs
-from vafa.api.endpoints import READ_ERRORS, WRITE_ERRORS, IdempotencyKey
+from vafa.api.common import READ_ERRORS, WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
-from vafa.program.catalog import reward_body, reward_create, reward_update
+from vafa.program.selectors import reward_body
+from vafa.program.services import reward_create, reward_update
 from vafa.rewards import selectors, services
 
 router = Router()

@@ -195,3 +195,14 @@ class AdjustmentIn(Schema):
 class AdjustmentOut(Schema):
     points: int
     balance_after: int
+
+
+class MemberPatchIn(Schema):
+    first_name: ShortText | None = None
+    last_name: ShortText | None = None
+    organization_name: Text | None = None
+    email: Annotated[StrictStr, Field(max_length=254)] | None = None
+    birth_date: date | None = None
+    national_id: Annotated[StrictStr, Field(max_length=20)] | None = None
+    interests: Annotated[list[ShortText], Field(max_length=50)] | None = None
+    occasions: Annotated[list[OccasionIn], Field(max_length=20)] | None = None

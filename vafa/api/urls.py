@@ -4,9 +4,8 @@ from ninja import NinjaAPI
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
-from vafa.api import activity, club, errors, program, rewards
+from vafa.api import errors, member_events, members, memberships, program, purchases, rewards
 from vafa.api.auth import ApiKeyAuth
-from vafa.api.endpoints import router
 from vafa.core.errors import ValidationFailed
 
 
@@ -45,8 +44,9 @@ api = NinjaAPI(
     docs_url="/docs", openapi_url="/openapi.json", urls_namespace="api-v1",
 )
 errors.install(api)
-api.add_router("", router)
+api.add_router("", members.router)
+api.add_router("", purchases.router)
 api.add_router("", rewards.router)
-api.add_router("", club.router)
-api.add_router("", activity.router)
+api.add_router("", memberships.router)
+api.add_router("", member_events.router)
 api.add_router("", program.router)

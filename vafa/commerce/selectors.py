@@ -1,8 +1,24 @@
-from vafa.ledger.selectors import PointsSummary, member_points
-from vafa.program.selectors import earn_policy
+"""Reads of purchases: what a member spent, their purchases page by page, their tier status."""
+
+from vafa.commerce.facts import purchase_facts
+from vafa.commerce.models import Purchase
+from vafa.commerce.tiers import TierStatus, member_tier_status
+from vafa.commerce.spend import applicant_qualifies, member_spend
+
+MAX_PAGE = 100
 
 
-def member_points_with_value(*, member_id: int) -> tuple[PointsSummary, int]:
-    """The member's points and the value of what is available, in Rials."""
-    summary = member_points(member_id=member_id)
-    return summary, max(summary.available, 0) * earn_policy().point_value_rial
+def member_purchases(*, member_id: int, limit: int = 20, before_id: int | None = None
+                     ) -> tuple[list[Purchase], int | None]:
+    """The member's purchases, latest recorded first, with their refunds; answers the next cursor."""
+    limit = max(1, min(int(limit), MAX_PAGE))
+    qs = Purchase.objects.filter(member_id=member_id)
+    if before_id:
+        qs = qs.filter(pk__lt=before_id)
+    rows = list(qs.prefetch_related("refunds").order_by("-id")[:limit + 1])
+    page = rows[:limit]
+    return page, (page[-1].pk if len(rows) > limit else None)
+
+
+__all__ = ["TierStatus", "applicant_qualifies", "member_purchases", "member_spend", "member_tier_status",
+           "purchase_facts"]

@@ -3,15 +3,16 @@
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from vafa.commerce import earn
-from vafa.commerce.consequences import after_purchase, purchase_facts, referral_undo, referrer_book
+from vafa.commerce.after_purchase import after_purchase
+from vafa.commerce.facts import purchase_facts
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
+from vafa.commerce.referral_awards import referral_undo, referrer_book
 from vafa.core import sql
 from vafa.core.errors import (
     BranchNotFound,
@@ -21,19 +22,14 @@ from vafa.core.errors import (
     ValidationFailed,
 )
 from vafa.core.ids import parse_id
+from vafa.core.limits import MAX_ITEMS, MAX_POINTS, MAX_RIAL
+from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
 from vafa.core.phone import normalize_phone
-from vafa.ledger.accounts import system_account_id
-from vafa.ledger.book import book_open
 from vafa.ledger.models import Account, Lot, Transfer
-from vafa.ledger.services import PointsChange, ensure_can_spend, ensure_not_blocked, points_adjust, points_redeem
+from vafa.ledger.services import book_open, ensure_can_spend, ensure_not_blocked, system_account_id
 from vafa.merchants.selectors import branch_id_for_code
-from vafa.program import earning
-from vafa.program.selectors import earn_policy, program_now
-
-MAX_RIAL = 10**15  # a quadrillion Rials: anything larger is a typo, not a purchase
-MAX_ITEMS = 500
-FUTURE_TOLERANCE = timedelta(minutes=5)
-EARLIEST_YEAR = 1970
+from vafa.program.selectors import earn_policy, program_now, purchase_lines, recorded_usage
+from vafa.program.services import lines_apply, rule_usage_record
 
 
 @dataclass(frozen=True)
@@ -71,7 +67,7 @@ def check_purchase_input(*, amount, tax, shipping, redeem_points, items: list[It
     _check_rial(shipping, "shipping")
     if tax + shipping > amount:
         raise ValidationFailed(details={"tax": "tax and shipping are part of the amount"})
-    if isinstance(redeem_points, bool) or not isinstance(redeem_points, int) or not 0 <= redeem_points <= 10**12:
+    if isinstance(redeem_points, bool) or not isinstance(redeem_points, int) or not 0 <= redeem_points <= MAX_POINTS:
         raise ValidationFailed(details={"redeem_points": "an integer from 0 to 10^12"})
     _check_items(items)
     if channel not in Purchase.Channel.values:
@@ -186,10 +182,9 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     program = program_now()
     policy = program.policy
     referrer = referrer_book(program, book, amount)
-    basket = earning.Basket(amount=amount, tax=tax, shipping=shipping)
     source = ("purchase", None)
 
-    redeemed = earning.redeemable_points(policy, basket, redeem_points)
+    redeemed = policy.redeemable_points(redeem_points, amount=amount)
     if redeemed:
         book.debit(redeemed, kind=Transfer.Kind.REDEEM, merchant_id=merchant_id, source=source,
                    to_account_id=system_account_id(Account.Role.REDEEMED, merchant_id))
@@ -197,10 +192,9 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
                            merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax,
                            shipping=shipping, discount=redeemed * policy.point_value_rial, items=items,
                            branch_id=branch_id, channel=channel, payment_method=payment_method)
-    lines = earn.purchase_lines(program, facts, program.rules_for("purchase"),
-                                earn.recorded_usage(program, member_id=book.member_id, moment=occurred_at))
-    earned = earn.lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=occurred_at,
-                              source=source)
+    lines = purchase_lines(program, facts, program.rules_for("purchase"),
+                           recorded_usage(program, member_id=book.member_id, moment=occurred_at))
+    earned = lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=occurred_at, source=source)
     purchase = Purchase(
         merchant_id=merchant_id, member_id=book.member_id, branch_id=branch_id,
         external_id=external_id, amount=amount, tax=tax, shipping=shipping, discount=facts.discount,
@@ -214,7 +208,7 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     book.set_source("purchase", purchase.pk)
     book.flush()
     source = ("purchase", purchase.pk)
-    earn.rule_usage_record(lines, program, member_id=book.member_id, occurred_at=occurred_at, source=source)
+    rule_usage_record(lines, program, member_id=book.member_id, occurred_at=occurred_at, source=source)
     after_purchase(program, book, purchase, lines, facts, referrer)
     return purchase
 
@@ -264,7 +258,7 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
             book.credit(give_back, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
                         from_account_id=system_account_id(Account.Role.REDEEMED, merchant_id),
                         reverses=redeemed,
-                        expires_at=earning.expires_at(policy, book.now), memo=f"refund of {amount} IRR")
+                        expires_at=policy.expires_at(book.now), memo=f"refund of {amount} IRR")
         if refunded == purchase.amount:
             referral_undo(book, purchase, merchant_id=merchant_id)
         book.flush()
@@ -299,15 +293,8 @@ def _claw_back(book, purchase: Purchase, earned: list[Transfer], reverse: int, *
     return clawed
 
 
-def member_redeem(*, merchant_id: int, member_id: int, points: int) -> PointsChange:
-    return points_redeem(member_id=member_id, points=points, merchant_id=merchant_id,
-                         source=("api", merchant_id))
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.commerce.tiers import tier_reviews_due  # noqa: E402
 
-
-def member_adjust(*, merchant_id: int | None, member_id: int, points: int, reason: str,
-                  staff_user_id: int | None = None) -> PointsChange:
-    """A correction; added points expire like earned ones."""
-    expires = earning.expires_at(earn_policy(), timezone.now()) if isinstance(points, int) and points > 0 else None
-    source = ("staff", staff_user_id) if staff_user_id else ("api", merchant_id)
-    return points_adjust(member_id=member_id, points=points, reason=reason, merchant_id=merchant_id,
-                         expires_at=expires, source=source)
+__all__ = ["ItemIn", "PurchaseResult", "check_purchase_input", "purchase_fingerprint", "purchase_record",
+           "purchase_resolve_duplicate", "refund_record", "tier_reviews_due"]

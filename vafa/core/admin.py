@@ -6,7 +6,8 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from vafa.core.audit import audit_record, client_ip
+from vafa.core.audit import audit_record
+from vafa.core.client_ip import client_ip
 from vafa.core.errors import ApplicationError
 from vafa.core.models import AuditEntry
 

@@ -8,6 +8,6 @@ class CoreConfig(AppConfig):
     verbose_name = _("core")
 
     def ready(self):
-        from vafa.core.audit import connect_admin_audit
+        from vafa.core.admin_audit import connect_admin_audit
 
         connect_admin_audit()

@@ -1,29 +1,21 @@
 """The audit log: every change a staff member makes, with the object before and after.
 
-Pages of the back-office call `audit_record` beside the service they run, in its transaction.
-Changes made in the Django admin are caught by model signals while a staff request is being
-served (`AdminAuditMiddleware` names the actor), so no admin class has to remember it.
+Services record what a staff member (or an API key) changed, in the transaction of the change:
+they take the acting `Actor` and call `audit_record`. Changes made in the Django admin are caught
+by `vafa.core.admin_audit`.
 """
 
 from __future__ import annotations
 
-import contextvars
 import datetime as dt
 import decimal
 import uuid
 from typing import Any
 
-from django.conf import settings
 from django.db import models
-from django.db.models.signals import post_delete, post_save, pre_save
 
 from vafa.core.models import AuditEntry
 
-_actor: contextvars.ContextVar[tuple[Any, str | None] | None] = contextvars.ContextVar("audit_actor", default=None)
-
-# Rows other rows' changes already explain, or that change on every request.
-_SKIPPED_MODELS = {"core.auditentry", "sessions.session", "admin.logentry", "contenttypes.contenttype",
-                   "auth.permission", "django_tasks_db.dbtaskresult"}
 _SECRET_FIELDS = {"password", "digest", "code_hash"}
 
 
@@ -51,7 +43,7 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[st
     return values
 
 
-def _changed(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:
+def changed_fields(before: dict | None, after: dict | None) -> tuple[dict | None, dict | None]:
     """Only the fields that differ, so an entry says what changed rather than everything."""
     if before is None or after is None:
         return before, after
@@ -75,74 +67,3 @@ def audit_record(*, actor, action: str, target: models.Model | None = None, targ
         actor=actor, actor_name=name, action=action, target_type=target_type, target_id=str(target_id),
         target_label=target_label[:200], before=_plain(before), after=_plain(after), ip=ip or None,
     )
-
-
-def client_ip(request) -> str | None:
-    """The visitor's address, for rate limits and the log.
-
-    Behind N reverse proxies (`VAFA_TRUSTED_PROXIES=N`) it is the N-th address from the right of
-    X-Forwarded-For, the one the nearest trusted proxy saw; anything further left is whatever the
-    client claimed. Without proxies the header is ignored, so it cannot be forged.
-    """
-    hops = settings.TRUSTED_PROXIES
-    if hops > 0:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
-
-
-class AdminAuditMiddleware:
-    """Names the staff member behind Django admin requests, for the model signals below."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        if request.method not in ("GET", "HEAD", "OPTIONS") and request.path.startswith("/admin/") \
-                and user is not None and user.is_authenticated and user.is_staff:
-            token = _actor.set((user, client_ip(request)))
-            try:
-                return self.get_response(request)
-            finally:
-                _actor.reset(token)
-        return self.get_response(request)
-
-
-def _watched(sender) -> bool:
-    return _actor.get() is not None and sender._meta.label_lower not in _SKIPPED_MODELS
-
-
-def _before_save(sender, instance, raw=False, **kwargs):
-    if raw or not _watched(sender):
-        return
-    previous = None
-    if instance.pk is not None:
-        old = sender._default_manager.filter(pk=instance.pk).first()
-        previous = snapshot(old) if old is not None else None
-    instance._audit_before = previous
-
-
-def _after_save(sender, instance, created, raw=False, **kwargs):
-    if raw or not _watched(sender):
-        return
-    actor, ip = _actor.get()
-    before, after = _changed(getattr(instance, "_audit_before", None), snapshot(instance))
-    if not created and before == {} and after == {}:
-        return
-    audit_record(actor=actor, action="admin.add" if created else "admin.change", target=instance,
-                 before=None if created else before, after=after, ip=ip)
-
-
-def _after_delete(sender, instance, **kwargs):
-    if not _watched(sender):
-        return
-    actor, ip = _actor.get()
-    audit_record(actor=actor, action="admin.delete", target=instance, before=snapshot(instance), ip=ip)
-
-
-def connect_admin_audit() -> None:
-    pre_save.connect(_before_save, dispatch_uid="vafa-audit-pre-save")
-    post_save.connect(_after_save, dispatch_uid="vafa-audit-post-save")
-    post_delete.connect(_after_delete, dispatch_uid="vafa-audit-post-delete")

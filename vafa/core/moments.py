@@ -1,7 +1,7 @@
 """Date-times that come from outside (API bodies, rule conditions, imports): aware, and in a
 range every database and Python can store and read back."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -10,6 +10,8 @@ from vafa.core.errors import ValidationFailed
 
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2200
 RANGE = f"from {EARLIEST_YEAR} to {LATEST_YEAR}"
+# A time a little ahead of ours is a till whose clock runs fast, not a purchase from the future.
+FUTURE_TOLERANCE = timedelta(minutes=5)
 
 
 def checked_moment(value, field: str) -> datetime | None:

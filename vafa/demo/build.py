@@ -38,9 +38,8 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from vafa.commerce.activity import event_record, occasions_award
-from vafa.commerce.models import Event, Purchase, Refund
-from vafa.commerce.services import ItemIn, member_adjust, member_redeem, purchase_record, refund_record
+from vafa.commerce.models import Purchase, Refund
+from vafa.commerce.services import ItemIn, purchase_record, refund_record
 from vafa.core.errors import Conflict
 from vafa.core.jalali import TEHRAN
 from vafa.core.national_id import legal_id_check_digit, national_code_check_digit, validate_national_id
@@ -49,19 +48,19 @@ from vafa.demo import data
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import points_expire
-from vafa.members.club import membership_record, plan_create
+from vafa.member_events.models import Event
+from vafa.member_events.services import event_record, occasions_award
 from vafa.members.models import Member, Membership, MembershipPlan
-from vafa.members.services import member_create
+from vafa.members.services import member_create, membership_record, plan_create
 from vafa.merchants.models import ApiKey, Branch, Merchant
 from vafa.merchants.selectors import merchant_for_api_key
-from vafa.merchants.services import api_key_create, api_key_revoke, branch_create, merchant_create
-from vafa.merchants.staff import staff_create
-from vafa.program.catalog import reward_create
+from vafa.merchants.services import api_key_create, api_key_revoke, branch_create, merchant_create, staff_create
 from vafa.program.models import MemberTier, Reward, Rule, Tier
-from vafa.program.rules import rule_create, tier_create
+from vafa.program.services import reward_create, rule_create, tier_create
 from vafa.referrals.models import Referral
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
 from vafa.rewards.services import coupon_redeem, gift_card_spend, partner_codes_upload, promo_code_create, reward_redeem
+from vafa.usecases.points import member_adjust, member_redeem
 
 SEED = 1405
 ADMIN_USERNAME = "admin"

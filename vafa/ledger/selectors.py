@@ -67,3 +67,10 @@ def account_derived_balances() -> dict[int, int]:
     for row in Transfer.objects.values("debit_id").annotate(total=Sum("amount")):
         balances[row["debit_id"]] = balances.get(row["debit_id"], 0) - row["total"]
     return balances
+
+
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.ledger.checks import verify_ledger  # noqa: E402
+
+__all__ = ["PointsSummary", "account_derived_balances", "member_account", "member_ledger", "member_points",
+           "verify_ledger"]

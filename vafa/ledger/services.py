@@ -9,11 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from vafa.core.errors import MemberBlocked, MemberPending, ValidationFailed
+from vafa.core.limits import MAX_POINTS
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import MemberBook, book_open
 from vafa.ledger.models import Account, Lot, Transfer
-
-MAX_POINTS = 10**12
 
 
 def check_points(value: int, *, field: str = "points", allow_negative: bool = False) -> int:
@@ -105,3 +104,13 @@ def points_expire(*, now: datetime | None = None) -> ExpiryRun:
             members += 1
             points += expired
     return ExpiryRun(members=members, points=points)
+
+
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.ledger.accounts import open_member_account, open_merchant_accounts  # noqa: E402
+
+__all__ = [
+    "MAX_POINTS", "ExpiryRun", "MemberBook", "PointsChange", "book_open", "check_points", "ensure_can_spend",
+    "ensure_not_blocked", "open_member_account", "open_merchant_accounts", "points_adjust", "points_expire",
+    "points_redeem", "system_account_id",
+]

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from vafa.core.admin import ViewOnlyAdmin
 from vafa.core.errors import ApplicationError
-from vafa.members import club
+from vafa.members import services as members
 from vafa.members.models import Application, Consent, Interest, Member, Membership, MembershipPlan, Occasion
 
 
@@ -61,12 +61,12 @@ class ApplicationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Approve the selected applications"))
     def approve(self, request, queryset):
-        self._decide(request, queryset, club.application_approve, _("%(count)d application(s) approved."))
+        self._decide(request, queryset, members.application_approve, _("%(count)d application(s) approved."))
 
     @admin.action(description=_("Reject the selected applications (the members are blocked)"))
     def reject(self, request, queryset):
         def reject(**kwargs):
-            return club.application_reject(reason="", **kwargs)
+            return members.application_reject(reason="", **kwargs)
 
         self._decide(request, queryset, reject, _("%(count)d application(s) rejected."))
 

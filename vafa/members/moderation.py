@@ -1,4 +1,4 @@
-"""Staff blocking and unblocking a member (the back-office's member page).
+"""A member's status, and staff blocking and unblocking a member (the back-office's member page).
 
 A blocked member neither earns nor spends. Unblocking gives back the state the member would
 otherwise be in: `pending` while their application to a closed club still waits for a
@@ -11,10 +11,18 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from vafa.core.errors import MemberNotFound
+from vafa.core.errors import MemberNotFound, ValidationFailed
+from vafa.core.ids import parse_id
 from vafa.members.models import Application, Member
-from vafa.members.selectors import parse_member_id
-from vafa.members.services import member_status_set
+
+
+@transaction.atomic
+def member_status_set(*, member: Member, status: str) -> Member:
+    if status not in Member.Status.values:
+        raise ValidationFailed(details={"status": status})
+    Member.objects.filter(pk=member.pk).update(status=status)
+    member.status = status
+    return member
 
 
 @dataclass(frozen=True)
@@ -29,7 +37,7 @@ class StatusChange:
 
 
 def _locked(member_id) -> Member:
-    member = Member.objects.select_for_update(no_key=True).filter(pk=parse_member_id(member_id)).first()
+    member = Member.objects.select_for_update(no_key=True).filter(pk=parse_id(member_id, MemberNotFound)).first()
     if member is None:
         raise MemberNotFound(details={"id": str(member_id)[:64]})
     return member

@@ -32,7 +32,7 @@ from django.utils.translation import gettext
 from vafa.core.digits import to_ascii_digits
 from vafa.core.errors import OtpInvalid, OtpLocked, RateLimited
 from vafa.core.phone import normalize_phone
-from vafa.integrations.sms import sms_send
+from vafa.integrations.services import sms_send
 from vafa.members.models import OneTimeCode
 
 CODE_DIGITS = 6

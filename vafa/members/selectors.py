@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from vafa.core.errors import MemberNotFound
 from vafa.core.ids import parse_id
 from vafa.core.phone import normalize_phone
-from vafa.members.models import Member
+from vafa.members.models import Consent, Member
 
 
 def parse_member_id(raw) -> int:
@@ -22,3 +22,27 @@ def member_list(*, phone: str | None = None, limit: int = 50) -> QuerySet[Member
     if phone:
         qs = qs.filter(phone=normalize_phone(phone))
     return qs[:limit]
+
+
+def member_consents(*, member_id: int) -> dict[str, bool | None]:
+    """Each channel's consent: True / False, or None when never asked."""
+    given = dict(Consent.objects.filter(member_id=member_id).values_list("channel", "granted"))
+    return {channel: given.get(channel) for channel in Consent.Channel.values}
+
+
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.members.applications import application_get, application_list, applications_pending  # noqa: E402
+from vafa.members.memberships import (  # noqa: E402
+    member_earn_percent_from_plan,
+    member_membership,
+    member_memberships,
+    memberships_expiring,
+    plan_get,
+    plan_list,
+)
+
+__all__ = [
+    "application_get", "application_list", "applications_pending", "member_consents", "member_earn_percent_from_plan",
+    "member_get", "member_list", "member_membership", "member_memberships", "memberships_expiring", "parse_member_id",
+    "plan_get", "plan_list",
+]

@@ -10,6 +10,7 @@ from vafa.core.errors import InvalidReferralCode, MemberExists, ValidationFailed
 from vafa.core.national_id import validate_national_id
 from vafa.core.phone import normalize_phone
 from vafa.members.models import Consent, Interest, Member, Occasion
+from vafa.members.selectors import member_consents
 
 
 def _new_referral_code() -> str:
@@ -134,13 +135,6 @@ def member_consent_set(*, member: Member, channel: str, granted: bool) -> Consen
     return consent
 
 
-@transaction.atomic
-def member_status_set(*, member: Member, status: str) -> Member:
-    if status not in Member.Status.values:
-        raise ValidationFailed(details={"status": status})
-    Member.objects.filter(pk=member.pk).update(status=status)
-    member.status = status
-    return member
 
 
 PROFILE_FIELDS = ("first_name", "last_name", "organization_name", "email", "birth_date", "national_id")
@@ -193,3 +187,55 @@ def member_update(*, member_id, changes: Mapping) -> Member:
             Occasion.objects.bulk_create(occasion_rows)
         events.publish(events.MEMBER_UPDATED, member=member)
     return member
+
+
+# --- a member changing their own profile and consents (the portal) ------------------------------
+KEEP = object()  # wedding_date not given: the occasions stay as they are
+
+
+def member_profile_save(*, member_id: int, changes: Mapping, wedding_date: dt.date | object | None = KEEP) -> Member:
+    """Save profile `changes` (member_update's fields, `interests` as names) and, when given,
+    the wedding anniversary (None removes it); the member's other occasions are kept as they
+    are. One transaction: a refusal changes nothing."""
+    changes = dict(changes)
+    with transaction.atomic():
+        if wedding_date is not KEEP:
+            others = [{"kind": o.kind, "title": o.title, "date": o.date}
+                      for o in Occasion.objects.filter(member_id=member_id).exclude(kind=Occasion.Kind.WEDDING)
+                      .order_by("id")]
+            wedding = [{"kind": Occasion.Kind.WEDDING, "title": "", "date": wedding_date}] if wedding_date else []
+            changes["occasions"] = wedding + others
+        return member_update(member_id=member_id, changes=changes)
+
+
+def member_consents_save(*, member_id: int, consents: Mapping[str, bool]) -> dict[str, bool]:
+    """Set the member's marketing consent for each channel given; all or nothing."""
+    unknown = sorted(set(consents) - set(Consent.Channel.values))
+    if unknown:
+        raise ValidationFailed(details={"consents": f"unknown channels: {', '.join(unknown)}"})
+    with transaction.atomic():
+        member = Member.objects.get(pk=member_id)
+        current = member_consents(member_id=member_id)
+        for channel, granted in consents.items():
+            if current.get(channel) != bool(granted):
+                member_consent_set(member=member, channel=channel, granted=bool(granted))
+    return member_consents(member_id=member_id)
+
+
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.members.applications import (  # noqa: E402
+    application_approve,
+    application_auto_approve,
+    application_open,
+    application_reject,
+)
+from vafa.members.memberships import membership_record, plan_create, plan_update  # noqa: E402
+from vafa.members.moderation import member_block, member_status_set, member_unblock  # noqa: E402
+from vafa.members.otp import otp_request, otp_verify  # noqa: E402
+
+__all__ = [
+    "KEEP", "application_approve", "application_auto_approve", "application_open", "application_reject",
+    "member_block", "member_consent_set", "member_consents_save", "member_create", "member_profile_save",
+    "member_status_set", "member_unblock", "member_update", "membership_record", "otp_request", "otp_verify",
+    "plan_create", "plan_update",
+]

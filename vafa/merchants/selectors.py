@@ -46,3 +46,13 @@ def club_merchant_id() -> int | None:
     """The club's operator: its first active merchant (a single-shop club has one), or None
     before any merchant exists."""
     return Merchant.objects.filter(is_active=True).order_by("pk").values_list("pk", flat=True).first()
+
+
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.merchants.staff import ROLES, staff_role  # noqa: E402
+from vafa.merchants.staff_accounts import StaffState, staff_get, staff_list, staff_state  # noqa: E402
+
+__all__ = [
+    "ROLES", "StaffState", "branch_id_for_code", "club_merchant_id", "merchant_for_api_key", "staff_get",
+    "staff_list", "staff_role", "staff_state",
+]

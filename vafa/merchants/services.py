@@ -50,3 +50,21 @@ def api_key_revoke(*, key: ApiKey) -> None:
 
 def branch_create(*, merchant: Merchant, code: str, name: str, city: str = "") -> Branch:
     return Branch.objects.create(merchant=merchant, code=code, name=name, city=city)
+
+
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.merchants.staff import (  # noqa: E402
+    login_allowed,
+    login_failed,
+    role_groups_ensure,
+    staff_create,
+    staff_deactivate,
+    staff_role_set,
+)
+from vafa.merchants.staff_accounts import staff_account_create, staff_active_set, staff_role_change  # noqa: E402
+
+__all__ = [
+    "KEY_PREFIX", "api_key_create", "api_key_digest", "api_key_revoke", "branch_create", "login_allowed",
+    "login_failed", "merchant_create", "role_groups_ensure", "staff_account_create", "staff_active_set",
+    "staff_create", "staff_deactivate", "staff_role_change", "staff_role_set",
+]

@@ -25,7 +25,8 @@ ROLES = tuple(StaffRole.values)
 # What each role may change in the admin, by app ("program") or model ("program.rule"); the
 # models in ADMIN_VIEW it may only look at.
 _ADMIN_CHANGE = {
-    StaffRole.MANAGER: {"merchants", "members", "ledger", "program", "rewards", "referrals", "commerce", "core"},
+    StaffRole.MANAGER: {"merchants", "members", "ledger", "program", "rewards", "referrals", "commerce",
+                         "member_events", "core"},
     # The rules, tiers and rewards only: lists of members' tiers and awards name members by
     # phone, which the back-office masks for marketers, and the point value is money.
     StaffRole.MARKETER: {"program.rule", "program.rulerevision", "program.tier", "program.reward"},

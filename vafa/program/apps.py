@@ -9,7 +9,7 @@ class ProgramConfig(AppConfig):
 
     def ready(self):
         from vafa.core import events
-        from vafa.program.services import program_changed
+        from vafa.program.version import program_changed
 
         # A paid plan's earn percent is part of the program each process caches.
         events.subscribe(events.PLAN_CHANGED, lambda **_: program_changed())

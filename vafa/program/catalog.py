@@ -22,15 +22,13 @@ from django.db import transaction
 
 from vafa.core.errors import RewardNotFound, ValidationFailed
 from vafa.core.ids import parse_id
+from vafa.core.limits import MAX_COUNT, MAX_DAYS, MAX_POINTS, MAX_RIAL
 from vafa.core.moments import checked_moment
 from vafa.members.models import Member, MembershipPlan
 from vafa.program.models import Reward, Tier
-from vafa.program.services import program_changed
+from vafa.program.version import program_changed
 
-MAX_POINTS = 10**12
-MAX_RIAL = 10**15
-MAX_COUNT = 2**31 - 1  # PositiveIntegerField
-MAX_VALID_DAYS = 36_500
+MAX_VALID_DAYS = MAX_DAYS
 
 EDITABLE = (
     "name", "description", "kind", "active", "cost_points", "amount_rial", "percent", "cap_rial",

@@ -10,12 +10,13 @@ from django.utils.dateparse import parse_datetime
 
 from vafa.core.errors import RuleNotFound, TierNotFound, ValidationFailed
 from vafa.core.ids import parse_id
+from vafa.core.limits import MAX_RIAL
 from vafa.core.moments import checked_moment
 from vafa.program.engine import WEEKDAYS
 from vafa.program.models import Reward, Rule, RuleRevision, Tier
-from vafa.program.services import program_changed
+from vafa.program.version import program_changed
 
-MAX_INT = 10**15
+MAX_INT = MAX_RIAL
 
 CONDITION_LISTS = ("skus", "categories", "tiers", "tags", "segments", "interests", "branches",
                    "payment_methods")

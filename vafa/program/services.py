@@ -1,14 +1,13 @@
-"""Changes to the program: rules, tiers and rewards. Every change raises the program's
-version, so each process reloads its cached live rules on its next purchase."""
+"""Changes to the program: rules (each change a revision), tiers, rewards, the whole program
+document, and applying what rules award. Every change raises the program's version."""
 
-from django.db.models import F
-from django.utils import timezone
+from vafa.program.awards import lines_apply, rule_usage_forget, rule_usage_record
+from vafa.program.catalog import reward_create, reward_update
+from vafa.program.document import program_import
+from vafa.program.rules import rule_create, rule_update, tier_create, tier_update
+from vafa.program.version import program_changed
 
-from vafa.program.models import ProgramSettings
-
-
-def program_changed() -> None:
-    """Call inside the transaction that changes rules, tiers or rewards."""
-    updated = ProgramSettings.objects.filter(pk=1).update(version=F("version") + 1, updated_at=timezone.now())
-    if not updated:
-        ProgramSettings.objects.get_or_create(pk=1)
+__all__ = [
+    "lines_apply", "program_changed", "program_import", "reward_create", "reward_update", "rule_create",
+    "rule_update", "rule_usage_forget", "rule_usage_record", "tier_create", "tier_update",
+]

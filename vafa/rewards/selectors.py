@@ -1,6 +1,7 @@
 """Reads of the rewards app: the catalogue with what is left of it, what a member may take
 now, a member's coupons and gift cards, and the donations per charity."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,9 +13,9 @@ from vafa.core.errors import CouponNotFound, GiftCardNotFound, RewardNotFound
 from vafa.ledger.selectors import member_points
 from vafa.members.models import Member, Membership
 from vafa.members.selectors import member_get
-from vafa.program.catalog import parse_reward_id
 from vafa.program.models import Reward
-from vafa.program.selectors import member_tier
+from vafa.program.selectors import member_tier, parse_reward_id
+from vafa.rewards.codes import grouped as grouped  # a code in groups of four, as printed
 from vafa.rewards.codes import normalize
 from vafa.rewards.models import Coupon, GiftCard, Redemption
 
@@ -186,3 +187,27 @@ def charity_totals() -> list[dict[str, Any]]:
             .order_by("reward__charity_name", "reward_id"))
     return [{"reward_id": r["reward_id"], "charity_name": r["reward__charity_name"], "donations": r["donations"],
              "points": r["points"] or 0, "value_rial": r["value_rial"] or 0} for r in rows]
+
+
+# --- a member's redemptions (only ever the member's own) -------------------------------------------
+_ID = re.compile(r"[1-9][0-9]{0,17}")
+
+
+def redemptions_with_gifts(qs):
+    return qs.select_related("reward", "coupon", "gift_card", "partner_code")
+
+
+
+def member_redemption(*, member_id: int, redemption_id) -> Redemption | None:
+    """One of the member's own redemptions with what it gave, or None (also for anyone else's)."""
+    if not _ID.fullmatch(str(redemption_id)):
+        return None
+    return redemptions_with_gifts(Redemption.objects.filter(pk=int(redemption_id), member_id=member_id)).first()
+
+
+def member_redemptions(*, member_id: int, limit: int = 100) -> list[Redemption]:
+    """The member's redemptions, newest first, with what each gave."""
+    return list(redemptions_with_gifts(Redemption.objects.filter(member_id=member_id)).order_by("-id")[:limit])
+
+
+normalize_code = normalize  # a code as people type it, as stored

@@ -9,6 +9,8 @@ stock), a partner code row, or a coupon / gift card row. A coupon or a gift card
 under its own row lock, so a single-use code is used once and a limit of N is never passed,
 however many requests arrive together (SQLite serialises writers anyway)."""
 
+import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,6 +20,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from vafa.core.errors import (
+    ApplicationError,
+    Conflict,
     CouponExhausted,
     CouponExists,
     CouponExpired,
@@ -27,27 +31,25 @@ from vafa.core.errors import (
     CouponUsed,
     GiftCardEmpty,
     GiftCardNotFound,
+    IdempotencyConflict,
     RewardLimitReached,
     RewardNotFound,
     RewardOutOfStock,
     RewardUnavailable,
     ValidationFailed,
 )
+from vafa.core.limits import MAX_COUNT, MAX_RIAL
 from vafa.core.moments import checked_moment
-from vafa.ledger.accounts import system_account_id
-from vafa.ledger.book import book_open
-from vafa.ledger.models import Account, Transfer
-from vafa.ledger.services import ensure_can_spend, ensure_not_blocked
+from vafa.ledger.models import Account, IdempotencyRecord, Transfer
+from vafa.ledger.services import book_open, ensure_can_spend, ensure_not_blocked, system_account_id
 from vafa.members.selectors import member_get
 from vafa.merchants.selectors import club_merchant_id
-from vafa.program.catalog import MAX_COUNT, parse_reward_id
 from vafa.program.models import Reward
-from vafa.program.selectors import earn_policy
+from vafa.program.selectors import earn_policy, parse_reward_id
 from vafa.rewards import codes
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
-from vafa.rewards.selectors import coupon_find, member_facts, reward_unavailable_reason
+from vafa.rewards.selectors import coupon_find, member_facts, redemptions_with_gifts, reward_unavailable_reason
 
-MAX_RIAL = 10**15
 MAX_CODES_PER_UPLOAD = 10_000
 PARTNER_CODE_MAX_LENGTH = 200
 REFERENCE_MAX_LENGTH = 100
@@ -198,6 +200,24 @@ def reward_redeem(*, member_id: int, reward_id, merchant_id: int | None = None, 
             partner_code.save(update_fields=["redemption"])
         redemption.balance_after = book.balance
         return redemption
+
+
+def rule_rewards_give(lines, *, member_id: int, merchant_id: int | None) -> dict[str, str]:
+    """Give the rewards that rules award (`lines` with a `reward_id`; free: no points spent).
+    A reward that cannot be given (out of stock, limit reached) never fails the purchase or the
+    event that earned it: answers, by rule id, why it was not given."""
+    notes = {}
+    for line in lines:
+        if line.reward_id is None:
+            continue
+
+        try:
+            with transaction.atomic():  # a refusal rolls back only the reward
+                reward_redeem(member_id=member_id, reward_id=line.reward_id, merchant_id=merchant_id, free=True,
+                              rule=line.rule_id)
+        except Conflict as refused:
+            notes[line.rule_id] = f"reward not given: {refused.code}"
+    return notes
 
 
 # --- coupons and promo codes --------------------------------------------------------------------
@@ -420,3 +440,59 @@ def partner_codes_upload(*, reward_id, codes: list[str]) -> int:
         PartnerCode.objects.bulk_create([PartnerCode(reward_id=pk, code=c) for c in unique],
                                         ignore_conflicts=True, batch_size=500)
         return PartnerCode.objects.filter(reward_id=pk).count() - before
+
+
+# --- redeeming from the member portal ------------------------------------------------------------
+# The portal's form carries a one-time token; the redemption and a record of the token are written
+# in one transaction (the API's `IdempotencyRecord`, keyed `portal:<member>:<token>`), so a second
+# submission of the same form answers the first redemption instead of a new one. A concurrent
+# duplicate waits on the member's account lock, then loses the unique insert of the key and rolls
+# back: one effect.
+
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _replay(*, merchant_id: int, key: str, fingerprint: str, member_id: int) -> Redemption | None:
+    record = IdempotencyRecord.objects.filter(merchant_id=merchant_id, key=key).first()
+    if record is None:
+        return None
+    if record.fingerprint != fingerprint:
+        raise IdempotencyConflict(details={"token": "already used for another reward"})
+    redemption = redemptions_with_gifts(Redemption.objects.filter(pk=record.body.get("redemption_id"),
+                                                       member_id=member_id)).first()
+    if redemption is not None:
+        redemption.replayed = True
+    return redemption
+
+
+def portal_reward_redeem(*, member_id: int, reward_id, token: str) -> Redemption:
+    """Redeem `reward_id` for the member once per `token` (the form's one-time token).
+
+    Answers the Redemption (with `replayed` True when this token had already redeemed it).
+    Raises what `reward_redeem` raises, changing nothing; `validation_error` for a malformed
+    token; `idempotency_conflict` for a token already used for another reward."""
+    if not isinstance(token, str) or not _TOKEN.fullmatch(token):
+        raise ValidationFailed(details={"token": "missing or malformed"})
+    merchant_id = club_merchant_id()
+    if merchant_id is None:  # no merchant yet: nothing to record the token against
+        redemption = reward_redeem(member_id=member_id, reward_id=reward_id)
+        redemption.replayed = False
+        return redemption
+    key = f"portal:{member_id}:{token}"
+    fingerprint = hashlib.sha256(f"portal-redeem:{reward_id}".encode()).hexdigest()
+    replay = _replay(merchant_id=merchant_id, key=key, fingerprint=fingerprint, member_id=member_id)
+    if replay is not None:
+        return replay
+    try:
+        with transaction.atomic():
+            redemption = reward_redeem(member_id=member_id, reward_id=reward_id)
+            IdempotencyRecord.objects.create(merchant_id=merchant_id, key=key, fingerprint=fingerprint,
+                                             status=201, body={"redemption_id": redemption.pk})
+    except (ApplicationError, IntegrityError):
+        # A duplicate that ran alongside: the first one's answer, not this one's refusal.
+        replay = _replay(merchant_id=merchant_id, key=key, fingerprint=fingerprint, member_id=member_id)
+        if replay is not None:
+            return replay
+        raise
+    redemption.replayed = False
+    return redemption

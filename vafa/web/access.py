@@ -17,8 +17,7 @@ from django.urls import reverse
 
 from vafa.members.models import Member
 from vafa.merchants.models import StaffRole
-from vafa.merchants.selectors import club_merchant_id
-from vafa.merchants.staff import staff_role
+from vafa.merchants.selectors import club_merchant_id, staff_role
 
 OWNER = StaffRole.OWNER.value
 MANAGER = StaffRole.MANAGER.value

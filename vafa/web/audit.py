@@ -6,7 +6,8 @@
         audit(request, "member.block", member, before=before, after=snapshot(member, ["status"]))
 """
 
-from vafa.core.audit import audit_record, client_ip, snapshot
+from vafa.core.audit import audit_record, snapshot
+from vafa.core.client_ip import client_ip
 
 __all__ = ["audit", "snapshot"]
 

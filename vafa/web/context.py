@@ -1,6 +1,6 @@
 from django.utils.translation import get_language_bidi
 
-from vafa.merchants.staff import staff_role
+from vafa.merchants.selectors import staff_role
 
 
 def page(request):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from vafa.commerce.portal import ActivityLine
+from vafa.usecases.member_history import ActivityLine
 from vafa.web.templatetags.vafa import jdate
 
 

@@ -191,7 +191,7 @@ def new_merchant_api(name: str = "فروشگاه دوم") -> ApiClient:
 
 
 def add_points(member, points: int, *, merchant) -> None:
-    from vafa.commerce.services import member_adjust
+    from vafa.usecases.points import member_adjust
 
     member_adjust(merchant_id=merchant.id, member_id=member.id, points=points, reason="test set-up")
 
@@ -832,15 +832,14 @@ def _other_member():
 
 
 def _plan(active=True):
-    from vafa.members.club import plan_create
+    from vafa.members.services import plan_create
 
     return plan_create(name="Plus", fee_rial=1000, duration_days=30, active=active)
 
 
 def _applicant(decided=False):
-    from vafa.members.club import application_approve
     from vafa.members.models import Application
-    from vafa.members.services import member_create
+    from vafa.members.services import application_approve, member_create
 
     applicant = member_create(phone="09357776655", status="pending")
     Application.objects.create(member=applicant)

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from vafa.commerce import earn
+from vafa.commerce import referral_awards
 from vafa.commerce import services as commerce_services
 from vafa.commerce.services import purchase_record
 from vafa.ledger.tests.test_concurrency_postgres import assert_ledger_verifies, run_together
@@ -68,7 +68,7 @@ def test_a_referred_members_first_purchase_and_the_referrers_purchase_do_not_dea
     referrer = member_factory()
     friend = member_factory(referral_code=referrer.referral_code)
     referrer_locked, rule_locked = threading.Event(), threading.Event()
-    book_open, usage = commerce_services.book_open, earn.recorded_usage
+    book_open, usage = commerce_services.book_open, commerce_services.recorded_usage
 
     def book_open_then_wait(**kwargs):
         book = book_open(**kwargs)
@@ -92,7 +92,8 @@ def test_a_referred_members_first_purchase_and_the_referrers_purchase_do_not_dea
         return usage_for
 
     monkeypatch.setattr(commerce_services, "book_open", book_open_then_wait)
-    monkeypatch.setattr(earn, "recorded_usage", usage_in_order)
+    for module in (commerce_services, referral_awards):  # every reader of rule usage in a purchase
+        monkeypatch.setattr(module, "recorded_usage", usage_in_order)
     # When both buy at the same moment
     results = _in_threads({
         "friend": lambda: purchase_record(merchant_id=merchant.pk, member_id=friend.pk, amount=100_000),
@@ -106,14 +107,14 @@ def test_a_referred_members_first_purchase_and_the_referrers_purchase_do_not_dea
 
 def test_a_profile_change_and_a_purchase_of_the_same_member_do_not_deadlock(merchant, member_factory, monkeypatch):
     # Given completing the profile earns points (the change then locks the member's account)
-    from vafa.commerce import activity
+    from vafa.member_events import triggers
     from vafa.members.services import member_update
 
     rule_create(data={"name": "profile", "status": "live", "trigger": "profile_completed",
                       "effect": {"type": "fixed_points", "points": 10}})
     member = member_factory(email="a@example.com")
     member_locked, account_locked = threading.Event(), threading.Event()
-    award_book_open, purchase_book_open = activity.book_open, commerce_services.book_open
+    award_book_open, purchase_book_open = triggers.book_open, commerce_services.book_open
 
     def award_book_open_late(**kwargs):
         member_locked.set()
@@ -127,7 +128,7 @@ def test_a_profile_change_and_a_purchase_of_the_same_member_do_not_deadlock(merc
         account_locked.set()
         return book
 
-    monkeypatch.setattr(activity, "book_open", award_book_open_late)
+    monkeypatch.setattr(triggers, "book_open", award_book_open_late)
     monkeypatch.setattr(commerce_services, "book_open", purchase_book_open_second)
     results = _in_threads({
         "profile": lambda: member_update(member_id=member.pk, changes={"birth_date": date(1990, 1, 1)}),
@@ -140,9 +141,9 @@ def test_a_profile_change_and_a_purchase_of_the_same_member_do_not_deadlock(merc
 def test_a_program_import_and_a_purchase_do_not_deadlock(merchant, member, monkeypatch):
     # Given a budgeted rule that gives a stocked reward (a purchase locks the rule row, then
     # the reward row), and an import that changes that reward
-    from vafa.program import transfer
+    from vafa.program import document as program_document
     from vafa.program.catalog import reward_create
-    from vafa.program.transfer import program_export, program_import
+    from vafa.program.document import program_export, program_import
 
     reward = reward_create(name="tea", kind="coupon_amount", amount_rial=1000, cost_points=5, stock=100)
     rule_create(data={"name": "gift", "status": "live", "effect": {"type": "reward", "reward_id": reward.pk},
@@ -153,7 +154,7 @@ def test_a_program_import_and_a_purchase_do_not_deadlock(merchant, member, monke
     for item in document["rewards"]:
         item["cost_points"] = 7
     rules_locked, import_started = threading.Event(), threading.Event()
-    usage, rules_import = earn.recorded_usage, transfer._rules_import
+    usage, rules_import = commerce_services.recorded_usage, program_document._rules_import
 
     def usage_then_wait(program, **kwargs):
         inner = usage(program, **kwargs)
@@ -171,8 +172,8 @@ def test_a_program_import_and_a_purchase_do_not_deadlock(merchant, member, monke
         import_started.set()
         return rules_import(*args, **kwargs)
 
-    monkeypatch.setattr(earn, "recorded_usage", usage_then_wait)
-    monkeypatch.setattr(transfer, "_rules_import", rules_import_signalled)
+    monkeypatch.setattr(commerce_services, "recorded_usage", usage_then_wait)
+    monkeypatch.setattr(program_document, "_rules_import", rules_import_signalled)
 
     def import_after_the_purchase_locked_rules():
         rules_locked.wait(5)

@@ -10,12 +10,12 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vafa.commerce.activity import event_record
 from vafa.commerce.models import Purchase
 from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import ApplicationError
 from vafa.core.jalali import TEHRAN, jalali_today
 from vafa.ledger.checks import verify_ledger
+from vafa.member_events.services import event_record
 from vafa.members.services import member_create
 from vafa.merchants.services import merchant_create
 from vafa.program.models import Rule, RuleAward

@@ -256,7 +256,7 @@ def test_a_referral_completes_on_the_first_purchase_and_rewards_both(api, member
 
 
 def test_a_paid_plan_multiplies_base_points_while_it_lasts(api, member):
-    from vafa.members.club import membership_record, plan_create
+    from vafa.members.services import membership_record, plan_create
 
     plan = plan_create(name="Plus", fee_rial=5_000_000, duration_days=30, earn_percent=150)
     assert lines(buy(api, member, 1_000_000)) == [("base", 100)]

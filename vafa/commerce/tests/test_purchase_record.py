@@ -27,8 +27,8 @@ from vafa.ledger.services import points_redeem
 from vafa.members.services import member_status_set
 from vafa.merchants.models import Branch
 from vafa.merchants.services import branch_create, merchant_create
-from vafa.program.earning import EarnPolicy
 from vafa.program.models import ProgramSettings
+from vafa.program.policy import EarnPolicy
 from vafa.program.selectors import earn_policy
 
 pytestmark = pytest.mark.django_db

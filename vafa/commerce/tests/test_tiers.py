@@ -6,8 +6,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from vafa.commerce.services import purchase_record
-from vafa.commerce.tiers import member_tier_status, tier_reviews_due
+from vafa.commerce.selectors import member_tier_status
+from vafa.commerce.services import purchase_record, tier_reviews_due
 from vafa.program.models import MemberTier, TierChange
 from vafa.program.rules import tier_create
 

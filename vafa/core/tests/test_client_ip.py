@@ -2,7 +2,7 @@
 
 from django.test import RequestFactory
 
-from vafa.core.audit import client_ip
+from vafa.core.client_ip import client_ip
 
 
 def _request(forwarded: str = ""):

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F, Sum
 
-from vafa.commerce.models import Event, Purchase, PurchaseItem, Refund
+from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core.jalali import TEHRAN, jalali_month_day, jalali_today
 from vafa.core.national_id import validate_national_id
 from vafa.core.phone import normalize_phone
@@ -17,6 +17,7 @@ from vafa.demo import data
 from vafa.demo.build import API_KEY_FILE, REWARD_CHOICES, demo_build, demo_plan
 from vafa.ledger.checks import verify_ledger
 from vafa.ledger.models import Account, Lot, Transfer
+from vafa.member_events.models import Event
 from vafa.members.models import Consent, Interest, Member, Membership, MembershipPlan, Occasion
 from vafa.merchants.models import ApiKey, Branch, Merchant
 from vafa.merchants.selectors import merchant_for_api_key

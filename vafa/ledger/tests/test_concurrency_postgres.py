@@ -17,13 +17,14 @@ from django.test import Client
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase, Refund
-from vafa.commerce.services import member_adjust, member_redeem, purchase_record, refund_record
+from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import DuplicateExternalId, InsufficientPoints, RefundExceedsPurchase
 from vafa.ledger.checks import verify_ledger
 from vafa.ledger.models import Account, IdempotencyRecord, Lot, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import PointsChange, points_expire
 from vafa.merchants.services import merchant_create
+from vafa.usecases.points import member_adjust, member_redeem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -33,7 +33,7 @@ from hypothesis.stateful import (
 )
 
 from vafa.commerce.models import Purchase, Refund
-from vafa.commerce.services import member_adjust, member_redeem, purchase_record, refund_record
+from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import DuplicateExternalId, InsufficientPoints, PurchaseNotFound, RefundExceedsPurchase
 from vafa.core.idcache import clear_all
 from vafa.core.jalali import add_months
@@ -43,6 +43,7 @@ from vafa.ledger.selectors import member_points
 from vafa.ledger.services import points_expire
 from vafa.members.services import member_create
 from vafa.merchants.services import merchant_create
+from vafa.usecases.points import member_adjust, member_redeem
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from vafa.core.errors import InvalidPhone, OtpInvalid, OtpLocked, RateLimited
 from vafa.ledger.tests.test_concurrency_postgres import run_together
 from vafa.members.models import OneTimeCode
-from vafa.members.otp import otp_request, otp_verify
+from vafa.members.services import otp_request, otp_verify
 
 PHONE = "+989121234567"
 T0 = timezone.now().replace(microsecond=0)

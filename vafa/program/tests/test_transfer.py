@@ -8,9 +8,9 @@ import pytest
 
 from vafa.core.errors import ValidationFailed
 from vafa.program.catalog import reward_create
+from vafa.program.document import program_export, program_import
 from vafa.program.models import ProgramSettings, Reward, Rule, RuleRevision, Tier
 from vafa.program.rules import rule_create, rule_update, tier_create
-from vafa.program.transfer import program_export, program_import
 
 DEFAULT_SETTINGS = {
     "earn_points": 1, "earn_per_rial": 10_000, "earn_base": "net", "earn_includes_tax": False,
@@ -322,7 +322,7 @@ def test_a_rule_reused_name_updates_the_rule_that_still_counts(db):
 def test_a_name_two_rewards_share_is_refused_on_import_rather_than_guessed(db):
     from vafa.core.errors import ValidationFailed
     from vafa.program.catalog import reward_create
-    from vafa.program.transfer import program_export, program_import
+    from vafa.program.document import program_export, program_import
 
     reward_create(name="same", kind="non_material")
     reward_create(name="same", kind="coupon_amount", amount_rial=1000)

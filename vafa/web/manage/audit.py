@@ -16,7 +16,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from vafa.core.audit_log import audit_choices, audit_search
+from vafa.core.audit_search import audit_choices, audit_search
 from vafa.web.access import MANAGERS, staff_required
 from vafa.web.widgets import TypedDateField
 

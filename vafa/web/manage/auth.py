@@ -7,9 +7,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vafa.core.audit import client_ip
+from vafa.core.client_ip import client_ip
 from vafa.core.errors import RateLimited
-from vafa.merchants.staff import login_allowed, login_failed, staff_role
+from vafa.merchants.selectors import staff_role
+from vafa.merchants.services import login_allowed, login_failed
 from vafa.web.access import ALL_STAFF, CASHIER, staff_required
 
 

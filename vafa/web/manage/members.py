@@ -19,19 +19,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vafa.commerce.member_directory import member_file, member_search
-from vafa.commerce.portal import member_activity
-from vafa.commerce.services import member_adjust
-from vafa.core.audit_log import audit_token_used
+from vafa.core.audit_search import audit_token_used
 from vafa.core.errors import ApplicationError, MemberNotFound
 from vafa.core.phone import mask_phone
 from vafa.ledger.models import Transfer
-from vafa.members.club import application_approve, application_reject
 from vafa.members.models import Member
-from vafa.members.moderation import member_block, member_unblock
 from vafa.members.selectors import member_get
+from vafa.members.services import application_approve, application_reject, member_block, member_unblock
 from vafa.program.selectors import program_now
 from vafa.rewards.selectors import coupon_state, gift_card_state
+from vafa.usecases.member_directory import member_file, member_search
+from vafa.usecases.member_history import member_activity
+from vafa.usecases.points import member_adjust
 from vafa.web.access import ALL_STAFF, MANAGERS, staff_merchant_id, staff_required
 from vafa.web.audit import audit
 from vafa.web.manage.member_forms import AdjustForm, MemberSearchForm, RejectForm

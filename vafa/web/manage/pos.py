@@ -19,12 +19,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from vafa.commerce.club import member_join
-from vafa.commerce.till import till_checkout, till_member, till_member_find, till_preview, till_receipt
 from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, ValidationFailed
 from vafa.core.phone import mask_phone, national_mobile
 from vafa.merchants.models import Merchant
 from vafa.rewards.services import coupon_validate
+from vafa.usecases.joining import member_join
+from vafa.usecases.till import till_checkout, till_member, till_member_find, till_preview, till_receipt
 from vafa.web.access import TILL, staff_merchant_id, staff_required
 from vafa.web.audit import audit, snapshot
 from vafa.web.manage.pos_forms import (

@@ -10,10 +10,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from vafa.commerce.services import MAX_RIAL
-from vafa.commerce.till import MAX_POINTS
 from vafa.core.digits import to_ascii_digits
 from vafa.core.errors import Conflict, InvalidPhone
+from vafa.core.limits import MAX_POINTS, MAX_RIAL
 from vafa.core.phone import normalize_phone
 
 # Thousands separators people type or paste: comma, Arabic comma and thousands separator,

@@ -16,17 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from vafa.core.errors import ApplicationError
+from vafa.core.errors import ApplicationError, StaffNotFound
 from vafa.merchants.models import StaffRole
-from vafa.merchants.staff_admin import (
-    StaffNotFound,
-    staff_account_create,
-    staff_active_set,
-    staff_get,
-    staff_list,
-    staff_role_change,
-    staff_state,
-)
+from vafa.merchants.selectors import staff_get, staff_list, staff_state
+from vafa.merchants.services import staff_account_create, staff_active_set, staff_role_change
 from vafa.web.access import OWNER, staff_required
 from vafa.web.audit import audit
 

@@ -15,8 +15,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from vafa.commerce.club import member_join
-from vafa.core.audit import client_ip
+from vafa.core.client_ip import client_ip
 from vafa.core.errors import (
     ApplicationError,
     InvalidPhone,
@@ -26,9 +25,10 @@ from vafa.core.errors import (
     OtpLocked,
     RateLimited,
 )
-from vafa.integrations.sms.base import SmsError
+from vafa.integrations.services import SmsError
 from vafa.members.models import Member
-from vafa.members.otp import otp_request, otp_verify
+from vafa.members.services import otp_request, otp_verify
+from vafa.usecases.joining import member_join
 from vafa.web.access import member_login, member_logout, session_member
 from vafa.web.portal.common import blocked_page, error_text, page, retry_text, safe_next
 from vafa.web.portal.forms import CodeForm, JoinForm, PhoneForm

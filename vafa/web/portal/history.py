@@ -2,8 +2,9 @@
 
 from django.utils import timezone
 
-from vafa.commerce.portal import member_activity, member_purchases
+from vafa.commerce.selectors import member_purchases
 from vafa.rewards.selectors import coupon_state, gift_card_state, member_coupons, member_gift_cards
+from vafa.usecases.member_history import member_activity
 from vafa.web.portal.common import cursor_param, page, portal_member
 from vafa.web.reasons import with_reasons
 

@@ -2,8 +2,8 @@
 
 from django.utils import timezone
 
-from vafa.commerce.portal import member_home
 from vafa.members.models import Application, Member
+from vafa.usecases.member_home import member_home
 from vafa.web.portal.common import page, portal_member
 from vafa.web.reasons import with_reasons
 

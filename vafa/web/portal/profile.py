@@ -7,7 +7,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from vafa.core.errors import ApplicationError
 from vafa.members.models import Consent, Occasion
-from vafa.members.portal import member_consents, member_consents_save, member_profile_save
+from vafa.members.selectors import member_consents
+from vafa.members.services import member_consents_save, member_profile_save
 from vafa.web.portal.common import error_text, page, portal_member
 from vafa.web.portal.forms import ConsentForm, ProfileForm
 

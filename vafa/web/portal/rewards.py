@@ -17,9 +17,8 @@ from vafa.core.errors import ApplicationError, NotFound
 from vafa.members.models import Member
 from vafa.program.models import Reward
 from vafa.rewards import selectors as catalogue
-from vafa.rewards.codes import grouped
-from vafa.rewards.portal import member_redemption, portal_reward_redeem
-from vafa.rewards.selectors import coupon_state, gift_card_state, member_catalogue
+from vafa.rewards.selectors import coupon_state, gift_card_state, grouped, member_catalogue, member_redemption
+from vafa.rewards.services import portal_reward_redeem
 from vafa.web.portal.common import error_text, page, portal_member
 from vafa.web.templatetags.vafa import jdate
 

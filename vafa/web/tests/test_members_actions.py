@@ -9,12 +9,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from vafa.commerce.services import member_adjust
 from vafa.core.models import AuditEntry
 from vafa.ledger.models import Account, Transfer
-from vafa.members.club import application_open
 from vafa.members.models import Application, Member
+from vafa.members.services import application_open
 from vafa.merchants.staff import staff_create
+from vafa.usecases.points import member_adjust
 
 
 def tok() -> dict:

@@ -6,11 +6,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from vafa.commerce.services import member_adjust, purchase_record
-from vafa.members.club import application_open
+from vafa.commerce.services import purchase_record
 from vafa.members.models import Member
+from vafa.members.services import application_open
 from vafa.merchants.staff import staff_create
 from vafa.program.rules import tier_create
+from vafa.usecases.points import member_adjust
 
 pytestmark = pytest.mark.django_db
 

@@ -5,15 +5,16 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from vafa.commerce.activity import event_record
-from vafa.commerce.services import member_adjust, purchase_record, refund_record
+from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.jalali import add_months, format_jalali_date
 from vafa.ledger.models import Lot
 from vafa.ledger.services import points_expire
+from vafa.member_events.services import event_record
 from vafa.program.catalog import reward_create
 from vafa.program.models import ProgramSettings
 from vafa.program.rules import rule_create, tier_create
 from vafa.rewards.services import reward_redeem
+from vafa.usecases.points import member_adjust
 from vafa.web.tests.test_portal_helpers import log_in
 
 

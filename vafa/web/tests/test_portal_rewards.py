@@ -4,12 +4,12 @@ import re
 
 import pytest
 
-from vafa.commerce.services import member_adjust
 from vafa.core.jalali import format_jalali_date
 from vafa.ledger.models import Account
 from vafa.program.catalog import reward_create
 from vafa.rewards.models import Coupon, Redemption
 from vafa.rewards.services import reward_redeem
+from vafa.usecases.points import member_adjust
 from vafa.web.tests.test_portal_helpers import log_in
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase
-from vafa.commerce.services import member_adjust, purchase_record
+from vafa.commerce.services import purchase_record
 from vafa.core.models import AuditEntry
 from vafa.ledger.models import Account, Transfer
 from vafa.members.models import Member
@@ -23,6 +23,7 @@ from vafa.merchants.staff import staff_create
 from vafa.program.catalog import reward_create
 from vafa.rewards.models import Coupon, CouponUse
 from vafa.rewards.services import coupon_redeem, promo_code_create, reward_redeem
+from vafa.usecases.points import member_adjust
 from vafa.web.manage.pos_forms import new_external_id, toman_to_rials
 
 pytestmark = pytest.mark.django_db
@@ -426,7 +427,7 @@ def test_the_same_checkout_id_with_other_figures_is_refused(cashier, merchant, s
 
 def test_a_coupon_used_by_another_till_meanwhile_rolls_the_purchase_back(cashier, merchant, sara, monkeypatch):
     """Validate-then-use race: the coupon's use decides, and the purchase goes with it."""
-    from vafa.commerce import till
+    from vafa.usecases import till
 
     promo_code_create(code="LAST", kind="amount", amount_rial=10_000, usage_limit=1, merchant_id=merchant.pk)
     give(sara, merchant, 200)

@@ -7,13 +7,13 @@ from django.test import Client
 from django.urls import reverse
 
 from vafa.commerce.models import Purchase
-from vafa.commerce.services import member_adjust
 from vafa.ledger.models import Account
 from vafa.ledger.tests.test_concurrency_postgres import assert_ledger_verifies, run_together
 from vafa.merchants.models import StaffProfile
 from vafa.merchants.staff import staff_create
 from vafa.rewards.models import Coupon, CouponUse
 from vafa.rewards.services import promo_code_create
+from vafa.usecases.points import member_adjust
 from vafa.web.manage.pos_forms import new_external_id
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

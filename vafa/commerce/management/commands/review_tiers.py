@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from vafa.commerce.tiers import tier_reviews_due
+from vafa.commerce.services import tier_reviews_due
 
 
 class Command(BaseCommand):

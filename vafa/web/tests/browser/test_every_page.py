@@ -53,16 +53,16 @@ TEXT_OVERFLOW = """() => {
 
 def _club(owner):
     """The club's data, made through the services; answers what the walk needs."""
-    from vafa.commerce.services import member_adjust, purchase_record, refund_record
-    from vafa.commerce.till import till_checkout
+    from vafa.commerce.services import purchase_record, refund_record
     from vafa.core.audit import audit_record
-    from vafa.members.club import application_open
-    from vafa.members.services import member_create
+    from vafa.members.services import application_open, member_create
     from vafa.merchants.services import merchant_create
     from vafa.merchants.staff import staff_create
     from vafa.program.catalog import reward_create
     from vafa.program.rules import rule_create, tier_create
     from vafa.rewards.services import reward_redeem
+    from vafa.usecases.points import member_adjust
+    from vafa.usecases.till import till_checkout
 
     merchant = merchant_create(name="فروشگاه زنجیره‌ای نمونهٔ شمال تهران")
     tier_create(data={"code": "silver", "name": "نقره‌ای", "rank": 1, "color": "#708090",

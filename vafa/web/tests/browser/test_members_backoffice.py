@@ -9,9 +9,9 @@ PHONE = "09121234567"
 
 @pytest.fixture
 def club(transactional_db):
-    from vafa.commerce.services import member_adjust
     from vafa.members.services import member_create
     from vafa.merchants.services import merchant_create
+    from vafa.usecases.points import member_adjust
 
     merchant = merchant_create(name="Tea House")
     sara = member_create(phone=PHONE, first_name="سارا", last_name="محمدی")
@@ -97,7 +97,7 @@ def test_marketer_reads_the_member_but_cannot_adjust(page, page_errors, club, st
 
 @pytest.mark.viewport(375, 812)
 def test_owner_pages_fit_a_phone(page, club, staff_factory, login_staff, axe_check, shot):
-    from vafa.commerce.services import member_adjust
+    from vafa.usecases.points import member_adjust
 
     member_adjust(merchant_id=None, member_id=club.pk, points=-20, reason="a long reason " * 8)
     login_staff(page, staff_factory("owner", username="nasrin"))

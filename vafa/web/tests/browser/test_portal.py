@@ -53,10 +53,11 @@ def test_new_member_joins_by_sms_code_on_a_phone(page, settings, tmp_path, axe_c
 
 
 def test_member_redeems_a_reward_and_sees_the_coupon_and_qr(page, login_member, axe_check, shot, transactional_db):
-    from vafa.commerce.services import member_adjust, purchase_record
+    from vafa.commerce.services import purchase_record
     from vafa.members.services import member_create
     from vafa.merchants.services import merchant_create
     from vafa.program.catalog import reward_create
+    from vafa.usecases.points import member_adjust
 
     merchant = merchant_create(name="چای‌خانه")
     member = member_create(phone="09121112233", first_name="سارا", last_name="محمدی")

@@ -6,11 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from vafa.commerce.services import member_adjust
 from vafa.ledger.models import Account
 from vafa.members.services import member_create
 from vafa.merchants.services import merchant_create
 from vafa.rewards.services import promo_code_create
+from vafa.usecases.points import member_adjust
 
 
 @pytest.fixture

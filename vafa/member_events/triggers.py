@@ -1,0 +1,162 @@
+"""Points for what members do besides buying: joining, completing the profile, a review, a
+survey, a packaging code, a birthday or another occasion, any custom event. Each is recorded
+once by its key, so a retry or a second daily run has no second effect."""
+
+import json
+import re
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from vafa.core.codes import normalize_code
+from vafa.core.errors import EventDuplicate, PackagingCodeUsed, ValidationFailed
+from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
+from vafa.ledger.services import book_open, ensure_not_blocked
+from vafa.member_events.models import Event, PackagingCode
+from vafa.member_events.packaging import packaging_code_claim
+from vafa.members.models import Member
+from vafa.members.selectors import parse_member_id
+from vafa.program import engine
+from vafa.program.selectors import Line, Program, member_tier_id, program_now, recorded_usage, rule_lines
+from vafa.program.services import lines_apply, rule_usage_record
+from vafa.rewards.services import rule_rewards_give
+
+TRIGGER_TYPES = {"review", "survey", "packaging_code", "profile_completed", "join"}
+_TYPE = re.compile(r"[a-z][a-z0-9_.\-]{0,63}")
+MAX_PROPERTIES_JSON = 10_000
+
+
+def _trigger_of(event_type: str) -> tuple[str, str | None, str | None]:
+    """(trigger, occasion, event_type) for the engine."""
+    if event_type in TRIGGER_TYPES:
+        return event_type, None, None
+    if event_type.startswith("occasion."):
+        return "occasion", event_type.removeprefix("occasion."), None
+    return "event", None, event_type
+
+
+def _check(event_type, properties, key) -> tuple[dict, str | None]:
+    if not isinstance(event_type, str) or not _TYPE.fullmatch(event_type) or event_type.startswith("occasion."):
+        raise ValidationFailed(details={"type": "lower-case letters, digits, _ . -, at most 64"})
+    properties = properties or {}
+    if not isinstance(properties, dict) or len(json.dumps(properties, ensure_ascii=False)) > MAX_PROPERTIES_JSON:
+        raise ValidationFailed(details={"properties": f"an object of at most {MAX_PROPERTIES_JSON} characters"})
+    if key is not None and (not isinstance(key, str) or not 0 < len(key.strip()) <= 150):
+        raise ValidationFailed(details={"key": "at most 150 characters"})
+    if event_type == "packaging_code":
+        code = properties.get("code")
+        if not isinstance(code, str) or not 0 < len(normalize_code(code)) <= 64:
+            raise ValidationFailed(details={"properties.code": "the code printed on the packaging"})
+        key = f"packaging_code:{normalize_code(code)}"  # a printed code counts once, for anyone
+    elif key is not None:
+        key = f"event:{key.strip()}"
+    return properties, key
+
+
+def event_record(*, member_id, event_type: str, properties: dict | None = None, key: str | None = None,
+                 merchant_id: int | None = None, occurred_at: datetime | None = None) -> tuple[Event, bool]:
+    """Record a member's event and award the rules it triggers. Answers (event, replayed):
+    the same key again replays the first event; a different member or type with that key
+    is `duplicate_event`."""
+    pk = parse_member_id(member_id)
+    properties, key = _check(event_type, properties, key)
+    if occurred_at is not None:
+        if occurred_at.year < EARLIEST_YEAR:  # also keeps time-zone arithmetic in range
+            raise ValidationFailed(details={"occurred_at": f"not before {EARLIEST_YEAR}"})
+        if timezone.is_naive(occurred_at):
+            occurred_at = timezone.make_aware(occurred_at)
+        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            raise ValidationFailed(details={"occurred_at": "in the future"})
+    if key is not None:
+        existing = Event.objects.filter(key=key).first()
+        if existing is not None:
+            return _replay(existing, pk, event_type)
+    try:
+        with transaction.atomic():
+            return _record(member_id=pk, event_type=event_type, properties=properties, key=key,
+                           merchant_id=merchant_id, occurred_at=occurred_at), False
+    except IntegrityError:
+        if key is None or transaction.get_connection().in_atomic_block:
+            raise
+        existing = Event.objects.filter(key=key).first()
+        if existing is None:
+            raise
+        return _replay(existing, pk, event_type)
+
+
+def _replay(existing: Event, member_id: int, event_type: str) -> tuple[Event, bool]:
+    if event_type == "packaging_code" and existing.type == event_type and existing.member_id != member_id:
+        raise PackagingCodeUsed(details={"code": existing.properties.get("code", "")[:64]})
+    if existing.member_id != member_id or existing.type != event_type:
+        raise EventDuplicate(details={"key": existing.key})
+    return existing, True
+
+
+def _record(*, member_id: int, event_type: str, properties: dict, key: str | None, merchant_id: int | None,
+            occurred_at: datetime | None, program: Program | None = None) -> Event:
+    book = book_open(member_id=member_id)
+    ensure_not_blocked(book)
+    program = program or program_now()
+    at = occurred_at or book.now
+    trigger, occasion, custom_type = _trigger_of(event_type)
+    pooled = packaging_code_claim(properties["code"]) if trigger == "packaging_code" else None
+    # A pooled code names its product, so rules can ask for it (`skus`).
+    items = (engine.Item(sku=pooled.sku, quantity=1, unit_price=0),) if pooled and pooled.sku else ()
+    rules = program.rules_for(trigger)
+    lines: list[Line] = []
+    if rules:
+        tier = program.tier_by_id(member_tier_id(member_id=member_id)) if program.tiers else None
+        ctx = engine.Context(trigger=trigger, occurred_at=at, member_kind=book.member_kind,
+                             tier=tier.code if tier else None, merchant_id=merchant_id, occasion=occasion,
+                             event_type=custom_type, point_value_rial=program.policy.point_value_rial, items=items)
+        lines = rule_lines(rules, ctx, recorded_usage(program, member_id=member_id, moment=at))
+    source = ("event", None)
+    earned = lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=at, source=source)
+    event = Event.objects.create(member_id=member_id, merchant_id=merchant_id, type=event_type, key=key,
+                                 properties=properties, points_earned=earned,
+                                 applied_rules=[line.body() for line in lines], occurred_at=at)
+    book.set_source("event", event.pk)
+    book.flush()
+    if pooled is not None:
+        PackagingCode.objects.filter(pk=pooled.pk).update(event=event)
+    rule_usage_record(lines, program, member_id=member_id, occurred_at=at, source=("event", event.pk))
+    notes = rule_rewards_give(lines, member_id=member_id, merchant_id=merchant_id)
+    if notes:
+        event.applied_rules = [{**b, "detail": f"{b['detail']}; {notes[b['rule_id']]}"} if b["rule_id"] in notes
+                               else b for b in event.applied_rules]
+        Event.objects.filter(pk=event.pk).update(applied_rules=event.applied_rules)
+    event.balance_after = book.balance
+    return event
+
+
+def trigger_once(*, member_id: int, event_type: str, key: str, at: datetime | None = None,
+                 properties: dict | None = None) -> Event | None:
+    """Award a built-in trigger (join, profile completed, an occasion) at most once per key,
+    inside the caller's transaction. Nothing is recorded when no live rule listens."""
+    program = program_now()
+    trigger, _occasion, _type = _trigger_of(event_type)
+    if not program.rules_for(trigger) or Event.objects.filter(key=key).exists():
+        return None
+    with transaction.atomic():
+        return _record(member_id=member_id, event_type=event_type, properties=properties or {}, key=key,
+                       merchant_id=None, occurred_at=at, program=program)
+
+
+# --- join and profile ------------------------------------------------------------------
+PROFILE_FIELDS = ("first_name", "last_name", "email", "birth_date")
+
+
+def profile_complete(member: Member) -> bool:
+    named = member.organization_name if member.kind == Member.Kind.ORGANIZATION else member.last_name
+    return bool(named) and all(getattr(member, f) for f in PROFILE_FIELDS)
+
+
+def on_member_created(member: Member, **_) -> None:
+    trigger_once(member_id=member.pk, event_type="join", key=f"join:{member.pk}", at=member.joined_at)
+    on_member_updated(member)
+
+
+def on_member_updated(member: Member, **_) -> None:
+    if member.status != Member.Status.BLOCKED and profile_complete(member):
+        trigger_once(member_id=member.pk, event_type="profile_completed", key=f"profile_completed:{member.pk}")

@@ -1,0 +1,218 @@
+"""The rule dry run: evaluate a draft rule set over the purchases recorded in a period, as
+the live engine would have, and compare it with the live rules. Writes nothing.
+
+Purchases are replayed in the order they happened (occurred_at, then as recorded), each
+with the member's tier and paid plan at that moment (from the tier history), so caps,
+budgets and n-th purchases count exactly as they would have live. Usage of caps and
+budgets starts from zero at the start of the period."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count
+
+from vafa.commerce.models import Purchase, PurchaseItem
+from vafa.core.errors import ValidationFailed
+from vafa.core.jalali import TEHRAN, periods_of
+from vafa.members.models import Member, Membership
+from vafa.merchants.models import Branch
+from vafa.program import engine
+from vafa.program.inputs import rule_clean
+from vafa.program.models import Rule, TierChange
+from vafa.program.selectors import (
+    Facts,
+    Line,
+    Program,
+    engine_rule,
+    program_now,
+    purchase_context,
+    rule_get,
+    rule_info,
+    rule_lines,
+)
+
+MAX_DAYS = 3 * 366
+
+
+@dataclass
+class _Usage:
+    """Caps and budget usage accumulated during the replay."""
+
+    awards: dict  # (rule id, member id) -> [(occurred_at, points)]
+    totals: dict  # rule id -> points
+
+    def usage_for(self, member_id: int, moment: datetime, point_value: int):
+        def usage_for(applying: list[engine.Rule]) -> dict:
+            windows = periods_of(moment)
+            result = {}
+            for rule in applying:
+                given = self.awards.get((rule.id, member_id), [])
+
+                def within(window, given=given):
+                    start, end = windows[window]
+                    return sum(p for at, p in given if start <= at < end)
+
+                total = self.totals.get(rule.id, 0)
+                result[rule.id] = engine.Usage(member_day=within("day"), member_month=within("month"),
+                                               member_jalali_year=within("jalali_year"), total_points=total,
+                                               total_rials=total * point_value)
+            return result
+
+        return usage_for
+
+    def add(self, lines: Iterable[Line], member_id: int, moment: datetime) -> None:
+        for line in lines:
+            if line.rule_pk is not None and line.points > 0:
+                self.awards.setdefault((line.rule_pk, member_id), []).append((moment, line.points))
+                self.totals[line.rule_pk] = self.totals.get(line.rule_pk, 0) + line.points
+
+
+def draft_rules(specs: list) -> tuple[list[engine.Rule], dict]:
+    """Rules given as ids (any status) or as draft JSON; answers engine rules and their info."""
+    if not isinstance(specs, list) or not specs or len(specs) > 100:
+        raise ValidationFailed(details={"rules": "a list of 1 to 100 rules (ids or rule objects)"})
+    rules, info = [], {}
+    for i, spec in enumerate(specs):
+        if isinstance(spec, Mapping):
+            try:
+                clean = rule_clean({**spec, "status": spec.get("status", "draft")})
+            except ValidationFailed as error:
+                raise ValidationFailed(details={f"rules[{i}].{k}": v for k, v in error.details.items()}) from None
+            model = Rule(**clean)
+            model.pk = f"draft:{i + 1}"
+        elif isinstance(spec, int | str) and not isinstance(spec, bool):
+            model = rule_get(rule_id=spec)
+        else:
+            raise ValidationFailed(details={f"rules[{i}]": "a rule id or a rule object"})
+        if model.trigger != Rule.Trigger.PURCHASE:
+            raise ValidationFailed(details={f"rules[{i}].trigger": "only purchase rules can be replayed"})
+        rules.append(engine_rule(model))
+        info[model.pk] = rule_info(model)
+    return rules, info
+
+
+def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    for name, day in (("from", date_from), ("to", date_to)):
+        if not date(1970, 1, 1) <= day <= date(2200, 1, 1):
+            raise ValidationFailed(details={name: "a date from 1970 to 2200"})
+    if date_to < date_from:
+        raise ValidationFailed(details={"to": "not before from"})
+    if (date_to - date_from).days > MAX_DAYS:
+        raise ValidationFailed(details={"to": f"a period of at most {MAX_DAYS} days"})
+    start = datetime.combine(date_from, time(0), tzinfo=TEHRAN)
+    return start, datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=TEHRAN)
+
+
+class _History:
+    """Tier and paid plan of each member at any moment, loaded once for the period."""
+
+    def __init__(self, member_ids: set[int], program: Program):
+        self.program = program
+        self.tiers: dict[int, list] = defaultdict(list)
+        if program.tiers:
+            for member_id, at, tier_id in (TierChange.objects.filter(member_id__in=member_ids)
+                                           .order_by("changed_at", "id")
+                                           .values_list("member_id", "changed_at", "to_tier_id")):
+                self.tiers[member_id].append((at, tier_id))
+        self.plans: dict[int, list] = defaultdict(list)
+        if program.plans_with_bonus:
+            for row in (Membership.objects.filter(member_id__in=member_ids)
+                        .values_list("member_id", "starts_at", "ends_at", "plan_id", "plan__name",
+                                     "plan__earn_percent")):
+                self.plans[row[0]].append(row[1:])
+
+    def tier(self, member_id: int, at: datetime):
+        tier_id = None
+        for changed_at, to_tier in self.tiers.get(member_id, ()):
+            if changed_at > at:
+                break
+            tier_id = to_tier
+        return self.program.tier_by_id(tier_id)
+
+    def plan(self, member_id: int, at: datetime):
+        active = [(percent, plan_id, name) for start, end, plan_id, name, percent in self.plans.get(member_id, ())
+                  if start <= at < end]
+        if not active:
+            return None
+        percent, plan_id, name = max(active)
+        return plan_id, name, percent
+
+
+def _replay(program: Program, rules: list[engine.Rule], info: dict, purchases: list, items: dict,
+            before: dict, history: _History, members: dict, branches: dict) -> dict:
+    prog = Program(version=program.version, policy=program.policy, rules=tuple(rules), rule_info=info,
+                   tiers=program.tiers, plans_with_bonus=program.plans_with_bonus)
+    usage = _Usage(awards={}, totals={})
+    seen = dict(before)
+    by_rule: dict = {}
+    rewarded: set[int] = set()
+    for p in purchases:
+        seen[p.member_id] = seen.get(p.member_id, 0) + 1
+        facts = Facts(
+            merchant_id=p.merchant_id, occurred_at=p.occurred_at, amount=p.amount, tax=p.tax, shipping=p.shipping,
+            discount=p.discount, items=items.get(p.pk, ()), member_kind=members[p.member_id][0],
+            tier=history.tier(p.member_id, p.occurred_at), plan=history.plan(p.member_id, p.occurred_at),
+            interests=members[p.member_id][1], nth=seen[p.member_id], branch=branches.get(p.branch_id),
+            channel=p.channel, payment_method=p.payment_method)
+        base, _ = program.policy.base_points(amount=p.amount, tax=p.tax, shipping=p.shipping, discount=p.discount)
+        ctx = purchase_context(prog, facts, base)
+        lines = rule_lines(rules, ctx, usage.usage_for(p.member_id, p.occurred_at,
+                                                             program.policy.point_value_rial))
+        usage.add(lines, p.member_id, p.occurred_at)
+        for line in lines:
+            entry = by_rule.setdefault(line.rule_id, {"rule_id": line.rule_id, "name": line.name, "points": 0,
+                                                      "purchases": 0, "members": set()})
+            entry["points"] += line.points
+            entry["purchases"] += 1
+            entry["members"].add(p.member_id)
+            if line.points > 0:
+                rewarded.add(p.member_id)
+    points = sum(e["points"] for e in by_rule.values())
+    return {
+        "points": points, "value_rial": points * program.policy.point_value_rial, "members": len(rewarded),
+        "by_rule": [{**e, "members": len(e["members"])} for e in by_rule.values()],
+    }
+
+
+def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
+    """What `rules` alone would have issued on the purchases of the period (Tehran dates,
+    both included), beside what the live rules would have, and the difference."""
+    start, end = _period(date_from, date_to)
+    drafts, draft_info = draft_rules(rules)
+    program = program_now()
+    live = program.rules_for("purchase")
+    purchases = list(Purchase.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+                     .order_by("occurred_at", "id")
+                     .only("id", "member_id", "merchant_id", "branch_id", "occurred_at", "amount", "tax",
+                           "shipping", "discount", "channel", "payment_method"))
+    member_ids = {p.member_id for p in purchases}
+    items: dict[int, list] = defaultdict(list)
+    for purchase_id, sku, category, quantity, price in PurchaseItem.objects.filter(
+            purchase__occurred_at__gte=start, purchase__occurred_at__lt=end).values_list(
+            "purchase_id", "sku", "category", "quantity", "unit_price"):
+        items[purchase_id].append(engine.Item(sku=sku, quantity=quantity, unit_price=price, category=category))
+    items = {k: tuple(v) for k, v in items.items()}
+    before = dict(Purchase.objects.filter(member_id__in=member_ids, occurred_at__lt=start)
+                  .values_list("member_id").annotate(n=_count()).values_list("member_id", "n"))
+    interests: dict[int, set] = defaultdict(set)
+    for member_id, slug in Member.interests.through.objects.filter(member_id__in=member_ids).values_list(
+            "member_id", "interest__slug"):
+        interests[member_id].add(slug)
+    members = {pk: (kind, frozenset(interests.get(pk, ()))) for pk, kind in
+               Member.objects.filter(pk__in=member_ids).values_list("id", "kind")}
+
+    branches = dict(Branch.objects.values_list("id", "code"))
+    history = _History(member_ids, program)
+    draft = _replay(program, drafts, draft_info, purchases, items, before, history, members, branches)
+    current = _replay(program, live, program.rule_info, purchases, items, before, history, members, branches)
+    return {
+        "from": date_from.isoformat(), "to": date_to.isoformat(), "purchases": len(purchases), **draft,
+        "live": current,
+        "difference": {k: draft[k] - current[k] for k in ("points", "value_rial", "members")},
+    }
+
+
+def _count():
+    return Count("id")
