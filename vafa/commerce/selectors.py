@@ -2,8 +2,8 @@
 
 from vafa.commerce.facts import purchase_facts
 from vafa.commerce.models import Purchase
-from vafa.commerce.tiers import TierStatus, member_tier_status
 from vafa.commerce.spend import applicant_qualifies, member_spend
+from vafa.commerce.tiers import TierStatus, member_tier_status
 
 MAX_PAGE = 100
 

@@ -120,7 +120,7 @@ def _backoff(attempts: int) -> timedelta:
     """Exponential, capped, with jitter (a half to the whole of the step), so that rows failing
     together do not come back together."""
     step = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    return timedelta(seconds=step * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not a secret
+    return timedelta(seconds=step * random.uniform(0.5, 1.0))
 
 
 def _due(now: datetime):
