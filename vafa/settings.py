@@ -171,7 +171,16 @@ CSRF_COOKIE_SECURE = not DEV_MODE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
-TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# Background tasks (django-tasks): in the database by default, so `vafa worker` runs them with
+# nothing else installed. A bigger installation moves them to Redis with RQ, e.g.
+# VAFA_TASKS_BACKEND=django_tasks_rq.RQBackend VAFA_EXTRA_APPS=django_rq,django_tasks_rq
+# VAFA_RQ_URL=redis://127.0.0.1:6379/0, and runs `vafa rqworker --job-class django_tasks_rq.Job`
+# beside `vafa worker` (which then schedules the jobs and handles the outbox). See the README.
+TASKS = {"default": {"BACKEND": os.environ.get("VAFA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+                     "QUEUES": ["default"]}}
+INSTALLED_APPS += [app for app in os.environ.get("VAFA_EXTRA_APPS", "").split(",") if app.strip()]
+if os.environ.get("VAFA_RQ_URL"):
+    RQ_QUEUES = {"default": {"URL": os.environ["VAFA_RQ_URL"], "DEFAULT_TIMEOUT": 600}}
 
 SMS_BACKEND = os.environ.get("VAFA_SMS_BACKEND", "console")
 SMS_OUTBOX = Path(os.environ.get("VAFA_SMS_OUTBOX", VAR_DIR / "outbox.jsonl"))

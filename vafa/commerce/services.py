@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from vafa.commerce.after_purchase import after_purchase
+from vafa.commerce.events import PurchaseRecorded, PurchaseRefunded
 from vafa.commerce.facts import purchase_facts
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.commerce.referral_awards import referral_undo, referrer_book
@@ -21,6 +22,7 @@ from vafa.core.errors import (
     RefundExceedsPurchase,
     ValidationFailed,
 )
+from vafa.core.events import publish
 from vafa.core.ids import parse_id
 from vafa.core.limits import MAX_ITEMS, MAX_POINTS, MAX_RIAL
 from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
@@ -210,6 +212,9 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     source = ("purchase", purchase.pk)
     rule_usage_record(lines, program, member_id=book.member_id, occurred_at=occurred_at, source=source)
     after_purchase(program, book, purchase, lines, facts, referrer)
+    publish(PurchaseRecorded(purchase_id=purchase.pk, member_id=purchase.member_id, merchant_id=merchant_id,
+                             external_id=external_id, amount=amount, points_earned=earned, points_redeemed=redeemed,
+                             balance_after=purchase.balance_after, occurred_at=occurred_at))
     return purchase
 
 
@@ -265,8 +270,12 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
         Purchase.objects.filter(pk=purchase.pk).update(
             refunded_amount=refunded, points_reversed=purchase.points_reversed + reverse,
             points_returned=purchase.points_returned + give_back)
-        return Refund.objects.create(purchase=purchase, amount=amount, points_reversed=clawed,
-                                     points_returned=give_back, balance_after=book.balance)
+        refund = Refund.objects.create(purchase=purchase, amount=amount, points_reversed=clawed,
+                                       points_returned=give_back, balance_after=book.balance)
+        publish(PurchaseRefunded(refund_id=refund.pk, purchase_id=purchase.pk, member_id=member_id,
+                                 merchant_id=merchant_id, amount=amount, points_reversed=clawed,
+                                 points_returned=give_back, balance_after=book.balance))
+        return refund
 
 
 _EARNING_KINDS = [Transfer.Kind.EARN, Transfer.Kind.BONUS]

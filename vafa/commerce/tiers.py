@@ -8,8 +8,10 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from vafa.commerce.events import TierChanged
 from vafa.commerce.models import Purchase
 from vafa.core import sql
+from vafa.core.events import publish
 from vafa.core.jalali import end_of_jalali_year, jalali_year_bounds
 from vafa.program.models import MemberTier, TierChange
 from vafa.program.selectors import Program, TierInfo, program_now
@@ -60,7 +62,8 @@ def _reason(tier: TierInfo | None, measures) -> str:
     return f"{tier.qualify_by} {value} in {WINDOW_LABEL[tier.window]} >= {tier.threshold}"
 
 
-def _move(state: MemberTier | None, *, member_id: int, tier: TierInfo | None, now: datetime, reason: str) -> None:
+def _move(program: Program, state: MemberTier | None, *, member_id: int, tier: TierInfo | None, now: datetime,
+          reason: str) -> None:
     old = state.tier_id if state else None
     hold = _hold_until(tier, now) if tier else None
     if state is None:
@@ -70,6 +73,11 @@ def _move(state: MemberTier | None, *, member_id: int, tier: TierInfo | None, no
     if old != (tier.id if tier else None):
         TierChange.objects.create(member_id=member_id, from_tier_id=old, to_tier_id=tier.id if tier else None,
                                   reason=reason[:255], changed_at=now)
+        before = program.tier_by_id(old)
+        up = tier is not None and (before is None or tier.rank > before.rank)
+        publish(TierChanged(member_id=member_id, from_tier=before.code if before else None,
+                            to_tier=tier.code if tier else None, direction="up" if up else "down",
+                            reason=reason[:255], changed_at=now))
 
 
 def tier_state(member_id: int) -> MemberTier | None:
@@ -98,7 +106,8 @@ def tier_review(program: Program, *, member_id: int, now: datetime, state=_UNREA
     measures = member_measures(member_id=member_id, now=now)
     target = qualified_tier(program, measures)
     if target is not None and (current is None or target.rank > current.rank):
-        _move(state, member_id=member_id, tier=target, now=now, reason=f"upgrade: {_reason(target, measures)}")
+        _move(program, state, member_id=member_id, tier=target, now=now,
+              reason=f"upgrade: {_reason(target, measures)}")
         return target
     return current
 
@@ -123,7 +132,7 @@ def tier_reviews_due(*, now: datetime) -> dict[str, int]:
                 counts["kept"] += 1
                 continue
             up = target is not None and (current is None or target.rank > current.rank)
-            _move(state, member_id=member_id, tier=target, now=now,
+            _move(program, state, member_id=member_id, tier=target, now=now,
                   reason=f"{'upgrade' if up else 'downgrade at the end of the period'}: {_reason(target, measures)}")
             counts["upgraded" if up else "downgraded"] += 1
     return counts

@@ -171,6 +171,11 @@ def _finish(entry: OutboxEntry, *, by: str, now: datetime, note: str | None) -> 
     OutboxEntry.objects.filter(pk=entry.pk, claimed_by=by).update(**changes)
 
 
+class GiveUp(Exception):
+    """Raised by a handler when trying again cannot help (the gateway refused the number): the
+    row is given up at once, its error kept."""
+
+
 class OutcomeUnknown(Exception):
     """Raised by a handler whose effect may or may not have happened (a gateway that did not
     answer in time): the next attempt is `in_doubt`."""
@@ -180,7 +185,7 @@ def _fail(entry: OutboxEntry, error: BaseException, *, by: str, now: datetime, m
     message = f"{type(error).__name__}: {error}"[:2000]
     changes: dict[str, Any] = {"last_error": message, "claimed_by": "", "claimed_until": None,
                                "in_doubt": isinstance(error, OutcomeUnknown) or entry.in_doubt}
-    if entry.attempts >= max_attempts:
+    if isinstance(error, GiveUp) or entry.attempts >= max_attempts:
         changes.update(done_at=now, gave_up=True)
         logger.error("outbox %s (%s) given up after %d attempts: %s", entry.pk, entry.handler, entry.attempts,
                      message)

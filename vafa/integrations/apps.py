@@ -6,3 +6,6 @@ class IntegrationsConfig(AppConfig):
     name = "vafa.integrations"
     label = "integrations"
     verbose_name = _("integrations")
+
+    def ready(self):
+        from vafa.integrations.sms import outbox  # noqa: F401 - registers the outbox handler that sends SMS

@@ -1,5 +1,29 @@
-"""What other apps may use of the integrations: sending an SMS through the configured gateway."""
+"""What other apps may use of the integrations: sending an SMS through the configured gateway,
+always by the outbox (written in the deciding transaction, sent after the commit)."""
 
-from vafa.integrations.sms import SmsError, sms_send
+from datetime import datetime
 
-__all__ = ["SmsError", "sms_send"]
+from django.db import transaction
+
+from vafa.core.models import OutboxEntry
+from vafa.core.outbox import outbox_deliver_now, outbox_enqueue
+from vafa.integrations.sms.base import sms_message
+from vafa.integrations.sms.outbox import HANDLER, expires_iso
+
+
+def sms_queue(*, to: str, text: str, purpose: str, expires_at: datetime | None = None, secret: bool = False,
+              send_at_once: bool = False) -> OutboxEntry:
+    """Queue one SMS in the caller's transaction (checked now: `InvalidPhone`/`ValidationFailed`).
+    `expires_at`: not worth sending after this (a login code); `secret`: the text is wiped once
+    handled; `send_at_once`: this process tries it right after the commit (the worker retries)."""
+    message = sms_message(to=to, text=text, purpose=purpose)
+    payload = {"to": message.to, "text": message.text, "purpose": purpose, "expires_at": expires_iso(expires_at)}
+    if secret:
+        payload["secret_keys"] = ["text"]
+    entry = outbox_enqueue(handler=HANDLER, type=f"sms.{purpose}", payload=payload, sensitive=secret)
+    if send_at_once:
+        transaction.on_commit(lambda: outbox_deliver_now(entry.pk))
+    return entry
+
+
+__all__ = ["sms_queue"]

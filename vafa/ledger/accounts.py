@@ -22,10 +22,13 @@ def system_account_id(role: str, merchant_id: int | None = None) -> int:
     return account_id
 
 
-def open_member_account(*, member, **_ignored) -> Account:
-    return Account.objects.create(code=f"member:{member.pk}", role=Account.Role.MEMBER, member=member)
+def open_member_account(event) -> Account:
+    """Handler of MemberJoined: every member has an account from the moment they join."""
+    return Account.objects.create(code=f"member:{event.member_id}", role=Account.Role.MEMBER,
+                                  member_id=event.member_id)
 
 
-def open_merchant_accounts(*, merchant, **_ignored) -> None:
+def open_merchant_accounts(event) -> None:
+    """Handler of MerchantCreated: the accounts its points are issued from and spent to."""
     for role in (Account.Role.ISSUED, Account.Role.REDEEMED):
-        system_account_id(role, merchant.pk)
+        system_account_id(role, event.merchant_id)

@@ -10,6 +10,15 @@ class LedgerConfig(AppConfig):
     def ready(self):
         from vafa.core import events
         from vafa.ledger.accounts import open_member_account, open_merchant_accounts
+        from vafa.members.events import MemberJoined
+        from vafa.merchants.events import MerchantCreated
 
-        events.subscribe(events.MEMBER_CREATED, open_member_account)
-        events.subscribe(events.MERCHANT_CREATED, open_merchant_accounts)
+        # First of all: a joining member's referral and join award are written to this account.
+        events.subscribe(MemberJoined, open_member_account, order=10)
+        events.subscribe(MerchantCreated, open_merchant_accounts, order=10)
+
+        from datetime import time
+
+        from vafa.core.jobs import PeriodicJob, jobs_register
+
+        jobs_register(PeriodicJob("expire-points", "vafa.ledger.tasks.expire_points", at=time(0, 5)))

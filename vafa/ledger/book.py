@@ -14,11 +14,14 @@ from django.utils import timezone
 
 from vafa.core import sql
 from vafa.core.errors import InsufficientPoints, MemberNotFound
+from vafa.core.events import publish
+from vafa.ledger.events import PointsAdjusted, PointsExpired, PointsRedeemed
 from vafa.ledger.models import Account, Lot, Transfer
 from vafa.members.models import Member
 
 _TRANSFER_FIELDS = ["debit_id", "credit_id", "amount", "kind", "merchant_id", "issuer_id", "source_kind",
                     "source_id", "rule", "memo", "reverses_id", "created_at"]
+_ANNOUNCED = (Transfer.Kind.REDEEM, Transfer.Kind.EXPIRE, Transfer.Kind.ADJUST)
 _LOT_FIELDS = ["account_id", "transfer_id", "merchant_id", "amount", "remaining", "expired", "available_at",
                "expires_at", "created_at"]
 
@@ -231,7 +234,27 @@ class MemberBook:
             self.account.deficit = self.debt
         if self._lots is not None:
             self._lots = [lot for lot in self._all_lots() if lot.remaining != 0]
+        written = self._transfers
         self._transfers, self._new_lots, self._dirty, self._expired_lots = [], [], {}, {}
+        self._announce(written)
+
+    def _announce(self, transfers: list[Transfer]) -> None:
+        """Points spent, expired and adjusted, one event per kind and source (a redemption of
+        points from several issuers is one event)."""
+        totals: dict[tuple, int] = defaultdict(int)
+        for t in transfers:
+            if t.kind in _ANNOUNCED:
+                sign = 1 if t.credit_id == self.account.id else -1
+                totals[(t.kind, t.merchant_id, t.source_kind, t.source_id)] += sign * t.amount
+        for (kind, merchant_id, source_kind, source_id), points in totals.items():
+            if kind == Transfer.Kind.REDEEM:
+                publish(PointsRedeemed(member_id=self.member_id, points=-points, merchant_id=merchant_id,
+                                       source_kind=source_kind, source_id=source_id, balance_after=self.balance))
+            elif kind == Transfer.Kind.EXPIRE:
+                publish(PointsExpired(member_id=self.member_id, points=-points, balance_after=self.balance))
+            else:
+                publish(PointsAdjusted(member_id=self.member_id, points=points, merchant_id=merchant_id,
+                                       source_kind=source_kind, source_id=source_id, balance_after=self.balance))
 
 
 def book_open(*, member_id: int | None = None, phone: str | None = None) -> MemberBook:

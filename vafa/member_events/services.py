@@ -3,7 +3,6 @@ triggers (joining, completing the profile, occasions), and upload packaging code
 
 from vafa.member_events.occasions import occasions_award
 from vafa.member_events.packaging import packaging_codes_upload
-from vafa.member_events.triggers import event_record, on_member_created, on_member_updated, trigger_once
+from vafa.member_events.triggers import event_record, trigger_once
 
-__all__ = ["event_record", "occasions_award", "on_member_created", "on_member_updated", "packaging_codes_upload",
-           "trigger_once"]
+__all__ = ["event_record", "occasions_award", "packaging_codes_upload", "trigger_once"]

@@ -15,6 +15,7 @@ from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
 from vafa.ledger.services import book_open, ensure_not_blocked
 from vafa.member_events.models import Event, PackagingCode
 from vafa.member_events.packaging import packaging_code_claim
+from vafa.members.events import MemberJoined, MemberUpdated
 from vafa.members.models import Member
 from vafa.members.selectors import parse_member_id
 from vafa.program import engine
@@ -152,11 +153,21 @@ def profile_complete(member: Member) -> bool:
     return bool(named) and all(getattr(member, f) for f in PROFILE_FIELDS)
 
 
-def on_member_created(member: Member, **_) -> None:
-    trigger_once(member_id=member.pk, event_type="join", key=f"join:{member.pk}", at=member.joined_at)
-    on_member_updated(member)
+def on_member_joined(joined: MemberJoined) -> None:
+    """Handler of MemberJoined: the join award, and the profile award when the member joined with
+    a complete profile (each once)."""
+    trigger_once(member_id=joined.member_id, event_type="join", key=f"join:{joined.member_id}", at=joined.joined_at)
+    _profile_award(joined.member_id)
 
 
-def on_member_updated(member: Member, **_) -> None:
+def on_member_updated(updated: MemberUpdated) -> None:
+    """Handler of MemberUpdated: completing the profile earns, once."""
+    _profile_award(updated.member_id)
+
+
+def _profile_award(member_id: int) -> None:
+    if not program_now().rules_for("profile_completed"):
+        return  # nothing to award: the member need not be read
+    member = Member.objects.get(pk=member_id)
     if member.status != Member.Status.BLOCKED and profile_complete(member):
         trigger_once(member_id=member.pk, event_type="profile_completed", key=f"profile_completed:{member.pk}")

@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
-from vafa.core import events
 from vafa.core.errors import (
     DuplicatePayment,
     MemberBlocked,
@@ -19,9 +18,11 @@ from vafa.core.errors import (
     PlanNotFound,
     ValidationFailed,
 )
+from vafa.core.events import publish
 from vafa.core.ids import parse_id
 from vafa.core.limits import MAX_RIAL
 from vafa.members.applications import aware_now
+from vafa.members.events import PlanChanged
 from vafa.members.models import Member, Membership, MembershipPlan
 
 MAX_DURATION_DAYS = 3660  # ten years: anything longer is a typo
@@ -76,7 +77,7 @@ def plan_create(*, name: str, fee_rial: int, duration_days: int, earn_percent: i
                           description=description, active=active)
     with transaction.atomic():
         plan = MembershipPlan.objects.create(**fields)
-        events.publish(events.PLAN_CHANGED, plan=plan)  # the program caches which plans multiply
+        publish(PlanChanged(plan_id=plan.pk))  # the program caches which plans multiply
         return plan
 
 
@@ -95,7 +96,7 @@ def plan_update(*, plan_id, name: str | None = None, fee_rial: int | None = None
             setattr(plan, field, value)
         if fields:
             plan.save(update_fields=list(fields))
-            events.publish(events.PLAN_CHANGED, plan=plan)
+            publish(PlanChanged(plan_id=plan.pk))
         return plan
 
 

@@ -1,6 +1,6 @@
 """One-time codes by SMS: how a person proves a phone number to log in or join.
 
-    code = otp_request(phone="09121234567", ip=request_ip)   # sends the SMS on commit
+    code = otp_request(phone="09121234567", ip=request_ip)   # queues the SMS; sent after the commit
     phone = otp_verify(phone="09121234567", code="۱۲۳۴۵۶")   # "+989121234567", or raises
 
 Rules (each number is a setting, `VAFA_OTP_*`, with the default shown):
@@ -32,7 +32,7 @@ from django.utils.translation import gettext
 from vafa.core.digits import to_ascii_digits
 from vafa.core.errors import OtpInvalid, OtpLocked, RateLimited
 from vafa.core.phone import normalize_phone
-from vafa.integrations.services import sms_send
+from vafa.integrations.services import sms_queue
 from vafa.members.models import OneTimeCode
 
 CODE_DIGITS = 6
@@ -110,11 +110,11 @@ def _lock_phone(phone: str) -> None:
 
 
 def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = None) -> OneTimeCode:
-    """Create a login code for `phone` (a member or not yet) and send it by SMS on commit.
+    """Create a login code for `phone` (a member or not yet) and queue its SMS in the outbox, in
+    the same transaction: after the commit this process tries to send it at once (the person is
+    waiting), and the worker retries it if the gateway fails, until the code expires.
 
     Raises `InvalidPhone`, `OtpLocked` or `RateLimited` (details `retry_after`), changing nothing.
-    The SMS goes out after the transaction commits; a gateway failure then raises `SmsError`
-    to the caller while the code stays valid (the person may ask again after the resend delay).
     """
     phone = normalize_phone(phone)
     now = now or timezone.now()
@@ -143,7 +143,9 @@ def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = Non
             requested_ip=ip or None,
         )
         text = gettext("Your club login code: %(code)s") % {"code": code}
-        transaction.on_commit(lambda: sms_send(to=phone, text=text))
+        # Not worth sending once the code's life is over, counted from now on the clock.
+        sms_queue(to=phone, text=text, purpose="login_code", secret=True, send_at_once=True,
+                  expires_at=timezone.now() + (otp.expires_at - now))
     return otp
 
 

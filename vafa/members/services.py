@@ -4,11 +4,12 @@ from collections.abc import Iterable, Mapping
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from vafa.core import events
 from vafa.core.codes import normalize_code, random_code
 from vafa.core.errors import InvalidReferralCode, MemberExists, ValidationFailed
+from vafa.core.events import publish
 from vafa.core.national_id import validate_national_id
 from vafa.core.phone import normalize_phone
+from vafa.members.events import ConsentChanged, MemberJoined, MemberUpdated
 from vafa.members.models import Consent, Interest, Member, Occasion
 from vafa.members.selectors import member_consents
 
@@ -88,7 +89,9 @@ def member_create(
             for occasion in occasion_rows:
                 occasion.member = member
             Occasion.objects.bulk_create(occasion_rows)
-            events.publish(events.MEMBER_CREATED, member=member)
+            publish(MemberJoined(member_id=member.pk, phone=member.phone, kind=member.kind, status=member.status,
+                                 national_id=member.national_id, referred_by_id=member.referred_by_id,
+                                 merchant_id=member.merchant_id, joined_at=member.joined_at))
     except IntegrityError:
         # A concurrent join with the same phone won the race.
         if Member.objects.filter(phone=phone).exists():
@@ -113,9 +116,21 @@ def _occasion(data: Mapping) -> Occasion:
     return Occasion(kind=kind, title=str(data.get("title", ""))[:100], date=data["date"])
 
 
+def _consent_save(member: Member, channel: str, granted: bool) -> Consent:
+    """Set one channel's consent; a change (or a first answer) is announced."""
+    consent, created = Consent.objects.get_or_create(member=member, channel=channel, defaults={"granted": granted})
+    if not created and consent.granted != granted:
+        consent.granted = granted
+        consent.save(update_fields=["granted", "changed_at"])
+    elif not created:
+        return consent
+    publish(ConsentChanged(member_id=member.pk, channel=channel, granted=granted))
+    return consent
+
+
 def _set_consents(member: Member, consents: Mapping[str, bool]) -> None:
     for channel, granted in consents.items():
-        Consent.objects.update_or_create(member=member, channel=channel, defaults={"granted": bool(granted)})
+        _consent_save(member, channel, bool(granted))
 
 
 def _add_interests(member: Member, names: Iterable[str]) -> None:
@@ -130,9 +145,7 @@ def _add_interests(member: Member, names: Iterable[str]) -> None:
 def member_consent_set(*, member: Member, channel: str, granted: bool) -> Consent:
     if channel not in Consent.Channel.values:
         raise ValidationFailed(details={"channel": channel})
-    consent, _ = Consent.objects.update_or_create(member=member, channel=channel,
-                                                  defaults={"granted": granted})
-    return consent
+    return _consent_save(member, channel, bool(granted))
 
 
 
@@ -185,7 +198,9 @@ def member_update(*, member_id, changes: Mapping) -> Member:
             for occasion in occasion_rows:
                 occasion.member = member
             Occasion.objects.bulk_create(occasion_rows)
-        events.publish(events.MEMBER_UPDATED, member=member)
+        touched = [*values, *(["interests"] if interests is not None else []),
+                   *(["occasions"] if occasion_rows is not None else [])]
+        publish(MemberUpdated(member_id=member.pk, fields=tuple(sorted(touched))))
     return member
 
 

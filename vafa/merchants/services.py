@@ -5,8 +5,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from vafa.core import events
 from vafa.core.errors import ValidationFailed
+from vafa.core.events import publish
+from vafa.merchants.events import MerchantCreated
 from vafa.merchants.models import ApiKey, Branch, Merchant
 
 KEY_PREFIX = "vafa_"
@@ -31,7 +32,7 @@ def merchant_create(*, name: str, slug: str | None = None) -> Merchant:
     if not name:
         raise ValidationFailed(details={"name": "required"})
     merchant = Merchant.objects.create(name=name, slug=slug or _unique_slug(name))
-    events.publish(events.MERCHANT_CREATED, merchant=merchant)
+    publish(MerchantCreated(merchant_id=merchant.pk))
     return merchant
 
 

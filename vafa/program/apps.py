@@ -9,7 +9,8 @@ class ProgramConfig(AppConfig):
 
     def ready(self):
         from vafa.core import events
-        from vafa.program.version import program_changed
+        from vafa.members.events import PlanChanged
+        from vafa.program.version import program_changed_by
 
         # A paid plan's earn percent is part of the program each process caches.
-        events.subscribe(events.PLAN_CHANGED, lambda **_: program_changed())
+        events.subscribe(PlanChanged, program_changed_by, order=10)

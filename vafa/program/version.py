@@ -12,3 +12,8 @@ def program_changed() -> None:
     updated = ProgramSettings.objects.filter(pk=1).update(version=F("version") + 1, updated_at=timezone.now())
     if not updated:
         ProgramSettings.objects.get_or_create(pk=1)
+
+
+def program_changed_by(event) -> None:
+    """Handler of events that change what the live program holds (a paid plan's earn percent)."""
+    program_changed()

@@ -9,6 +9,8 @@ class ReferralsConfig(AppConfig):
 
     def ready(self):
         from vafa.core import events
+        from vafa.members.events import MemberJoined
         from vafa.referrals.services import referral_record
 
-        events.subscribe(events.MEMBER_CREATED, referral_record)
+        # After the account opens, before the join award: a refused referral undoes the join.
+        events.subscribe(MemberJoined, referral_record, order=20)

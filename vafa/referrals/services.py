@@ -5,7 +5,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from vafa.core.errors import InvalidReferralCode, ReferralRefused
+from vafa.core.events import publish
+from vafa.members.events import MemberJoined
 from vafa.members.models import Member
+from vafa.referrals.events import ReferralCompleted
 from vafa.referrals.models import Referral
 from vafa.referrals.selectors import referral_policy
 
@@ -14,41 +17,42 @@ def _refuse(reason: str) -> ReferralRefused:
     return ReferralRefused(details={"reason": reason})
 
 
-def referral_record(*, member: Member, **_payload) -> Referral | None:
-    """Handler of MEMBER_CREATED: record the referral of a member who joined with a code.
+def referral_record(joined: MemberJoined) -> Referral | None:
+    """Handler of MemberJoined: record the referral of a member who joined with a code.
 
     It runs inside member_create's transaction, so a refusal (ReferralRefused with a `reason`)
     rolls the whole join back. Refused: a blocked referrer; the referrer's own phone or
     national code; a phone or national code that was referred before (e.g. someone who left
     and joined again); more than `referral_limit` referrals by the referrer within the last
     `referral_period_days`."""
-    if member.referred_by_id is None:
+    if joined.referred_by_id is None:
         return None
     with transaction.atomic():
         # Serialise the referrer's referrals, so concurrent joins cannot pass the limit together.
         # NO KEY UPDATE: the new member's foreign key already holds a KEY SHARE lock on this row,
         # and a plain FOR UPDATE from two joins would deadlock on those.
-        referrer = (Member.objects.select_for_update(no_key=True).filter(pk=member.referred_by_id)
+        referrer = (Member.objects.select_for_update(no_key=True).filter(pk=joined.referred_by_id)
                     .values("phone", "national_id", "status").first())
         if referrer is None:  # the referrer left while this member was joining
             raise InvalidReferralCode(details={"referral_code": ""})
         if referrer["status"] == Member.Status.BLOCKED:
             raise _refuse("referrer_blocked")
-        if member.phone == referrer["phone"] or (member.national_id
-                                                 and member.national_id == referrer["national_id"]):
+        if joined.phone == referrer["phone"] or (joined.national_id
+                                                 and joined.national_id == referrer["national_id"]):
             raise _refuse("self_referral")
-        if Referral.objects.filter(phone=member.phone).exists() or (
-                member.national_id and Referral.objects.filter(national_id=member.national_id).exists()):
+        if Referral.objects.filter(phone=joined.phone).exists() or (
+                joined.national_id and Referral.objects.filter(national_id=joined.national_id).exists()):
             raise _refuse("already_referred")
         policy = referral_policy()
         if policy.limit is not None:
             recent = Referral.objects.filter(
-                referrer_id=member.referred_by_id, created_at__gt=member.joined_at - timedelta(days=policy.period_days),
-                created_at__lte=member.joined_at).count()
+                referrer_id=joined.referred_by_id, created_at__gt=joined.joined_at - timedelta(days=policy.period_days),
+                created_at__lte=joined.joined_at).count()
             if recent >= policy.limit:
                 raise _refuse("limit_reached")
-        return Referral.objects.create(referrer_id=member.referred_by_id, referred=member, phone=member.phone,
-                                       national_id=member.national_id, created_at=member.joined_at)
+        return Referral.objects.create(referrer_id=joined.referred_by_id, referred_id=joined.member_id,
+                                       phone=joined.phone, national_id=joined.national_id,
+                                       created_at=joined.joined_at)
 
 
 def referral_complete(*, member_id: int, purchase_id: int, at: datetime) -> Referral | None:
@@ -62,7 +66,10 @@ def referral_complete(*, member_id: int, purchase_id: int, at: datetime) -> Refe
             status=Referral.Status.COMPLETED, completed_at=at, purchase_id=purchase_id)
         if not updated:
             return None
-        return Referral.objects.get(referred_id=member_id)
+        referral = Referral.objects.get(referred_id=member_id)
+        publish(ReferralCompleted(referral_id=referral.pk, referrer_id=referral.referrer_id, referred_id=member_id,
+                                  purchase_id=purchase_id, completed_at=at))
+        return referral
 
 
 def referral_reopen(*, purchase_id: int) -> Referral | None:

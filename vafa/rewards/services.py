@@ -38,6 +38,7 @@ from vafa.core.errors import (
     RewardUnavailable,
     ValidationFailed,
 )
+from vafa.core.events import publish
 from vafa.core.limits import MAX_COUNT, MAX_RIAL
 from vafa.core.moments import checked_moment
 from vafa.ledger.models import Account, IdempotencyRecord, Transfer
@@ -47,6 +48,7 @@ from vafa.merchants.selectors import club_merchant_id
 from vafa.program.models import Reward
 from vafa.program.selectors import earn_policy, parse_reward_id
 from vafa.rewards import codes
+from vafa.rewards.events import RewardRedeemed
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
 from vafa.rewards.selectors import coupon_find, member_facts, redemptions_with_gifts, reward_unavailable_reason
 
@@ -199,6 +201,8 @@ def reward_redeem(*, member_id: int, reward_id, merchant_id: int | None = None, 
             partner_code.redemption = redemption
             partner_code.save(update_fields=["redemption"])
         redemption.balance_after = book.balance
+        publish(RewardRedeemed(redemption_id=redemption.pk, member_id=book.member_id, reward_id=reward.pk,
+                               kind=reward.kind, points=points, free=free, merchant_id=spent_at))
         return redemption
 
 

@@ -48,6 +48,10 @@ BACKENDS = {
 class SmsMessage:
     to: str  # E.164, an Iranian mobile number: +989121234567
     text: str
+    # Our id of the message (the outbox entry's): a gateway that deduplicates sends it along, so
+    # sending the same message again after a crash is delivered once.
+    key: str = ""
+    purpose: str = ""  # e.g. login_code; shown in the console backend's line
 
 
 @dataclass(frozen=True)
@@ -57,16 +61,26 @@ class SmsResult:
 
 
 class SmsError(Exception):
-    """The message was not accepted. `retryable`: a later attempt may succeed (5xx, timeout)."""
+    """The message was not accepted. `retryable`: a later attempt may succeed (5xx, timeout).
+    `may_have_sent`: the gateway may have taken it anyway (no answer in time, an unreadable 2xx)."""
 
-    def __init__(self, message: str, *, retryable: bool, code: str | int | None = None):
+    def __init__(self, message: str, *, retryable: bool, code: str | int | None = None, may_have_sent: bool = False):
         super().__init__(message)
         self.retryable = retryable
         self.code = code
+        self.may_have_sent = may_have_sent
 
 
 class SmsBackend(ABC):
     name: ClassVar[str]
+    # Whether sending a message again with the same `key` is delivered once (the gateway, or for
+    # the console backend its file, recognises the key).
+    deduplicates: ClassVar[bool] = False
+
+    def was_sent(self, key: str) -> bool | None:
+        """Whether the message with this key was already sent, when the backend can tell; None
+        when it cannot (then `deduplicates` says whether sending again is safe)."""
+        return None
 
     @abstractmethod
     def send(self, message: SmsMessage) -> SmsResult:
@@ -107,12 +121,13 @@ class HttpGateway(SmsBackend):
     def __repr__(self) -> str:  # the key stays out of tracebacks and debug pages
         return f"{type(self).__name__}(base_url={self.base_url!r}, sender={self.sender!r})"
 
-    def _error(self, message: SmsMessage, why: str, *, retryable: bool, code: str | int | None = None) -> SmsError:
+    def _error(self, message: SmsMessage, why: str, *, retryable: bool, code: str | int | None = None,
+               may_have_sent: bool = False) -> SmsError:
         logger.warning(
             "SMS to %s via %s failed (%s, code=%s, retryable=%s)",
             mask_phone(message.to), self.name, why, code, retryable,
         )
-        return SmsError(f"{self.name}: {why}", retryable=retryable, code=code)
+        return SmsError(f"{self.name}: {why}", retryable=retryable, code=code, may_have_sent=may_have_sent)
 
     def _post(
         self,
@@ -148,10 +163,12 @@ class HttpGateway(SmsBackend):
             except (OSError, http.client.HTTPException):
                 raw = b""
         except TimeoutError:
-            raise self._error(message, "the gateway did not answer in time", retryable=True) from None
+            raise self._error(message, "the gateway did not answer in time", retryable=True,
+                              may_have_sent=True) from None
         except urllib.error.URLError as error:
             if isinstance(error.reason, TimeoutError):
-                raise self._error(message, "the gateway did not answer in time", retryable=True) from None
+                raise self._error(message, "the gateway did not answer in time", retryable=True,
+                                  may_have_sent=True) from None
             raise self._error(message, "the gateway could not be reached", retryable=True) from None
         except (OSError, http.client.HTTPException):
             raise self._error(message, "the connection to the gateway failed", retryable=True) from None
@@ -168,7 +185,8 @@ class HttpGateway(SmsBackend):
         if status >= 400:
             return self._error(message, f"HTTP {status}", retryable=False, code=status)
         # A 2xx we cannot read: the message may have gone out, so a retry could send it twice.
-        return self._error(message, f"unreadable answer (HTTP {status})", retryable=False, code=status)
+        return self._error(message, f"unreadable answer (HTTP {status})", retryable=False, code=status,
+                           may_have_sent=True)
 
 
 def get_backend() -> SmsBackend:
@@ -179,13 +197,9 @@ def get_backend() -> SmsBackend:
     return import_string(BACKENDS[name]).from_settings()
 
 
-def sms_send(*, to: str, text: str) -> SmsResult:
-    """Validate and send one SMS; call it on `transaction.on_commit`, never inside a transaction.
-
-    `to` may be any accepted form of an Iranian mobile number; it is sent as E.164. Raises
-    `InvalidPhone` / `ValidationFailed` for bad input (nothing is sent) and `SmsError` when the
-    gateway does not accept the message.
-    """
+def sms_message(*, to: str, text: str, key: str = "", purpose: str = "") -> SmsMessage:
+    """A checked message: `to` in any accepted form of an Iranian mobile number (kept as E.164),
+    a text of 1 to MAX_TEXT_LENGTH characters; else `InvalidPhone` / `ValidationFailed`."""
     try:
         phone = normalize_phone(to)
     except InvalidPhone:
@@ -194,4 +208,14 @@ def sms_send(*, to: str, text: str) -> SmsResult:
         raise ValidationFailed(details={"text": "a non-empty text"})
     if len(text) > MAX_TEXT_LENGTH:
         raise ValidationFailed(details={"text": f"a text of at most {MAX_TEXT_LENGTH} characters"})
-    return get_backend().send(SmsMessage(to=phone, text=text))
+    return SmsMessage(to=phone, text=text, key=key, purpose=purpose)
+
+
+def sms_send(*, to: str, text: str, key: str = "", purpose: str = "") -> SmsResult:
+    """Validate and send one SMS now. Messages decided in a transaction go through the outbox
+    instead (`vafa.integrations.services.sms_queue`), which calls this after the commit.
+
+    Raises `InvalidPhone` / `ValidationFailed` for bad input (nothing is sent) and `SmsError` when
+    the gateway does not accept the message.
+    """
+    return get_backend().send(sms_message(to=to, text=text, key=key, purpose=purpose))

@@ -1,9 +1,10 @@
 """The default backend: no gateway account needed, every message is kept where a person (or a test
 outside the project) can read it.
 
-Each message is printed and appended to the outbox (`VAFA_SMS_OUTBOX`, default
-`var/outbox.jsonl`) as ONE JSON line with exactly the keys `to` (E.164), `text` and `at`
-(ISO 8601, UTC). That line is a public contract: keep its keys and shape.
+Each message is printed and appended to the outbox file (`VAFA_SMS_OUTBOX`, default
+`var/outbox.jsonl`) as ONE JSON line with the keys `to` (E.164), `text` and `at` (ISO 8601, UTC),
+and, for a message sent through the outbox, `message_id` (its key) and `purpose`. That line is a
+public contract: keep its keys and shape.
 """
 
 from __future__ import annotations
@@ -22,13 +23,17 @@ from vafa.integrations.sms.base import SmsBackend, SmsMessage, SmsResult
 
 class ConsoleBackend(SmsBackend):
     name = "console"
+    deduplicates = True  # the file itself tells whether a key was sent
 
     def __init__(self, *, outbox: Path | str | None = None):
         self.outbox = Path(outbox if outbox is not None else settings.SMS_OUTBOX)
 
     def send(self, message: SmsMessage) -> SmsResult:
         at = datetime.now(UTC).isoformat(timespec="microseconds")
-        line = json.dumps({"to": message.to, "text": message.text, "at": at}, ensure_ascii=False) + "\n"
+        record = {"to": message.to, "text": message.text, "at": at}
+        if message.key:
+            record.update(purpose=message.purpose, message_id=message.key)
+        line = json.dumps(record, ensure_ascii=False) + "\n"
         self.outbox.parent.mkdir(parents=True, exist_ok=True)
         # Several processes (web workers, the task worker) append to the same file: the lock keeps
         # each line whole, and one write of the whole line keeps it from being split.
@@ -40,4 +45,15 @@ class ConsoleBackend(SmsBackend):
             finally:
                 fcntl.flock(outbox, fcntl.LOCK_UN)
         print(f"SMS to {message.to}: {message.text}", file=sys.stdout, flush=True)
-        return SmsResult(message_id=uuid.uuid4().hex, status="written")
+        return SmsResult(message_id=message.key or uuid.uuid4().hex, status="written")
+
+    def was_sent(self, key: str) -> bool:
+        """Asked only when an earlier attempt may have sent it (a crash), so reading the file
+        through is affordable; a line is matched on its JSON, never on text inside a message."""
+        if not key or not self.outbox.exists():
+            return False
+        with self.outbox.open(encoding="utf-8") as outbox:
+            for line in outbox:
+                if f'"message_id": "{key}"' in line and json.loads(line).get("message_id") == key:
+                    return True
+        return False

@@ -6,6 +6,8 @@ https://github.com/kavenegar/kavenegar-python, kavenegar.py, does the same):
     POST https://api.kavenegar.com/v1/{API-KEY}/sms/send.json
     Content-Type: application/x-www-form-urlencoded (UTF-8)
     receptor=09121234567&message=...&sender=10004346      (sender: the line; optional)
+    &localid=123   (optional: our id of the message; a send with a localid already used is not
+                   sent again, so a retry after a crash cannot deliver twice)
 
 Documented answer, the same envelope for every method; the HTTP status mirrors `return.status`:
 
@@ -37,11 +39,14 @@ _ACCEPTED_ENTRY = {1, 2, 4, 5, 10}
 class KavenegarBackend(HttpGateway):
     name = "kavenegar"
     default_base_url = "https://api.kavenegar.com"
+    deduplicates = True  # `localid`: the same one again is not sent again
 
     def send(self, message: SmsMessage) -> SmsResult:
         form = {"receptor": gateway_receptor(message.to), "message": message.text}
         if self.sender:
             form["sender"] = self.sender
+        if message.key:
+            form["localid"] = message.key
         path = f"/v1/{urllib.parse.quote(self._api_key, safe='')}/sms/send.json"
         http_status, payload = self._post(message, path, form=form)
 

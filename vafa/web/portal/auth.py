@@ -25,7 +25,6 @@ from vafa.core.errors import (
     OtpLocked,
     RateLimited,
 )
-from vafa.integrations.services import SmsError
 from vafa.members.models import Member
 from vafa.members.services import otp_request, otp_verify
 from vafa.usecases.joining import member_join
@@ -73,11 +72,6 @@ def _send_code(request, phone: str):
         return error, 429
     except InvalidPhone as error:
         return error, 422
-    except SmsError:
-        # The code was stored and may still arrive; the person may ask again after the wait.
-        request.session[PHONE] = phone
-        request.session[SENT_AT] = time.time()
-        return None
     request.session[PHONE] = phone
     request.session[SENT_AT] = time.time()
     return None

@@ -1,0 +1,54 @@
+"""SMS through the outbox: the message is a row written in the transaction that decided it, and
+this handler sends it after the commit (the web process right away when asked, the worker as the
+safety net), exactly once as far as the gateway allows:
+
+- the outbox entry's id is the message's key (`message_id` in the console file, `localid` at
+  Kavenegar);
+- an attempt marks its point of no return just before calling the gateway; an attempt after a
+  crash past that point is `in_doubt`: it asks the backend whether the key was sent (the console
+  file), or resends under the same key where the gateway deduplicates (Kavenegar), and otherwise
+  does not send again (the row says why) rather than risk a second message;
+- a gateway that may have taken the message without saying so (a timeout) makes the next attempt
+  in doubt too; a refusal that will never change (an invalid number) gives up at once;
+- a login code past its expiry is not sent at all, and its text is wiped once handled.
+"""
+
+from datetime import datetime
+
+from django.utils.dateparse import parse_datetime
+
+from vafa.core.outbox import Delivery, GiveUp, OutcomeUnknown, outbox_handler
+from vafa.integrations.sms.base import SmsError, get_backend, sms_message
+
+HANDLER = "sms.send"
+
+
+@outbox_handler(HANDLER, transactional=False, lease_seconds=60, max_attempts=10)
+def sms_outbox_send(delivery: Delivery) -> str:
+    payload = delivery.payload
+    expires_at = parse_datetime(payload["expires_at"]) if payload.get("expires_at") else None
+    if expires_at is not None and delivery.now >= expires_at:
+        return "not sent: expired before it could be sent"
+    message = sms_message(to=payload["to"], text=payload["text"], key=str(delivery.entry.pk),
+                          purpose=payload.get("purpose", ""))
+    backend = get_backend()
+    if delivery.in_doubt:
+        sent = backend.was_sent(message.key)
+        if sent:
+            return "already sent by an earlier attempt"
+        if sent is None and not backend.deduplicates:
+            raise GiveUp(f"an earlier attempt may have sent it and {backend.name} cannot tell: not sent again")
+    delivery.point_of_no_return()
+    try:
+        result = backend.send(message)
+    except SmsError as error:
+        if error.may_have_sent:
+            raise OutcomeUnknown(str(error)) from error
+        if not error.retryable:
+            raise GiveUp(str(error)) from error
+        raise
+    return f"{backend.name} {result.status} {result.message_id}"
+
+
+def expires_iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
