@@ -10,11 +10,11 @@ from vafa.commerce.referral_awards import referral_awards_give
 from vafa.commerce.spend import applicant_qualifies
 from vafa.members.models import Application, Member
 from vafa.members.services import application_auto_approve
-from vafa.program.selectors import Facts, Line, Program, club_policy
+from vafa.program.selectors import Line, Program, PurchaseFacts, club_policy
 from vafa.rewards.services import rule_rewards_give
 
 
-def after_purchase(program: Program, book, purchase: Purchase, lines: list[Line], facts: Facts,
+def after_purchase(program: Program, book, purchase: Purchase, lines: list[Line], facts: PurchaseFacts,
                    referrer=None) -> None:
     balance = book.balance
     # A referral completes on the first qualifying purchase of an approved member.

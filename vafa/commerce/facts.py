@@ -1,22 +1,65 @@
-"""A purchase's facts: what the program's rules may look at about it and its member (amount,
-items, times, the member's kind, tier, paid plan, interests, which purchase of theirs it is).
-Queries run only when the live rules use what they read, so a plain program keeps the purchase
-at its fixed query budget."""
+"""A purchase's facts, built in one place: what the program's rules may look at about a purchase and
+its member (the engine's `Context`: amount, items, times, the member's kind, tier and interests,
+which purchase of theirs it is, branch, channel, payment method), and what its lines need (the
+tier and the paid plan that multiply, tax, shipping and the points discount).
 
+Two ways to learn them, one way to put them together (`_facts`):
+- `purchase_facts`: one purchase being recorded or previewed, read from the database; a query
+  runs only when the live rules use what it reads, so a plain program keeps the purchase at its
+  fixed query budget;
+- `purchase_facts_bulk`: the recorded purchases of a period for the dry run, with everything
+  loaded once and each member's tier and plan as they were at each purchase.
+
+A new rule condition is three changes: its field in `vafa.program.inputs`, its test in
+`vafa.program.engine`, and its fact here (in `_facts` and the two readers above)."""
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
+from django.db.models import Count
+
 from vafa.commerce import tiers
-from vafa.commerce.models import Purchase
+from vafa.commerce.models import Purchase, PurchaseItem
 from vafa.core import sql
 from vafa.members.models import Member, Membership, MembershipPlan
+from vafa.members.selectors import PlanInForce, in_force
 from vafa.merchants.models import Branch
 from vafa.program import engine
-from vafa.program.selectors import Facts, Program
+from vafa.program.models import TierChange
+from vafa.program.selectors import Program, PurchaseFacts, TierInfo
+
+# The engine's facts about a purchase that this builder supplies. A condition that reads any
+# other fact is refused when a rule is saved (vafa.program.inputs), so no rule waits in vain.
+SUPPLIED = frozenset({"occurred_at", "amount", "items", "member_kind", "tier", "interests", "nth_purchase",
+                      "merchant_id", "branch", "channel", "payment_method"})
+
+
+def _facts(*, merchant_id: int | None, occurred_at: datetime, amount: int, tax: int, shipping: int, discount: int,
+           items: tuple[engine.Item, ...], member_kind: str, tier: TierInfo | None, plan: PlanInForce | None,
+           interests: frozenset[str], nth: int, branch: str | None, channel: str, payment_method: str,
+           tier_state=None) -> PurchaseFacts:
+    context = engine.Context(
+        trigger="purchase", occurred_at=occurred_at, amount=amount, items=items, member_kind=member_kind,
+        tier=tier.code if tier else None, interests=interests, nth_purchase=nth, merchant_id=merchant_id,
+        branch=branch, channel=channel, payment_method=payment_method)
+    return PurchaseFacts(context=context, tax=tax, shipping=shipping, discount=discount, tier=tier, plan=plan,
+                         tier_state=tier_state)
+
+
+def _items(items: Iterable) -> tuple[engine.Item, ...]:
+    return tuple(engine.Item(sku=i.sku, quantity=i.quantity, unit_price=i.unit_price, category=i.category)
+                 for i in items)
+
+
+# --- one purchase, from the database --------------------------------------------------------------
 
 
 def purchase_facts(program: Program, *, member_id: int, member_kind: str, merchant_id: int | None,
                    occurred_at: datetime, amount: int, tax: int, shipping: int, discount: int, items,
-                   branch_id: int | None, channel: str, payment_method: str) -> Facts:
+                   branch_id: int | None, channel: str, payment_method: str) -> PurchaseFacts:
+    """The facts of a purchase of `member_id` at `occurred_at` (a member id of 0 is a guest: a new
+    person's first purchase)."""
     rules = program.rules_for("purchase")
     nth = 0
     if program.needs_nth:
@@ -25,7 +68,6 @@ def purchase_facts(program: Program, *, member_id: int, member_kind: str, mercha
         nth = sql.fetch(f"SELECT COUNT(*) FROM {sql.table(Purchase)} WHERE {sql.column(Purchase, 'member')} = %s"
                         f" AND {sql.column(Purchase, 'occurred_at')} <= %s", [member_id, occurred_at])[0][0] + 1
     tier_state = tiers.tier_state(member_id) if program.tiers else None
-    tier = program.tier_by_id(tier_state.tier_id) if tier_state else None
     interests = frozenset()
     if any(r.conditions.get("interests") for r in rules):
         interests = frozenset(Member.interests.through.objects.filter(member_id=member_id)
@@ -33,24 +75,91 @@ def purchase_facts(program: Program, *, member_id: int, member_kind: str, mercha
     branch = None
     if branch_id is not None and any(r.conditions.get("branches") for r in rules):
         branch = Branch.objects.filter(pk=branch_id).values_list("code", flat=True).first()
-    return Facts(
-        merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping,
-        discount=discount, member_kind=member_kind, tier=tier, tier_state=tier_state, interests=interests, nth=nth,
-        branch=branch,
-        channel=channel, payment_method=payment_method,
-        plan=active_plan(member_id, occurred_at) if program.plans_with_bonus else None,
-        items=tuple(engine.Item(sku=i.sku, quantity=i.quantity, unit_price=i.unit_price, category=i.category)
-                    for i in items))
+    return _facts(
+        merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping, discount=discount,
+        items=_items(items), member_kind=member_kind,
+        tier=program.tier_by_id(tier_state.tier_id) if tier_state else None, tier_state=tier_state,
+        plan=_plan_at(member_id, occurred_at) if program.plans_with_bonus else None,
+        interests=interests, nth=nth, branch=branch, channel=channel, payment_method=payment_method)
 
 
-def active_plan(member_id: int, at: datetime) -> tuple[int, str, int] | None:
-    """The paid plan the member holds at `at` (id, name, earn percent), if any. Plain SQL: a
-    purchase asks this whenever a plan multiplies points."""
+def _plan_at(member_id: int, at: datetime) -> PlanInForce | None:
+    """The paid plan in force at `at`. Plain SQL: a purchase asks this whenever a plan multiplies
+    points; the choice among the rows is the members app's one rule (`in_force`)."""
     m, p = Membership, MembershipPlan
     rows = sql.fetch(
-        f"SELECT p.{sql.column(p, 'id')}, p.{sql.column(p, 'name')}, p.{sql.column(p, 'earn_percent')}"
+        f"SELECT m.{sql.column(m, 'starts_at')}, m.{sql.column(m, 'ends_at')}, p.{sql.column(p, 'earn_percent')},"
+        f" m.{sql.column(m, 'id')}, p.{sql.column(p, 'id')}, p.{sql.column(p, 'name')}"
         f" FROM {sql.table(m)} m JOIN {sql.table(p)} p ON p.{sql.column(p, 'id')} = m.{sql.column(m, 'plan')}"
         f" WHERE m.{sql.column(m, 'member')} = %s AND m.{sql.column(m, 'starts_at')} <= %s"
-        f" AND m.{sql.column(m, 'ends_at')} > %s ORDER BY p.{sql.column(p, 'earn_percent')} DESC LIMIT 1",
-        [member_id, at, at])
-    return tuple(rows[0]) if rows else None
+        f" AND m.{sql.column(m, 'ends_at')} > %s", [member_id, at, at])
+    chosen = in_force([(sql.aware(a), sql.aware(b), *rest) for a, b, *rest in rows], at)
+    return PlanInForce(chosen[4], chosen[5], chosen[2]) if chosen else None
+
+
+# --- the recorded purchases of a period (the dry run) -----------------------------------------------
+
+
+class _History:
+    """Each member's tier and paid plans over time, loaded once for the period."""
+
+    def __init__(self, member_ids: set[int], program: Program):
+        self.program = program
+        self.tiers: dict[int, list] = defaultdict(list)
+        if program.tiers:
+            for member_id, at, tier_id in (TierChange.objects.filter(member_id__in=member_ids)
+                                           .order_by("changed_at", "id")
+                                           .values_list("member_id", "changed_at", "to_tier_id")):
+                self.tiers[member_id].append((at, tier_id))
+        self.plans: dict[int, list] = defaultdict(list)
+        if program.plans_with_bonus:
+            for row in (Membership.objects.filter(member_id__in=member_ids)
+                        .values_list("member_id", "starts_at", "ends_at", "plan__earn_percent", "id", "plan_id",
+                                     "plan__name")):
+                self.plans[row[0]].append(row[1:])
+
+    def tier(self, member_id: int, at: datetime) -> TierInfo | None:
+        tier_id = None
+        for changed_at, to_tier in self.tiers.get(member_id, ()):
+            if changed_at > at:
+                break
+            tier_id = to_tier
+        return self.program.tier_by_id(tier_id)
+
+    def plan(self, member_id: int, at: datetime) -> PlanInForce | None:
+        chosen = in_force(self.plans.get(member_id, ()), at)
+        return PlanInForce(chosen[4], chosen[5], chosen[2]) if chosen else None
+
+
+def purchase_facts_bulk(program: Program, *, start: datetime, end: datetime
+                        ) -> Sequence[tuple[Purchase, PurchaseFacts]]:
+    """The purchases that happened from `start` to before `end`, in the order they happened
+    (occurred_at, then as recorded), each with its facts as they were then: the member's tier
+    and plan at that moment, and which purchase of theirs it was. A fixed number of queries."""
+    purchases = list(Purchase.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+                     .order_by("occurred_at", "id")
+                     .only("id", "member_id", "merchant_id", "branch_id", "occurred_at", "amount", "tax",
+                           "shipping", "discount", "channel", "payment_method"))
+    member_ids = {p.member_id for p in purchases}
+    items: dict[int, list] = defaultdict(list)
+    for item in PurchaseItem.objects.filter(purchase__occurred_at__gte=start, purchase__occurred_at__lt=end):
+        items[item.purchase_id].append(item)
+    seen = dict(Purchase.objects.filter(member_id__in=member_ids, occurred_at__lt=start)
+                .values_list("member_id").annotate(n=Count("id")).values_list("member_id", "n"))
+    interests: dict[int, set] = defaultdict(set)
+    for member_id, slug in Member.interests.through.objects.filter(member_id__in=member_ids).values_list(
+            "member_id", "interest__slug"):
+        interests[member_id].add(slug)
+    kinds = dict(Member.objects.filter(pk__in=member_ids).values_list("id", "kind"))
+    branches = dict(Branch.objects.values_list("id", "code"))
+    history = _History(member_ids, program)
+    answer = []
+    for p in purchases:
+        seen[p.member_id] = seen.get(p.member_id, 0) + 1
+        answer.append((p, _facts(
+            merchant_id=p.merchant_id, occurred_at=p.occurred_at, amount=p.amount, tax=p.tax, shipping=p.shipping,
+            discount=p.discount, items=_items(items.get(p.pk, ())), member_kind=kinds[p.member_id],
+            tier=history.tier(p.member_id, p.occurred_at), plan=history.plan(p.member_id, p.occurred_at),
+            interests=frozenset(interests.get(p.member_id, ())), nth=seen[p.member_id],
+            branch=branches.get(p.branch_id), channel=p.channel, payment_method=p.payment_method)))
+    return answer

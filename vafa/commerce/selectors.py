@@ -1,6 +1,6 @@
 """Reads of purchases: what a member spent, their purchases page by page, their tier status."""
 
-from vafa.commerce.facts import purchase_facts
+from vafa.commerce.facts import purchase_facts, purchase_facts_bulk
 from vafa.commerce.models import Purchase
 from vafa.commerce.spend import applicant_qualifies, member_spend
 from vafa.commerce.tiers import TierStatus, member_tier_status
@@ -21,4 +21,4 @@ def member_purchases(*, member_id: int, limit: int = 20, before_id: int | None =
 
 
 __all__ = ["TierStatus", "applicant_qualifies", "member_purchases", "member_spend", "member_tier_status",
-           "purchase_facts"]
+           "purchase_facts", "purchase_facts_bulk"]

@@ -5,6 +5,8 @@ A paid period starts when it is paid for, or when the member's last paid period 
 ends: a renewal or a change of plan follows on without a gap or an overlap.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -167,20 +169,42 @@ def membership_record(*, member_id: int, plan_id, amount_rial: int, payment_refe
             payment_reference=payment_reference, channel=channel, merchant_id=merchant_id)
 
 
+@dataclass(frozen=True)
+class PlanInForce:
+    """The paid plan a member holds at a moment, as the program counts it."""
+
+    plan_id: int
+    name: str
+    earn_percent: int
+
+
+def in_force(periods: Iterable[tuple], at: datetime) -> tuple | None:
+    """Of paid periods `(starts_at, ends_at, earn_percent, membership_id, ...)`, the one in force at
+    `at` (starts_at <= at < ends_at). Periods follow each other without overlapping when they are
+    paid through `membership_record`; should two overlap (a payment recorded by hand), the one
+    that multiplies most counts, then the earlier, then the first recorded. The one rule for every
+    reader: purchases, the checkout preview, the dry run and the member's pages."""
+    covering = [p for p in periods if p[0] <= at < p[1]]
+    return min(covering, key=lambda p: (-p[2], p[0], p[3])) if covering else None
+
+
+def _periods(member_id: int, at: datetime):
+    return (Membership.objects.filter(member_id=member_id, starts_at__lte=at, ends_at__gt=at)
+            .values_list("starts_at", "ends_at", "plan__earn_percent", "id"))
+
+
 def member_membership(*, member_id: int, at: datetime | None = None) -> Membership | None:
     """The member's paid period in force at `at` (now): starts_at <= at < ends_at."""
     at = aware_now(at)
-    return (Membership.objects.select_related("plan")
-            .filter(member_id=member_id, starts_at__lte=at, ends_at__gt=at).order_by("starts_at").first())
+    chosen = in_force(_periods(member_id, at), at)
+    return Membership.objects.select_related("plan").get(pk=chosen[3]) if chosen else None
 
 
 def member_earn_percent_from_plan(member_id: int, at: datetime | None = None) -> int:
     """The earn percent of the member's plan in force at `at` (100 without one): a multiplier
     of base points, like a tier's."""
-    at = aware_now(at)
-    percent = (Membership.objects.filter(member_id=member_id, starts_at__lte=at, ends_at__gt=at)
-               .order_by("starts_at").values_list("plan__earn_percent", flat=True).first())
-    return 100 if percent is None else percent
+    chosen = in_force(_periods(member_id, aware_now(at)), aware_now(at))
+    return 100 if chosen is None else chosen[2]
 
 
 def member_memberships(*, member_id: int) -> QuerySet[Membership]:

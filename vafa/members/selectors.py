@@ -33,6 +33,8 @@ def member_consents(*, member_id: int) -> dict[str, bool | None]:
 # --- what the app's other modules offer (other apps import only this module) -------------------
 from vafa.members.applications import application_get, application_list, applications_pending  # noqa: E402
 from vafa.members.memberships import (  # noqa: E402
+    PlanInForce,
+    in_force,
     member_earn_percent_from_plan,
     member_membership,
     member_memberships,
@@ -42,7 +44,19 @@ from vafa.members.memberships import (  # noqa: E402
 )
 
 __all__ = [
-    "application_get", "application_list", "applications_pending", "member_consents", "member_earn_percent_from_plan",
-    "member_get", "member_list", "member_membership", "member_memberships", "memberships_expiring", "parse_member_id",
-    "plan_get", "plan_list",
+    "PlanInForce",
+    "application_get",
+    "application_list",
+    "applications_pending",
+    "in_force",
+    "member_consents",
+    "member_earn_percent_from_plan",
+    "member_get",
+    "member_list",
+    "member_membership",
+    "member_memberships",
+    "memberships_expiring",
+    "parse_member_id",
+    "plan_get",
+    "plan_list",
 ]

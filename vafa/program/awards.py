@@ -4,6 +4,7 @@ checkout preview and the dry run use them as they are); `lines_apply` writes the
 through the member's book. Every line names its rule, so `applied_rules` and the ledger
 say where each point came from."""
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,25 +41,18 @@ class Line:
 
 
 @dataclass(frozen=True)
-class Facts:
-    """One purchase as the program sees it."""
+class PurchaseFacts:
+    """One purchase as the program sees it, from the facts builder (vafa.commerce.facts): the
+    engine's context (what the rules' conditions look at) and what the base, tier and plan lines
+    need. The figures the policy derives (earn base, base points, point value) are added here."""
 
-    merchant_id: int | None
-    occurred_at: datetime
-    amount: int
+    context: engine.Context
     tax: int = 0
     shipping: int = 0
-    discount: int = 0
-    items: tuple[engine.Item, ...] = ()
-    member_kind: str = "person"
+    discount: int = 0  # the points discount, in Rials
     tier: TierInfo | None = None
+    plan: object = None  # the paid plan in force (vafa.members.selectors.PlanInForce), if it multiplies
     tier_state: object = None  # the member's MemberTier row as read for this purchase (reused by its review)
-    plan: tuple[int, str, int] | None = None  # id, name, earn_percent of the active paid plan
-    interests: frozenset[str] = frozenset()
-    nth: int = 0
-    branch: str | None = None
-    channel: str = "in_store"
-    payment_method: str = ""
 
 
 def _multiplier_line(rule_id: str, name: str, percent: int, base: int) -> Line | None:
@@ -68,29 +62,31 @@ def _multiplier_line(rule_id: str, name: str, percent: int, base: int) -> Line |
     return Line(rule_id=rule_id, name=name, points=points, detail=f"{percent}% of {base} base points")
 
 
-def purchase_context(program: Program, facts: Facts, base: int) -> engine.Context:
-    return engine.Context(
-        trigger="purchase", occurred_at=facts.occurred_at, amount=facts.amount,
-        earn_base=program.policy.base_of(amount=facts.amount, tax=facts.tax, shipping=facts.shipping,
-                                         discount=facts.discount), base_points=base,
-        point_value_rial=program.policy.point_value_rial, items=facts.items, member_kind=facts.member_kind,
-        tier=facts.tier.code if facts.tier else None, interests=facts.interests, nth_purchase=facts.nth,
-        merchant_id=facts.merchant_id, branch=facts.branch, channel=facts.channel,
-        payment_method=facts.payment_method)
+def _base(program: Program, facts: PurchaseFacts) -> tuple[int, str]:
+    return program.policy.base_points(amount=facts.context.amount, tax=facts.tax, shipping=facts.shipping,
+                                      discount=facts.discount)
 
 
-def purchase_lines(program: Program, facts: Facts, rules: Iterable[engine.Rule], usage_for) -> list[Line]:
+def purchase_rule_context(program: Program, facts: PurchaseFacts, base: int | None = None) -> engine.Context:
+    """The context the rules see: the facts, with the figures of the program's policy."""
+    policy = program.policy
+    return dataclasses.replace(
+        facts.context, point_value_rial=policy.point_value_rial,
+        earn_base=policy.base_of(amount=facts.context.amount, tax=facts.tax, shipping=facts.shipping,
+                                 discount=facts.discount),
+        base_points=_base(program, facts)[0] if base is None else base)
+
+
+def purchase_lines(program: Program, facts: PurchaseFacts, rules: Iterable[engine.Rule], usage_for) -> list[Line]:
     """The lines a purchase earns: base, tier, plan, then the rules (highest priority first).
     `usage_for(applying_rules)` answers the caps/budget usage of the rules that apply."""
-    base, why = program.policy.base_points(amount=facts.amount, tax=facts.tax, shipping=facts.shipping,
-                                           discount=facts.discount)
+    base, why = _base(program, facts)
     lines = [Line(rule_id="base", name="base", points=base, detail=why, kind=Transfer.Kind.EARN)]
     if facts.tier is not None:
         lines.append(_multiplier_line(f"tier:{facts.tier.code}", facts.tier.name, facts.tier.earn_percent, base))
     if facts.plan is not None:
-        plan_id, plan_name, percent = facts.plan
-        lines.append(_multiplier_line(f"plan:{plan_id}", plan_name, percent, base))
-    ctx = purchase_context(program, facts, base)
+        lines.append(_multiplier_line(f"plan:{facts.plan.plan_id}", facts.plan.name, facts.plan.earn_percent, base))
+    ctx = purchase_rule_context(program, facts, base)
     return [line for line in lines if line is not None] + rule_lines(rules, ctx, usage_for)
 
 

@@ -14,6 +14,18 @@ from zoneinfo import ZoneInfo
 TEHRAN = ZoneInfo("Asia/Tehran")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+# Which fact of the Context each condition reads (`matches` below). The facts builder of purchases
+# (vafa.commerce.facts.SUPPLIED) says which facts it fills; a condition on a fact nobody fills is
+# refused when a rule is saved.
+CONDITION_FACTS = {
+    "amount_min": "amount", "amount_max": "amount", "skus": "items", "categories": "items", "min_quantity": "items",
+    "member_kinds": "member_kind", "tiers": "tier", "tags": "tags", "segments": "segments",
+    "interests": "interests", "merchants": "merchant_id", "branches": "branch", "channels": "channel",
+    "payment_methods": "payment_method", "first_purchase": "nth_purchase", "nth_purchase": "nth_purchase",
+    "every_nth_purchase": "nth_purchase", "weekdays": "occurred_at", "hours": "occurred_at",
+    "starts_at": "occurred_at", "ends_at": "occurred_at",
+}
+
 
 @dataclass(frozen=True)
 class Rule:

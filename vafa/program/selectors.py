@@ -1,7 +1,14 @@
 """Reads of the program: the live program (cached per process by its version), rules, tiers and
 rewards in their one JSON shape, the program document, and what rules would award."""
 
-from vafa.program.awards import Facts, Line, purchase_context, purchase_lines, recorded_usage, rule_lines
+from vafa.program.awards import (
+    Line,
+    PurchaseFacts,
+    purchase_lines,
+    purchase_rule_context,
+    recorded_usage,
+    rule_lines,
+)
 from vafa.program.catalog import parse_reward_id, reward_body, reward_fields
 from vafa.program.document import program_export
 from vafa.program.live import (
@@ -21,8 +28,30 @@ from vafa.program.live import (
 from vafa.program.rules import rule_body, rule_get, tier_body, tier_get
 
 __all__ = [
-    "ClubPolicy", "Facts", "Line", "Program", "RuleInfo", "TierInfo", "club_policy", "earn_policy", "engine_rule",
-    "forget_program", "member_tier", "member_tier_id", "parse_reward_id", "program_export", "program_now",
-    "purchase_context", "purchase_lines", "recorded_usage", "reward_body", "reward_fields", "rule_body",
-    "rule_get", "rule_info", "rule_lines", "tier_body", "tier_get",
+    "ClubPolicy",
+    "Line",
+    "Program",
+    "PurchaseFacts",
+    "RuleInfo",
+    "TierInfo",
+    "club_policy",
+    "earn_policy",
+    "engine_rule",
+    "forget_program",
+    "member_tier",
+    "member_tier_id",
+    "parse_reward_id",
+    "program_export",
+    "program_now",
+    "purchase_lines",
+    "purchase_rule_context",
+    "recorded_usage",
+    "reward_body",
+    "reward_fields",
+    "rule_body",
+    "rule_get",
+    "rule_info",
+    "rule_lines",
+    "tier_body",
+    "tier_get",
 ]

@@ -6,28 +6,22 @@ with the member's tier and paid plan at that moment (from the tier history), so 
 budgets and n-th purchases count exactly as they would have live. Usage of caps and
 budgets starts from zero at the start of the period."""
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count
-
-from vafa.commerce.models import Purchase, PurchaseItem
+from vafa.commerce.selectors import purchase_facts_bulk
 from vafa.core.errors import ValidationFailed
 from vafa.core.jalali import TEHRAN, periods_of
-from vafa.members.models import Member, Membership
-from vafa.merchants.models import Branch
 from vafa.program import engine
 from vafa.program.inputs import rule_clean
-from vafa.program.models import Rule, TierChange
+from vafa.program.models import Rule
 from vafa.program.selectors import (
-    Facts,
     Line,
     Program,
     engine_rule,
     program_now,
-    purchase_context,
+    purchase_rule_context,
     rule_get,
     rule_info,
     rule_lines,
@@ -105,61 +99,15 @@ def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=TEHRAN)
 
 
-class _History:
-    """Tier and paid plan of each member at any moment, loaded once for the period."""
-
-    def __init__(self, member_ids: set[int], program: Program):
-        self.program = program
-        self.tiers: dict[int, list] = defaultdict(list)
-        if program.tiers:
-            for member_id, at, tier_id in (TierChange.objects.filter(member_id__in=member_ids)
-                                           .order_by("changed_at", "id")
-                                           .values_list("member_id", "changed_at", "to_tier_id")):
-                self.tiers[member_id].append((at, tier_id))
-        self.plans: dict[int, list] = defaultdict(list)
-        if program.plans_with_bonus:
-            for row in (Membership.objects.filter(member_id__in=member_ids)
-                        .values_list("member_id", "starts_at", "ends_at", "plan_id", "plan__name",
-                                     "plan__earn_percent")):
-                self.plans[row[0]].append(row[1:])
-
-    def tier(self, member_id: int, at: datetime):
-        tier_id = None
-        for changed_at, to_tier in self.tiers.get(member_id, ()):
-            if changed_at > at:
-                break
-            tier_id = to_tier
-        return self.program.tier_by_id(tier_id)
-
-    def plan(self, member_id: int, at: datetime):
-        active = [(percent, plan_id, name) for start, end, plan_id, name, percent in self.plans.get(member_id, ())
-                  if start <= at < end]
-        if not active:
-            return None
-        percent, plan_id, name = max(active)
-        return plan_id, name, percent
-
-
-def _replay(program: Program, rules: list[engine.Rule], info: dict, purchases: list, items: dict,
-            before: dict, history: _History, members: dict, branches: dict) -> dict:
+def _replay(program: Program, rules: list[engine.Rule], info: dict, history: list) -> dict:
     prog = Program(version=program.version, policy=program.policy, rules=tuple(rules), rule_info=info,
                    tiers=program.tiers, plans_with_bonus=program.plans_with_bonus)
     usage = _Usage(awards={}, totals={})
-    seen = dict(before)
     by_rule: dict = {}
     rewarded: set[int] = set()
-    for p in purchases:
-        seen[p.member_id] = seen.get(p.member_id, 0) + 1
-        facts = Facts(
-            merchant_id=p.merchant_id, occurred_at=p.occurred_at, amount=p.amount, tax=p.tax, shipping=p.shipping,
-            discount=p.discount, items=items.get(p.pk, ()), member_kind=members[p.member_id][0],
-            tier=history.tier(p.member_id, p.occurred_at), plan=history.plan(p.member_id, p.occurred_at),
-            interests=members[p.member_id][1], nth=seen[p.member_id], branch=branches.get(p.branch_id),
-            channel=p.channel, payment_method=p.payment_method)
-        base, _ = program.policy.base_points(amount=p.amount, tax=p.tax, shipping=p.shipping, discount=p.discount)
-        ctx = purchase_context(prog, facts, base)
-        lines = rule_lines(rules, ctx, usage.usage_for(p.member_id, p.occurred_at,
-                                                             program.policy.point_value_rial))
+    for p, facts in history:
+        lines = rule_lines(rules, purchase_rule_context(prog, facts),
+                           usage.usage_for(p.member_id, p.occurred_at, program.policy.point_value_rial))
         usage.add(lines, p.member_id, p.occurred_at)
         for line in lines:
             entry = by_rule.setdefault(line.rule_id, {"rule_id": line.rule_id, "name": line.name, "points": 0,
@@ -183,36 +131,11 @@ def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
     drafts, draft_info = draft_rules(rules)
     program = program_now()
     live = program.rules_for("purchase")
-    purchases = list(Purchase.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
-                     .order_by("occurred_at", "id")
-                     .only("id", "member_id", "merchant_id", "branch_id", "occurred_at", "amount", "tax",
-                           "shipping", "discount", "channel", "payment_method"))
-    member_ids = {p.member_id for p in purchases}
-    items: dict[int, list] = defaultdict(list)
-    for purchase_id, sku, category, quantity, price in PurchaseItem.objects.filter(
-            purchase__occurred_at__gte=start, purchase__occurred_at__lt=end).values_list(
-            "purchase_id", "sku", "category", "quantity", "unit_price"):
-        items[purchase_id].append(engine.Item(sku=sku, quantity=quantity, unit_price=price, category=category))
-    items = {k: tuple(v) for k, v in items.items()}
-    before = dict(Purchase.objects.filter(member_id__in=member_ids, occurred_at__lt=start)
-                  .values_list("member_id").annotate(n=_count()).values_list("member_id", "n"))
-    interests: dict[int, set] = defaultdict(set)
-    for member_id, slug in Member.interests.through.objects.filter(member_id__in=member_ids).values_list(
-            "member_id", "interest__slug"):
-        interests[member_id].add(slug)
-    members = {pk: (kind, frozenset(interests.get(pk, ()))) for pk, kind in
-               Member.objects.filter(pk__in=member_ids).values_list("id", "kind")}
-
-    branches = dict(Branch.objects.values_list("id", "code"))
-    history = _History(member_ids, program)
-    draft = _replay(program, drafts, draft_info, purchases, items, before, history, members, branches)
-    current = _replay(program, live, program.rule_info, purchases, items, before, history, members, branches)
+    history = purchase_facts_bulk(program, start=start, end=end)
+    draft = _replay(program, drafts, draft_info, history)
+    current = _replay(program, live, program.rule_info, history)
     return {
-        "from": date_from.isoformat(), "to": date_to.isoformat(), "purchases": len(purchases), **draft,
+        "from": date_from.isoformat(), "to": date_to.isoformat(), "purchases": len(history), **draft,
         "live": current,
         "difference": {k: draft[k] - current[k] for k in ("points", "value_rial", "members")},
     }
-
-
-def _count():
-    return Count("id")
