@@ -40,7 +40,7 @@ def _fingerprint(request) -> str:
 
 
 def _replay(merchant, key: str, fingerprint: str) -> JsonResponse | None:
-    record = IdempotencyRecord.objects.filter(merchant=merchant, key=key).first()
+    record = IdempotencyRecord.objects.filter(merchant_id=merchant.id, key=key).first()
     if record is None:
         return None
     if record.fingerprint != fingerprint:
@@ -95,7 +95,7 @@ def _store(merchant, key, fingerprint, exc: ApplicationError) -> JsonResponse:
 def _store_answer(merchant, key, fingerprint, status: int, body: dict) -> JsonResponse:
     try:
         with transaction.atomic():
-            IdempotencyRecord.objects.create(merchant=merchant, key=key, fingerprint=fingerprint,
+            IdempotencyRecord.objects.create(merchant_id=merchant.id, key=key, fingerprint=fingerprint,
                                              status=status, body=_json(body))
     except IntegrityError:
         return _replay(merchant, key, fingerprint) or json_response(status, body)

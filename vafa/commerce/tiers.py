@@ -62,8 +62,8 @@ def _reason(tier: TierInfo | None, measures) -> str:
     return f"{tier.qualify_by} {value} in {WINDOW_LABEL[tier.window]} >= {tier.threshold}"
 
 
-def _move(program: Program, state: MemberTier | None, *, member_id: int, tier: TierInfo | None, now: datetime,
-          reason: str) -> None:
+def _move(program: Program, state, *, member_id: int, tier: TierInfo | None, now: datetime, reason: str) -> None:
+    """Move the member to `tier` (`state`: their tier row, a MemberTier or a TierState, or None)."""
     old = state.tier_id if state else None
     hold = _hold_until(tier, now) if tier else None
     if state is None:
@@ -80,17 +80,28 @@ def _move(program: Program, state: MemberTier | None, *, member_id: int, tier: T
                             reason=reason[:255], changed_at=now))
 
 
-def tier_state(member_id: int) -> MemberTier | None:
+@dataclass(frozen=True)
+class TierState:
+    """A member's tier row as a purchase reads it (plain SQL, see `tier_state`)."""
+
+    id: int
+    tier_id: int | None
+    since: datetime
+    hold_until: datetime | None
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+def tier_state(member_id: int) -> TierState | None:
     """The member's tier row, in plain SQL (every purchase reads it when tiers exist)."""
     rows = sql.fetch(f"SELECT {sql.columns(MemberTier, ['id', 'tier', 'since', 'hold_until'])}"
                      f" FROM {sql.table(MemberTier)} WHERE {sql.column(MemberTier, 'member')} = %s", [member_id])
     if not rows:
         return None
     pk, tier_id, since, hold_until = rows[0]
-    state = MemberTier(id=pk, member_id=member_id, tier_id=tier_id, since=sql.aware(since),
-                       hold_until=sql.aware(hold_until))
-    state._state.adding = False
-    return state
+    return TierState(id=pk, tier_id=tier_id, since=sql.aware(since), hold_until=sql.aware(hold_until))
 
 
 _UNREAD = object()

@@ -18,10 +18,7 @@ def merchant_for_api_key(raw_key: str) -> Merchant | None:
     )
     if not rows:
         return None
-    merchant_id, name, slug = rows[0]
-    merchant = Merchant(id=merchant_id, name=name, slug=slug, is_active=True)
-    merchant._state.adding = False
-    return merchant
+    return Merchant.from_db("default", ["id", "name", "slug", "is_active"], [*rows[0], True])
 
 
 _branch_ids = CommittedIdCache()

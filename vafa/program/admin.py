@@ -162,7 +162,7 @@ class RuleAdmin(admin.ModelAdmin):
         else:
             rule = program_rules.rule_create(data=form.rule_data, changed_by=user)
             obj.pk = rule.pk
-            obj._state.adding = False
+            obj.refresh_from_db()  # the row the service wrote
         obj.revision = rule.revision
 
     def _set_status(self, request, queryset, status: str, done):
@@ -245,7 +245,7 @@ class TierAdmin(admin.ModelAdmin):
             program_rules.tier_update(tier_id=obj.pk, data=form.tier_data)
         else:
             obj.pk = program_rules.tier_create(data=form.tier_data).pk
-            obj._state.adding = False
+            obj.refresh_from_db()  # the row the service wrote
 
 
 @admin.register(MemberTier)
@@ -349,4 +349,4 @@ class RewardAdmin(admin.ModelAdmin):
         else:
             created = _catalog.reward_create(**form.reward_fields)
             obj.pk = created.pk
-            obj._state.adding = False
+            obj.refresh_from_db()  # the row the service wrote

@@ -84,7 +84,7 @@ class CouponAdmin(ViewOnlyAdmin):
             sku=promo["sku"], starts_at=promo["starts_at"], ends_at=promo["expires_at"],
             merchant_id=obj.merchant_id)
         obj.pk, obj.code, obj.is_promo = created.pk, created.code, True
-        obj._state.adding = False
+        obj.refresh_from_db()  # the row the service wrote
 
 
 @admin.register(GiftCard)
