@@ -6,6 +6,8 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/vafa
 export VAFA_DEV ?= 1
 
 NPM_STAMP := node_modules/.vafa-installed
+# The front-end files the pages use, copied into the package as a built wheel has them.
+VENDOR_STAMP := vafa/web/static/vendor/.copied
 CHROMIUM := /usr/bin/chromium
 
 .PHONY: install run test lint test-sqlite test-postgres bench messages clean browser
@@ -21,11 +23,15 @@ $(NPM_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+$(VENDOR_STAMP): $(NPM_STAMP) tools/build_assets.py
+	$(PY) tools/build_assets.py vendor node_modules vafa/web/static/vendor
+	touch $@
+
 # The browser tests drive Debian's Chromium (Playwright cannot download its own here).
 browser:
 	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium)
 
-install: $(BIN)/vafa messages $(NPM_STAMP)
+install: $(BIN)/vafa messages $(NPM_STAMP) $(VENDOR_STAMP)
 
 messages: $(BIN)/vafa
 	@command -v msgfmt >/dev/null || (apt-get update -qq && apt-get install -y -qq gettext)
@@ -42,7 +48,7 @@ lint: install
 	$(BIN)/vafa makemigrations --check --dry-run -v0
 
 test-sqlite: install
-	DATABASE_URL= $(BIN)/pytest -q -n 2 --dist loadgroup
+	DATABASE_URL= $(BIN)/pytest -q -n 2 --dist loadgroup -m "not package"
 
 test-postgres: install
 	VAFA_REQUIRE_POSTGRES=1 DATABASE_URL=$(PG_URL) $(BIN)/pytest -q -n 2 --dist loadgroup
@@ -62,4 +68,4 @@ bench: install
 	VAFA_VAR_DIR=$$(mktemp -d) DATABASE_URL= $(BIN)/python bench/pages.py
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var vafa/web/static/vendor

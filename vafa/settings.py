@@ -1,31 +1,56 @@
-"""Settings, read from the environment with safe defaults for a local run."""
+"""Settings, read from the environment and the installation's settings file (vafa/config.py),
+with safe defaults for a local run. A bad value is one clear ImproperlyConfigured line."""
 
 import os
 from pathlib import Path
 
-import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from vafa.config import (
+    database_settings,
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    load_settings_file,
+)
+
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("VAFA_VAR_DIR", Path.cwd() / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
+# From the environment only: the settings file lives here.
+VAR_DIR = Path(os.environ.get("VAFA_VAR_DIR") or Path.cwd() / "var").absolute()
+try:
+    VAR_DIR.mkdir(parents=True, exist_ok=True)
+except OSError as exc:
+    raise ImproperlyConfigured(f"VAFA_VAR_DIR: cannot create {VAR_DIR} ({exc.strerror})") from None
+# Created with a new secret on the first run; its values count where the environment has none.
+SETTINGS_FILE = load_settings_file(VAR_DIR)
 
-
-def _env_bool(name: str, default: bool) -> bool:
-    return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
-
-
-DEBUG = _env_bool("VAFA_DEBUG", False)
+DEBUG = env_bool("VAFA_DEBUG", False)
 _DEV_SECRET = "vafa-local-development-secret-do-not-use-in-production"
-SECRET_KEY = os.environ.get("VAFA_SECRET_KEY", _DEV_SECRET)
+SECRET_KEY = env_str("VAFA_SECRET_KEY")
 # Production is the default unless VAFA_DEV says this is a developer's machine.
-DEV_MODE = _env_bool("VAFA_DEV", DEBUG)
+DEV_MODE = env_bool("VAFA_DEV", DEBUG)
+if not SECRET_KEY and DEV_MODE:
+    SECRET_KEY = _DEV_SECRET
+if not SECRET_KEY:
+    raise ImproperlyConfigured(f"VAFA_SECRET_KEY is not set (in the environment or {SETTINGS_FILE}); "
+                               "VAFA_DEV=1 allows a development secret on a developer's machine")
 if not DEV_MODE and SECRET_KEY == _DEV_SECRET:
-    raise ImproperlyConfigured("Set VAFA_SECRET_KEY (or VAFA_DEV=1 for a local run).")
+    raise ImproperlyConfigured("VAFA_SECRET_KEY is the built-in development secret, refused in production: "
+                               f"set a secret of your own (or VAFA_DEV=1 for a local run); see {SETTINGS_FILE}")
+if not DEV_MODE and len(SECRET_KEY) < 32:
+    raise ImproperlyConfigured(f"VAFA_SECRET_KEY is too short for production ({len(SECRET_KEY)} characters, at least "
+                               "32): python3 -c 'import secrets; print(secrets.token_urlsafe(50))' makes one")
 
-ALLOWED_HOSTS = [h for h in os.environ.get("VAFA_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
-CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("VAFA_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+ALLOWED_HOSTS = env_list("VAFA_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env_list("VAFA_CSRF_TRUSTED_ORIGINS")
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if not _origin.startswith(("https://", "http://")):
+        raise ImproperlyConfigured(f"VAFA_CSRF_TRUSTED_ORIGINS: {_origin!r} needs its scheme, "
+                                   f"e.g. https://{_origin}")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -89,10 +114,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'vafa.sqlite3'}"
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'vafa.sqlite3'}")
 # Health checks cost a `SELECT 1` per request; turn them on where connections go stale.
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=600,
-                                              conn_health_checks=_env_bool("VAFA_DB_HEALTH_CHECKS", False))}
+DATABASES = {"default": database_settings(DATABASE_URL, conn_max_age=600,
+                                          conn_health_checks=env_bool("VAFA_DB_HEALTH_CHECKS", False))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Every write transaction takes the write lock at BEGIN, so concurrent writers wait
     # (busy timeout) instead of failing with "database is locked" on lock upgrade.
@@ -105,7 +130,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         ),
     }
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = False
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _env_bool("VAFA_PG_PREPARE", True):
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("VAFA_PG_PREPARE", True):
     # Server-side binding lets psycopg prepare the hot statements (measured: about 30% less
     # database CPU per purchase). Turn off behind a transaction-pooling pgbouncer.
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
@@ -139,23 +164,21 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
-WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
-# Front-end packages come from npm at set-up (`make install`), served under static/vendor/.
-NODE_MODULES = Path(os.environ.get("VAFA_NODE_MODULES", BASE_DIR.parent / "node_modules"))
-STATICFILES_DIRS = [
-    (f"vendor/{name}", NODE_MODULES / folder)
-    for name, folder in [("htmx", "htmx.org/dist"), ("chartjs", "chart.js/dist"), ("vazirmatn", "vazirmatn")]
-    if (NODE_MODULES / folder).is_dir()
-]
+# Serve the apps' static files from the installed package, without a collectstatic step. The
+# front-end files (htmx, Chart.js, Vazirmatn) are in vafa/web/static/vendor/, put there by the
+# wheel build or `make install` (tools/build_assets.py).
+WHITENOISE_USE_FINDERS = True
+# The checkout's npm packages: only the browser tests read them (axe-core).
+NODE_MODULES = Path(env_str("VAFA_NODE_MODULES") or BASE_DIR.parent / "node_modules")
 
 # How many reverse proxies stand in front (they append to X-Forwarded-For); 0 = none.
-TRUSTED_PROXIES = int(os.environ.get("VAFA_TRUSTED_PROXIES", "0"))
+TRUSTED_PROXIES = env_int("VAFA_TRUSTED_PROXIES", 0)
 
 if TRUSTED_PROXIES:
     # The proxy terminates TLS and says so; Django then knows the request was HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Browsers keep to HTTPS for this long once they have seen the site (0: not sent).
-SECURE_HSTS_SECONDS = int(os.environ.get("VAFA_HSTS_SECONDS", "0"))
+SECURE_HSTS_SECONDS = env_int("VAFA_HSTS_SECONDS", 0)
 
 LOGIN_URL = "manage:login"
 LOGIN_REDIRECT_URL = "manage:home"
@@ -163,7 +186,7 @@ LOGIN_REDIRECT_URL = "manage:home"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = int(os.environ.get("VAFA_SESSION_SECONDS", 8 * 3600))  # a working day
+SESSION_COOKIE_AGE = env_int("VAFA_SESSION_SECONDS", 8 * 3600, minimum=60)  # a working day
 SESSION_EXPIRE_AT_BROWSER_CLOSE = False
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEV_MODE
@@ -176,19 +199,21 @@ X_FRAME_OPTIONS = "DENY"
 # VAFA_TASKS_BACKEND=django_tasks_rq.RQBackend VAFA_EXTRA_APPS=django_rq,django_tasks_rq
 # VAFA_RQ_URL=redis://127.0.0.1:6379/0, and runs `vafa rqworker --job-class django_tasks_rq.Job`
 # beside `vafa worker` (which then schedules the jobs and handles the outbox). See the README.
-TASKS = {"default": {"BACKEND": os.environ.get("VAFA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+TASKS = {"default": {"BACKEND": env_str("VAFA_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
                      "QUEUES": ["default"]}}
-INSTALLED_APPS += [app for app in os.environ.get("VAFA_EXTRA_APPS", "").split(",") if app.strip()]
-if os.environ.get("VAFA_RQ_URL"):
-    RQ_QUEUES = {"default": {"URL": os.environ["VAFA_RQ_URL"], "DEFAULT_TIMEOUT": 600}}
+INSTALLED_APPS += env_list("VAFA_EXTRA_APPS")
+if env_str("VAFA_RQ_URL"):
+    RQ_QUEUES = {"default": {"URL": env_str("VAFA_RQ_URL"), "DEFAULT_TIMEOUT": 600}}
 
-SMS_BACKEND = os.environ.get("VAFA_SMS_BACKEND", "console")
-SMS_OUTBOX = Path(os.environ.get("VAFA_SMS_OUTBOX", VAR_DIR / "outbox.jsonl"))
+# The names of vafa.integrations.sms's BACKENDS (a test keeps them equal), checked at start-up.
+SMS_BACKENDS = ("console", "kavenegar", "smsir", "ghasedak")
+SMS_BACKEND = env_choice("VAFA_SMS_BACKEND", "console", SMS_BACKENDS)
+SMS_OUTBOX = Path(env_str("VAFA_SMS_OUTBOX") or VAR_DIR / "outbox.jsonl")
 # Credentials of a real gateway (kavenegar, smsir, ghasedak); unused by the console backend.
-SMS_API_KEY = os.environ.get("VAFA_SMS_API_KEY", "")
-SMS_SENDER = os.environ.get("VAFA_SMS_SENDER", "")  # the line number messages are sent from
-SMS_BASE_URL = os.environ.get("VAFA_SMS_BASE_URL", "")  # empty: the gateway's own address
-SMS_TIMEOUT = float(os.environ.get("VAFA_SMS_TIMEOUT", "10"))  # seconds
+SMS_API_KEY = env_str("VAFA_SMS_API_KEY")
+SMS_SENDER = env_str("VAFA_SMS_SENDER")  # the line number messages are sent from
+SMS_BASE_URL = env_str("VAFA_SMS_BASE_URL")  # empty: the gateway's own address
+SMS_TIMEOUT = env_float("VAFA_SMS_TIMEOUT", 10.0)  # seconds
 EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 
@@ -196,11 +221,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("VAFA_LOG_LEVEL", "WARNING")},
+    "root": {"handlers": ["console"],
+             "level": env_choice("VAFA_LOG_LEVEL", "WARNING", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))},
 }
 
 # One-time login codes (vafa/members/otp.py has the defaults); e.g. VAFA_OTP_TTL_SECONDS=180.
-for _name in ("TTL_SECONDS", "RESEND_SECONDS", "PHONE_PER_HOUR", "IP_PER_HOUR", "MAX_ATTEMPTS",
-              "PHONE_MAX_FAILURES", "LOCK_SECONDS"):
-    if os.environ.get(f"VAFA_OTP_{_name}"):
-        globals()[f"VAFA_OTP_{_name}"] = int(os.environ[f"VAFA_OTP_{_name}"])
+for _name, _minimum in (("TTL_SECONDS", 1), ("RESEND_SECONDS", 0), ("PHONE_PER_HOUR", 1), ("IP_PER_HOUR", 1),
+                        ("MAX_ATTEMPTS", 1), ("PHONE_MAX_FAILURES", 1), ("LOCK_SECONDS", 0)):
+    if env_str(f"VAFA_OTP_{_name}"):
+        globals()[f"VAFA_OTP_{_name}"] = env_int(f"VAFA_OTP_{_name}", 0, minimum=_minimum)
+
+# `vafa serve` (gunicorn): processes, threads per process, the access log on stdout.
+SERVE_WORKERS = env_int("VAFA_WORKERS", 2 * (os.cpu_count() or 1) + 1, minimum=1)
+SERVE_THREADS = env_int("VAFA_THREADS", 1, minimum=1)
+SERVE_ACCESS_LOG = env_bool("VAFA_ACCESS_LOG", True)

@@ -1,6 +1,7 @@
 import os
 import sys
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 
@@ -10,9 +11,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        default_workers = int(os.environ.get("VAFA_WORKERS", 2 * (os.cpu_count() or 1) + 1))
-        parser.add_argument("--workers", type=int, default=default_workers)
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("VAFA_THREADS", 1)))
+        # Defaults from the settings (VAFA_WORKERS, VAFA_THREADS: environment or settings file).
+        parser.add_argument("--workers", type=int, default=settings.SERVE_WORKERS)
+        parser.add_argument("--threads", type=int, default=settings.SERVE_THREADS)
 
     def handle(self, *args, host, port, workers, threads, **options):
         self.stdout.write(f"Vafa serving on http://{host}:{port}/ with {workers} worker(s)")
@@ -20,6 +21,6 @@ class Command(BaseCommand):
         argv = [sys.executable, "-m", "gunicorn", "vafa.wsgi:application", "--bind", f"{host}:{port}",
                 "--workers", str(workers), "--threads", str(threads),
                 "--graceful-timeout", "10", "--timeout", "60"]
-        if os.environ.get("VAFA_ACCESS_LOG", "1") == "1":
+        if settings.SERVE_ACCESS_LOG:
             argv += ["--access-logfile", "-"]
         os.execv(sys.executable, argv)
