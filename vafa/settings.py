@@ -179,6 +179,8 @@ if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Browsers keep to HTTPS for this long once they have seen the site (0: not sent).
 SECURE_HSTS_SECONDS = env_int("VAFA_HSTS_SECONDS", 0)
+# The site's public address (https://club.example.ir): makes members' referral links absolute.
+VAFA_PUBLIC_URL = os.environ.get("VAFA_PUBLIC_URL", "").strip().rstrip("/")
 
 LOGIN_URL = "manage:login"
 LOGIN_REDIRECT_URL = "manage:home"

@@ -19,15 +19,17 @@ its use is what decides.
 The same `external_id` again (a double submit of one checkout form) replays the recorded
 purchase and does not use the coupon twice."""
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase
 from vafa.commerce.selectors import TierStatus, member_tier_status
 from vafa.commerce.services import PurchaseResult, purchase_record
+from vafa.core.audit import Actor, audit_record, snapshot
 from vafa.core.errors import (
     ApplicationError,
     CouponChanged,
@@ -39,7 +41,8 @@ from vafa.core.errors import (
     ValidationFailed,
 )
 from vafa.core.ids import parse_id
-from vafa.core.limits import MAX_POINTS, MAX_RIAL
+from vafa.core.inputs import Int, Rial, checked
+from vafa.core.limits import MAX_POINTS
 from vafa.core.money import rial_to_toman
 from vafa.core.phone import normalize_phone
 from vafa.ledger.selectors import PointsSummary, member_points
@@ -51,6 +54,7 @@ from vafa.rewards.models import Coupon, CouponUse
 from vafa.rewards.selectors import coupon_state, member_coupons, normalize_code
 from vafa.rewards.services import coupon_redeem, coupon_validate
 from vafa.usecases.checkout_preview import checkout_preview
+from vafa.usecases.joining import member_join
 
 # --- the member at the till ---------------------------------------------------------------------
 
@@ -131,16 +135,8 @@ def shown_to_pay(basket: int, *discounts: int) -> int:
     return (rial_to_toman(basket) - sum(rial_to_toman(d) for d in discounts)) * 10
 
 
-def _check_basket(basket) -> int:
-    if isinstance(basket, bool) or not isinstance(basket, int) or not 0 < basket <= MAX_RIAL:
-        raise ValidationFailed(details={"amount": f"an integer number of Rials from 1 to {MAX_RIAL}"})
-    return basket
-
-
-def _check_points(points) -> int:
-    if isinstance(points, bool) or not isinstance(points, int) or not 0 <= points <= MAX_POINTS:
-        raise ValidationFailed(details={"redeem_points": f"an integer from 0 to {MAX_POINTS}"})
-    return points
+BASKET = Rial(1)
+REDEEM_POINTS = Int(0, MAX_POINTS)
 
 
 def till_preview(*, merchant_id: int, member_id: int, basket: int, redeem_points: int = 0,
@@ -148,8 +144,8 @@ def till_preview(*, merchant_id: int, member_id: int, basket: int, redeem_points
     """What this checkout would do, writing nothing. A coupon that does not apply is answered
     in `coupon_error` (and the preview goes on without it); points beyond the balance or the
     amount's share in `redeem_error` (and the preview spends what it may)."""
-    basket = _check_basket(basket)
-    redeem_points = _check_points(redeem_points)
+    basket = checked(BASKET, basket, "amount")
+    redeem_points = checked(REDEEM_POINTS, redeem_points, "redeem_points")
     coupon_code = (coupon_code or "").strip()
     discount, coupon_error = 0, None
     if coupon_code:
@@ -215,21 +211,37 @@ def _replay(*, merchant_id: int, member_id: int, external_id: str, basket: int, 
 
 
 def till_checkout(*, merchant_id: int, member_id, basket: int, external_id: str, redeem_points: int = 0,
-                  coupon_code: str = "", payment_method: str = "", occurred_at: datetime | None = None) -> TillResult:
+                  coupon_code: str = "", payment_method: str = "", occurred_at: datetime | None = None,
+                  actor: Actor | None = None) -> TillResult:
     """Record a till checkout in one transaction: the purchase (points spent and earned), then
-    the coupon's use on the same reference. Any refusal leaves nothing behind.
+    the coupon's use on the same reference, and their audit entries as `actor`'s. Any refusal
+    leaves nothing behind.
 
     Points asked beyond the balance are insufficient_points; beyond what the amount allows,
     redeem_exceeds_amount (the till never spends fewer points than the cashier announced).
-    A concurrent double submit may lose the insert race with an IntegrityError: the caller
-    runs the checkout again outside its broken transaction, and it replays."""
-    basket = _check_basket(basket)
-    redeem_points = _check_points(redeem_points)
+    The same checkout sent twice (a double submit) replays the first: when the two race, the
+    second loses the insert of the external id, and is run again after its transaction rolled
+    back, finding the first one."""
+    basket = checked(BASKET, basket, "amount")
+    redeem_points = checked(REDEEM_POINTS, redeem_points, "redeem_points")
     member = member_get(member_id=member_id)
     external_id = (external_id or "").strip()
     if not external_id:
         raise ValidationFailed(details={"external_id": "required"})
     coupon_code = (coupon_code or "").strip()
+    checkout = functools.partial(_checkout, merchant_id=merchant_id, member=member, basket=basket,
+                                 external_id=external_id, redeem_points=redeem_points, coupon_code=coupon_code,
+                                 payment_method=payment_method, occurred_at=occurred_at, actor=actor)
+    if transaction.get_connection().in_atomic_block:
+        return checkout()  # the caller's transaction: it resolves a lost race itself
+    try:
+        return checkout()
+    except IntegrityError:
+        return checkout()
+
+
+def _checkout(*, merchant_id: int, member: Member, basket: int, external_id: str, redeem_points: int,
+              coupon_code: str, payment_method: str, occurred_at: datetime | None, actor: Actor | None) -> TillResult:
     with transaction.atomic():
         replay = _replay(merchant_id=merchant_id, member_id=member.pk, external_id=external_id, basket=basket,
                          redeem_points=redeem_points, coupon_code=coupon_code, payment_method=payment_method)
@@ -244,13 +256,47 @@ def till_checkout(*, merchant_id: int, member_id, basket: int, external_id: str,
             merchant_id=merchant_id, member_id=member.pk, external_id=external_id, amount=amount,
             redeem_points=redeem_points, payment_method=payment_method, occurred_at=occurred_at,
             channel=Purchase.Channel.IN_STORE)
+        if result.replayed:
+            # A double submit recorded it between our first look and our own insert: answer
+            # that checkout (its coupon already used once), never use the coupon again.
+            return _replay(merchant_id=merchant_id, member_id=member.pk, external_id=external_id, basket=basket,
+                           redeem_points=redeem_points, coupon_code=coupon_code, payment_method=payment_method)
         use = None
         if coupon_code:
             use = coupon_redeem(code=coupon_code, member_id=member.pk, amount=basket, merchant_id=merchant_id,
                                 reference=external_id)
             if use.discount != discount:  # the coupon was edited between the check and its use
                 raise CouponChanged(details={"code": use.coupon.code})
-        return TillResult(purchase=result.purchase, coupon_use=use, replayed=result.replayed)
+        answer = TillResult(purchase=result.purchase, coupon_use=use, replayed=result.replayed)
+        if actor is not None and not answer.replayed:
+            _audit(answer, actor)
+        return answer
+
+
+def _audit(result: TillResult, actor: Actor) -> None:
+    purchase, use = result.purchase, result.coupon_use
+    audit_record(actor=actor, action="pos.purchase", target=purchase, after={
+        "member": purchase.member_id, "external_id": purchase.external_id, "basket": result.basket,
+        "coupon_discount": use.discount if use else 0, "amount": purchase.amount,
+        "points_redeemed": purchase.points_redeemed, "points_discount": purchase.discount,
+        "to_pay": purchase.amount - purchase.discount, "points_earned": purchase.points_earned,
+        "balance_after": purchase.balance_after, "payment_method": purchase.payment_method})
+    if use is not None:
+        audit_record(actor=actor, action="pos.coupon", target=use.coupon, target_label=use.coupon.code, after={
+            "code": use.coupon.code, "purchase": purchase.pk, "basket": use.amount, "discount": use.discount,
+            "reference": use.reference, "used_count": use.coupon.used_count})
+
+
+def till_join(*, merchant_id: int | None, phone: str, first_name: str, last_name: str,
+              actor: Actor | None = None) -> Member:
+    """A cashier joins a customer at the till (in the club's mode), audited as `actor`'s."""
+    with transaction.atomic():
+        member = member_join(merchant_id=merchant_id, phone=phone, first_name=first_name.strip(),
+                             last_name=last_name.strip())
+        if actor is not None:
+            audit_record(actor=actor, action="pos.join", target=member,
+                         after=snapshot(member, ["phone", "first_name", "last_name", "status", "merchant"]))
+        return member
 
 
 # --- the receipt ---------------------------------------------------------------------------------
