@@ -2,8 +2,10 @@
 
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
+from ninja import NinjaAPI
 
 from vafa.core.errors import ApplicationError, MalformedJson, NotFound, Unauthorized, ValidationFailed
+from vafa.core.inputs import Input, error_details
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
@@ -15,12 +17,37 @@ def application_error_response(exc: ApplicationError) -> JsonResponse:
                         json_dumps_params={"ensure_ascii": False})
 
 
+_SOURCES = ("body", "query", "path")  # what the paths always left out
+
+
 def validation_details(errors: list[dict]) -> dict:
-    details: dict[str, str] = {}
+    """Ninja's errors as {path: why}, every one. A body that is one of the domain's input models
+    (vafa.core.inputs.Input) is answered in the services' own paths ("items[0].sku",
+    "conditions.hours.from"); the API's other schemas keep theirs ("occasions.0.date")."""
+    located = []
     for error in errors:
-        loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
-        details[".".join(loc) or "body"] = error.get("msg", "invalid")
-    return details
+        loc = list(error.get("loc", ()))
+        if loc and loc[0] in _SOURCES:
+            loc = loc[2:] if loc[0] == "body" and loc[1:2] == ["payload"] else loc[1:]
+        if not error.get("domain"):
+            loc = [".".join(str(part) for part in loc)] if loc else []
+        located.append({**error, "loc": tuple(loc), "msg": error.get("msg", "invalid")})
+    return error_details(located, every=True)
+
+
+def _takes_an_input(model) -> bool:
+    return any(isinstance(f.annotation, type) and issubclass(f.annotation, Input) for f in model.model_fields.values())
+
+
+class Api(NinjaAPI):
+    """The API: its validation errors remember whether they are a domain input model's."""
+
+    def validation_error_from_error_contexts(self, error_contexts):
+        error = super().validation_error_from_error_contexts(error_contexts)
+        marks = [_takes_an_input(c.model) for c in error_contexts for _e in c.pydantic_validation_error.errors()]
+        for item, domain in zip(error.errors, marks, strict=True):
+            item["domain"] = domain
+        return error
 
 
 def install(api) -> None:

@@ -1,20 +1,19 @@
 """Schemas of member events and packaging codes."""
 
 from datetime import datetime
-from typing import Annotated, Any
 
-from ninja import Field
 from pydantic import StrictInt, StrictStr
 
 from vafa.api.schemas import AppliedRuleOut, Schema
+from vafa.member_events.inputs import EventInput, PackagingCodesInput
+
+__all__ = ["EventIn", "PackagingCodesInput"]
 
 
-class EventIn(Schema):
+class EventIn(EventInput):
+    """A member's event (vafa.member_events.inputs.EventInput)."""
+
     member_id: StrictInt | StrictStr
-    type: Annotated[StrictStr, Field(max_length=64)]
-    properties: dict[str, Any] = {}
-    key: Annotated[StrictStr, Field(max_length=150)] | None = None
-    occurred_at: datetime | None = None
 
 
 class EventOut(Schema):
@@ -25,12 +24,6 @@ class EventOut(Schema):
     applied_rules: list[AppliedRuleOut]
     balance_after: int | None = None
     occurred_at: datetime
-
-
-class PackagingCodesIn(Schema):
-    codes: Annotated[list[Annotated[StrictStr, Field(max_length=64)]], Field(min_length=1, max_length=50_000)]
-    sku: Annotated[StrictStr, Field(max_length=64)] = ""
-    batch: Annotated[StrictStr, Field(max_length=64)] = ""
 
 
 class PackagingCodesOut(Schema):

@@ -29,7 +29,7 @@ def create_event(request, payload: es.EventIn, idempotency_key: str | None = Ide
 
 
 @router.post("/program/packaging-codes", response={201: es.PackagingCodesOut, **WRITE_ERRORS}, tags=["program"])
-def upload_packaging_codes(request, payload: es.PackagingCodesIn, idempotency_key: str | None = IdempotencyKey):
+def upload_packaging_codes(request, payload: es.PackagingCodesInput, idempotency_key: str | None = IdempotencyKey):
     """Add codes printed in products to the pool: from then on only pooled codes earn (the
     `packaging_code` trigger), each once; `sku` lets rules ask for the product."""
 

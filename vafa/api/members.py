@@ -13,6 +13,7 @@ from vafa.api.presenters import ledger_line_body, member_body
 from vafa.api.reward_schemas import redemption_body
 from vafa.commerce.selectors import member_tier_status
 from vafa.core.errors import ValidationFailed
+from vafa.ledger.inputs import AdjustmentInput
 from vafa.ledger.selectors import member_ledger
 from vafa.members import selectors as members
 from vafa.members.models import Member
@@ -118,7 +119,7 @@ def create_redemption(request, member_id: str, payload: s.RedemptionIn,
 
 
 @router.post("/members/{member_id}/adjustments", response={201: s.AdjustmentOut, **WRITE_ERRORS}, tags=["points"])
-def create_adjustment(request, member_id: str, payload: s.AdjustmentIn,
+def create_adjustment(request, member_id: str, payload: AdjustmentInput,
                       idempotency_key: str | None = IdempotencyKey):
     member = members.member_get(member_id=member_id)
 

@@ -1,12 +1,15 @@
 """Schemas of referrals, applications to a closed club, membership plans and paid memberships."""
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 
 from ninja import Field
-from pydantic import StrictBool, StrictInt, StrictStr
+from pydantic import StrictInt, StrictStr
 
-from vafa.api.schemas import Schema, ShortText
+from vafa.api.schemas import Schema
+from vafa.members.inputs import MembershipInput, PlanInput, PlanPatch
+
+__all__ = ["MembershipIn", "PlanInput", "PlanPatch"]
 
 
 class ReferralOut(Schema):
@@ -40,24 +43,6 @@ class ApplicationRejectIn(Schema):
     reason: Annotated[StrictStr, Field(max_length=255)]
 
 
-class PlanIn(Schema):
-    name: ShortText
-    fee_rial: StrictInt
-    duration_days: StrictInt
-    earn_percent: StrictInt = 100
-    description: Annotated[StrictStr, Field(max_length=5000)] = ""
-    active: StrictBool = True
-
-
-class PlanPatchIn(Schema):
-    name: ShortText | None = None
-    fee_rial: StrictInt | None = None
-    duration_days: StrictInt | None = None
-    earn_percent: StrictInt | None = None
-    description: Annotated[StrictStr, Field(max_length=5000)] | None = None
-    active: StrictBool | None = None
-
-
 class PlanOut(Schema):
     id: int
     name: str
@@ -68,11 +53,10 @@ class PlanOut(Schema):
     active: bool
 
 
-class MembershipIn(Schema):
+class MembershipIn(MembershipInput):
+    """A payment for the plan `plan_id` (vafa.members.inputs.MembershipInput)."""
+
     plan_id: StrictInt
-    amount_rial: StrictInt
-    payment_reference: ShortText = ""
-    channel: Literal["api", "pos"] = "api"
 
 
 class MembershipOut(Schema):

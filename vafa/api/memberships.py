@@ -75,17 +75,17 @@ def list_plans(request, active: bool | None = None):
 
 
 @router.post("/program/plans", response={201: cs.PlanOut, **WRITE_ERRORS}, tags=["membership"])
-def create_plan(request, payload: cs.PlanIn, idempotency_key: str | None = IdempotencyKey):
+def create_plan(request, payload: cs.PlanInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        return 201, plan_body(members.plan_create(**payload.dict()))
+        return 201, plan_body(members.plan_create(**payload.model_dump()))
 
     return run_write(request, produce)
 
 
 @router.patch("/program/plans/{plan_id}", response={200: cs.PlanOut, **WRITE_ERRORS}, tags=["membership"])
-def update_plan(request, plan_id: str, payload: cs.PlanPatchIn, idempotency_key: str | None = IdempotencyKey):
+def update_plan(request, plan_id: str, payload: cs.PlanPatch, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        return 200, plan_body(members.plan_update(plan_id=plan_id, **payload.dict()))
+        return 200, plan_body(members.plan_update(plan_id=plan_id, **payload.model_dump()))
 
     return run_write(request, produce)
 
@@ -97,7 +97,7 @@ def create_membership(request, member_id: str, payload: cs.MembershipIn,
     member = member_get(member_id=member_id)
 
     def produce():
-        membership = members.membership_record(member_id=member.pk, merchant_id=request.auth.id, **payload.dict())
+        membership = members.membership_record(member_id=member.pk, merchant_id=request.auth.id, **payload.model_dump())
         return 201, membership_body(membership)
 
     return run_write(request, produce)

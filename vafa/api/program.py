@@ -41,9 +41,9 @@ def list_rules(request, filters: Query[RuleFilter]):
 
 
 @router.post("/program/rules", response={201: ps.RuleOut, **WRITE_ERRORS})
-def create_rule(request, payload: ps.RuleIn, idempotency_key: str | None = IdempotencyKey):
+def create_rule(request, payload: ps.RuleInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        rule = program.rule_create(data=payload.dict(exclude_unset=True), changed_by=_changed_by(request))
+        rule = program.rule_create(data=payload, changed_by=_changed_by(request))  # checked once, by ninja
         return 201, program_read.rule_body(rule)
 
     return run_write(request, produce)
@@ -57,8 +57,9 @@ def get_rule(request, rule_id: str):
 @router.patch("/program/rules/{rule_id}", response={200: ps.RuleOut, **WRITE_ERRORS})
 def update_rule(request, rule_id: str, payload: ps.RulePatch, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        rule = program.rule_update(rule_id=rule_id, data=payload.dict(exclude_unset=True),
-                                         changed_by=_changed_by(request))
+        # The service checks the rule it makes with what is stored as a whole.
+        rule = program.rule_update(rule_id=rule_id, data=payload.model_dump(exclude_unset=True, by_alias=True),
+                                   changed_by=_changed_by(request))
         return 200, program_read.rule_body(rule)
 
     return run_write(request, produce)
@@ -81,9 +82,9 @@ def list_tiers(request):
 
 
 @router.post("/program/tiers", response={201: ps.TierOut, **WRITE_ERRORS})
-def create_tier(request, payload: ps.TierIn, idempotency_key: str | None = IdempotencyKey):
+def create_tier(request, payload: ps.TierInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        return 201, program_read.tier_body(program.tier_create(data=payload.dict(exclude_unset=True)))
+        return 201, program_read.tier_body(program.tier_create(data=payload))
 
     return run_write(request, produce)
 
@@ -96,7 +97,7 @@ def get_tier(request, tier_id: str):
 @router.patch("/program/tiers/{tier_id}", response={200: ps.TierOut, **WRITE_ERRORS})
 def update_tier(request, tier_id: str, payload: ps.TierPatch, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        tier = program.tier_update(tier_id=tier_id, data=payload.dict(exclude_unset=True))
+        tier = program.tier_update(tier_id=tier_id, data=payload.model_dump(exclude_unset=True, by_alias=True))
         return 200, program_read.tier_body(tier)
 
     return run_write(request, produce)
@@ -122,7 +123,7 @@ def import_program(request, payload: ps.ProgramDocument, idempotency_key: str | 
 
 
 @router.post("/program/simulate", response={200: dict, **CALC_ERRORS})
-def simulate(request, payload: ps.SimulateIn):
+def simulate(request, payload: ps.SimulateInput):
     """Dry run: what the given rules (ids or draft rule objects) alone would have issued on
     the purchases of the period (Tehran dates, both included), beside the live rules."""
     return json_response(200, rules_simulate(rules=payload.rules, date_from=payload.from_, date_to=payload.to))

@@ -1,14 +1,10 @@
-"""Schemas of the checkout preview (a purchase's body; the member optional)."""
+"""Schemas of purchases, refunds and the checkout preview. The request bodies are commerce's
+own input models (vafa.commerce.inputs), so a purchase is checked once, as the service checks it."""
 
-from pydantic import StrictInt, StrictStr
+from vafa.api.schemas import AppliedRuleOut, Schema
+from vafa.commerce.inputs import ItemInput, PreviewInput, PurchaseInput, RefundInput
 
-from vafa.api.schemas import AppliedRuleOut, PurchaseIn, Schema
-
-
-class PreviewIn(PurchaseIn):
-    """A purchase's body, as it would be posted; the member is optional (a guest's basket)."""
-
-    member_id: StrictInt | StrictStr | None = None
+__all__ = ["ItemInput", "PreviewInput", "PurchaseInput", "RefundInput"]
 
 
 class PreviewOut(Schema):

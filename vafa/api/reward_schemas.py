@@ -2,66 +2,23 @@
 (shared by vafa.api.rewards and the redemption endpoint)."""
 
 from datetime import datetime
-from typing import Annotated, Literal
-
-from ninja import Field
-from pydantic import StrictBool, StrictInt, StrictStr
+from typing import Literal
 
 from vafa.api.schemas import Schema
+from vafa.program.inputs import RewardInput, RewardPatch
+from vafa.rewards.inputs import (
+    CouponCheckInput,
+    CouponRedeemInput,
+    GiftCardSpendInput,
+    PartnerCodesInput,
+    PromoCodeInput,
+)
 from vafa.rewards.models import Coupon, GiftCard, Redemption
 from vafa.rewards.selectors import coupon_state, gift_card_state, grouped
 
-RewardKind = Literal["coupon_amount", "coupon_percent", "free_product", "gift_card", "partner_code", "charity",
-                     "non_material"]
-Name = Annotated[StrictStr, Field(max_length=200)]
-Code = Annotated[StrictStr, Field(max_length=64)]
-Reference = Annotated[StrictStr, Field(max_length=100)]
-
-
-class RewardIn(Schema):
-    name: Name
-    kind: RewardKind
-    description: Annotated[StrictStr, Field(max_length=5000)] = ""
-    active: StrictBool = True
-    cost_points: StrictInt = 0
-    amount_rial: StrictInt | None = None
-    percent: StrictInt | None = None
-    cap_rial: StrictInt | None = None
-    min_purchase_rial: StrictInt = 0
-    sku: Annotated[StrictStr, Field(max_length=64)] = ""
-    stock: StrictInt | None = None
-    per_member_limit: StrictInt | None = None
-    tiers: Annotated[list[Annotated[StrictStr, Field(max_length=40)]], Field(max_length=100)] = []
-    member_kinds: list[Literal["person", "organization"]] = []
-    plans: Annotated[list[StrictInt], Field(max_length=100)] = []
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    valid_days: StrictInt | None = None
-    charity_name: Name = ""
-
-
-class RewardPatch(Schema):
-    """Only the fields sent are changed (null empties an optional field)."""
-
-    name: Name | None = None
-    kind: RewardKind | None = None
-    description: Annotated[StrictStr, Field(max_length=5000)] | None = None
-    active: StrictBool | None = None
-    cost_points: StrictInt | None = None
-    amount_rial: StrictInt | None = None
-    percent: StrictInt | None = None
-    cap_rial: StrictInt | None = None
-    min_purchase_rial: StrictInt | None = None
-    sku: Annotated[StrictStr, Field(max_length=64)] | None = None
-    stock: StrictInt | None = None
-    per_member_limit: StrictInt | None = None
-    tiers: Annotated[list[Annotated[StrictStr, Field(max_length=40)]], Field(max_length=100)] | None = None
-    member_kinds: list[Literal["person", "organization"]] | None = None
-    plans: Annotated[list[StrictInt], Field(max_length=100)] | None = None
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    valid_days: StrictInt | None = None
-    charity_name: Name | None = None
+# The request bodies are the domain's input models (vafa.program.inputs, vafa.rewards.inputs).
+__all__ = ["CouponCheckInput", "CouponRedeemInput", "GiftCardSpendInput", "PartnerCodesInput", "PromoCodeInput",
+           "RewardInput", "RewardPatch"]
 
 
 class RewardOut(Schema):
@@ -99,23 +56,9 @@ class MemberCatalogueOut(Schema):
     rewards: list[MemberRewardOut]
 
 
-class PartnerCodesIn(Schema):
-    codes: Annotated[list[StrictStr], Field(max_length=10_000)]
-
-
 class PartnerCodesOut(Schema):
     added: int
     available: int
-
-
-class CouponCheckIn(Schema):
-    code: Code
-    member_id: StrictInt | StrictStr | None = None
-    amount: StrictInt
-
-
-class CouponRedeemIn(CouponCheckIn):
-    reference: Reference = ""
 
 
 class CouponOut(Schema):
@@ -153,20 +96,6 @@ class MemberCouponOut(CouponOut):
     created_at: datetime
 
 
-class PromoCodeIn(Schema):
-    code: Code
-    kind: Literal["amount", "percent", "free_product", "coupon_amount", "coupon_percent"]
-    usage_limit: StrictInt
-    amount_rial: StrictInt | None = None
-    percent: StrictInt | None = None
-    cap_rial: StrictInt | None = None
-    per_member_limit: StrictInt | None = None
-    min_purchase_rial: StrictInt = 0
-    sku: Annotated[StrictStr, Field(max_length=64)] = ""
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-
-
 class PromoCodeOut(Schema):
     code: str
     kind: str
@@ -194,12 +123,6 @@ class GiftCardDetailOut(GiftCardOut):
     member_id: int
     reward_id: int | None
     created_at: datetime
-
-
-class GiftCardSpendIn(Schema):
-    code: Code
-    amount_rial: StrictInt
-    reference: Reference = ""
 
 
 class GiftCardSpendOut(Schema):

@@ -22,9 +22,9 @@ def list_rewards(request):
 
 
 @router.post("/program/rewards", response={201: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
-def create_reward(request, payload: rs.RewardIn, idempotency_key: str | None = IdempotencyKey):
+def create_reward(request, payload: rs.RewardInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        reward = reward_create(**payload.dict())
+        reward = reward_create(**payload.model_dump())
         return 201, reward_body(selectors.reward_get(reward_id=reward.pk))
 
     return run_write(request, produce)
@@ -37,13 +37,13 @@ def get_reward(request, reward_id: str):
 
 @router.patch("/program/rewards/{reward_id}", response={200: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
 def update_reward(request, reward_id: str, payload: rs.RewardPatch):
-    reward = reward_update(reward_id=reward_id, **payload.dict(exclude_unset=True))
+    reward = reward_update(reward_id=reward_id, **payload.model_dump(exclude_unset=True))
     return json_response(200, reward_body(selectors.reward_get(reward_id=reward.pk)))
 
 
 @router.post("/program/rewards/{reward_id}/codes", response={201: rs.PartnerCodesOut, **WRITE_ERRORS},
              tags=["program"])
-def upload_partner_codes(request, reward_id: str, payload: rs.PartnerCodesIn,
+def upload_partner_codes(request, reward_id: str, payload: rs.PartnerCodesInput,
                          idempotency_key: str | None = IdempotencyKey):
     def produce():
         added = services.partner_codes_upload(reward_id=reward_id, codes=payload.codes)
@@ -64,7 +64,7 @@ def member_rewards(request, member_id: str):
 
 
 @router.post("/coupons/validate", response={200: rs.CouponValidOut, **WRITE_ERRORS}, tags=["coupons"])
-def validate_coupon(request, payload: rs.CouponCheckIn, idempotency_key: str | None = IdempotencyKey):
+def validate_coupon(request, payload: rs.CouponCheckInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         check = services.coupon_validate(code=payload.code, member_id=payload.member_id, amount=payload.amount)
         coupon = check.coupon
@@ -76,7 +76,7 @@ def validate_coupon(request, payload: rs.CouponCheckIn, idempotency_key: str | N
 
 
 @router.post("/coupons/redeem", response={201: rs.CouponUseOut, **WRITE_ERRORS}, tags=["coupons"])
-def redeem_coupon(request, payload: rs.CouponRedeemIn, idempotency_key: str | None = IdempotencyKey):
+def redeem_coupon(request, payload: rs.CouponRedeemInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         use = services.coupon_redeem(code=payload.code, member_id=payload.member_id, amount=payload.amount,
                                      merchant_id=request.auth.id, reference=payload.reference)
@@ -88,9 +88,10 @@ def redeem_coupon(request, payload: rs.CouponRedeemIn, idempotency_key: str | No
 
 
 @router.post("/promo-codes", response={201: rs.PromoCodeOut, **WRITE_ERRORS}, tags=["coupons"])
-def create_promo_code(request, payload: rs.PromoCodeIn, idempotency_key: str | None = IdempotencyKey):
+def create_promo_code(request, payload: rs.PromoCodeInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        return 201, rs.promo_code_body(services.promo_code_create(merchant_id=request.auth.id, **payload.dict()))
+        return 201, rs.promo_code_body(services.promo_code_create(merchant_id=request.auth.id,
+                                                                  **payload.model_dump()))
 
     return run_write(request, produce)
 
@@ -114,7 +115,7 @@ def member_gift_cards(request, member_id: str):
 
 
 @router.post("/gift-cards/spend", response={201: rs.GiftCardSpendOut, **WRITE_ERRORS}, tags=["gift cards"])
-def spend_gift_card(request, payload: rs.GiftCardSpendIn, idempotency_key: str | None = IdempotencyKey):
+def spend_gift_card(request, payload: rs.GiftCardSpendInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         use = services.gift_card_spend(code=payload.code, amount_rial=payload.amount_rial,
                                        reference=payload.reference)

@@ -5,6 +5,8 @@ from ninja import Field
 from ninja import Schema as NinjaSchema
 from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
 
+from vafa.ledger.inputs import Spend
+
 
 class Schema(NinjaSchema):
     # An unknown field is refused, so a typo (`redeem_point`) never passes silently.
@@ -113,29 +115,6 @@ class LedgerPageOut(Schema):
     next_cursor: str | None
 
 
-class ItemIn(Schema):
-    sku: Annotated[StrictStr, Field(min_length=1, max_length=64)]
-    quantity: StrictInt
-    unit_price: StrictInt
-    category: Annotated[StrictStr, Field(max_length=64)] = ""
-    name: Text = ""
-
-
-class PurchaseIn(Schema):
-    member_id: StrictInt | None = None
-    phone: Annotated[StrictStr, Field(max_length=40)] | None = None
-    external_id: ShortText | None = None
-    amount: StrictInt
-    tax: StrictInt = 0
-    shipping: StrictInt = 0
-    occurred_at: datetime | None = None
-    items: Annotated[list[ItemIn], Field(max_length=500)] = []
-    branch: Annotated[StrictStr, Field(max_length=40)] | None = None
-    redeem_points: StrictInt = 0
-    channel: Literal["in_store", "online"] = "in_store"
-    payment_method: Annotated[StrictStr, Field(max_length=30)] = ""
-
-
 class AppliedRuleOut(Schema):
     rule_id: str | int | None
     name: str
@@ -158,10 +137,6 @@ class PurchaseOut(Schema):
     occurred_at: datetime
 
 
-class RefundIn(Schema):
-    amount: StrictInt
-
-
 class RefundOut(Schema):
     id: int
     purchase_id: int
@@ -172,7 +147,9 @@ class RefundOut(Schema):
 
 
 class RedemptionIn(Schema):
-    points: StrictInt | None = None
+    """Points (vafa.ledger.inputs.Spend) or a catalogue reward, one of the two."""
+
+    points: Spend | None = None
     reward_id: StrictInt | StrictStr | None = None
 
 
@@ -185,11 +162,6 @@ class RedemptionOut(Schema):
     partner_code: str | None = None
     redemption_id: int | None = None
     reward_id: int | None = None
-
-
-class AdjustmentIn(Schema):
-    points: StrictInt
-    reason: Annotated[StrictStr, Field(max_length=255)]
 
 
 class AdjustmentOut(Schema):

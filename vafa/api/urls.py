@@ -1,6 +1,5 @@
 import json
 
-from ninja import NinjaAPI
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
@@ -38,7 +37,7 @@ class Renderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+api = errors.Api(
     title="Vafa API", version="1", description="Customer club: members, points, purchases, refunds.",
     auth=ApiKeyAuth(), parser=StrictJsonParser(), renderer=Renderer(),
     docs_url="/docs", openapi_url="/openapi.json", urls_namespace="api-v1",

@@ -12,6 +12,7 @@ from django.utils import timezone
 from vafa.commerce.after_purchase import after_purchase
 from vafa.commerce.events import PurchaseRecorded, PurchaseRefunded
 from vafa.commerce.facts import purchase_facts
+from vafa.commerce.inputs import ItemIn, PurchaseInput
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.commerce.referral_awards import referral_undo, referrer_book
 from vafa.core import sql
@@ -20,12 +21,10 @@ from vafa.core.errors import (
     DuplicateExternalId,
     PurchaseNotFound,
     RefundExceedsPurchase,
-    ValidationFailed,
 )
 from vafa.core.events import publish
 from vafa.core.ids import parse_id
-from vafa.core.limits import MAX_ITEMS, MAX_POINTS, MAX_RIAL
-from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
+from vafa.core.inputs import Rial, checked, validated
 from vafa.core.phone import normalize_phone
 from vafa.ledger.models import Account, Lot, Transfer
 from vafa.ledger.services import book_open, ensure_can_spend, ensure_not_blocked, system_account_id
@@ -34,58 +33,8 @@ from vafa.program.selectors import earn_policy, program_now, purchase_lines, rec
 from vafa.program.services import lines_apply, rule_usage_record
 
 
-@dataclass(frozen=True)
-class ItemIn:
-    sku: str
-    quantity: int
-    unit_price: int
-    category: str = ""
-    name: str = ""
-
-
-def _check_rial(value, field: str, *, positive: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < (1 if positive else 0) or value > MAX_RIAL:
-        raise ValidationFailed(details={field: f"an integer number of Rials from {int(positive)} to {MAX_RIAL}"})
-    return value
-
-
-def _check_items(items: list[ItemIn]) -> None:
-    if len(items) > MAX_ITEMS:
-        raise ValidationFailed(details={"items": f"at most {MAX_ITEMS}"})
-    for i, item in enumerate(items):
-        if not item.sku or len(item.sku) > 64:
-            raise ValidationFailed(details={f"items[{i}].sku": "required, at most 64 characters"})
-        if isinstance(item.quantity, bool) or not isinstance(item.quantity, int) or not 0 < item.quantity <= 10**6:
-            raise ValidationFailed(details={f"items[{i}].quantity": "an integer from 1 to 1000000"})
-        _check_rial(item.unit_price, f"items[{i}].unit_price")
-
-
-def check_purchase_input(*, amount, tax, shipping, redeem_points, items: list[ItemIn], channel: str,
-                         occurred_at: datetime | None, now: datetime | None = None) -> datetime | None:
-    """Validate a purchase's figures; answers occurred_at made aware (a time without an
-    offset is Tehran time)."""
-    _check_rial(amount, "amount")
-    _check_rial(tax, "tax")
-    _check_rial(shipping, "shipping")
-    if tax + shipping > amount:
-        raise ValidationFailed(details={"tax": "tax and shipping are part of the amount"})
-    if isinstance(redeem_points, bool) or not isinstance(redeem_points, int) or not 0 <= redeem_points <= MAX_POINTS:
-        raise ValidationFailed(details={"redeem_points": "an integer from 0 to 10^12"})
-    _check_items(items)
-    if channel not in Purchase.Channel.values:
-        raise ValidationFailed(details={"channel": f"one of {', '.join(Purchase.Channel.values)}"})
-    if occurred_at is not None:
-        if occurred_at.year < EARLIEST_YEAR:  # also keeps time-zone arithmetic in range
-            raise ValidationFailed(details={"occurred_at": f"not before {EARLIEST_YEAR}"})
-        if timezone.is_naive(occurred_at):
-            occurred_at = timezone.make_aware(occurred_at)
-        if occurred_at > (now or timezone.now()) + FUTURE_TOLERANCE:
-            raise ValidationFailed(details={"occurred_at": "in the future"})
-    return occurred_at
-
-
 def purchase_fingerprint(*, member_ref: str, amount: int, tax: int, shipping: int, redeem_points: int,
-                         items: list[ItemIn], occurred_at: datetime | None, branch: str | None) -> str:
+                         items, occurred_at: datetime | None, branch: str | None) -> str:
     canonical = json.dumps(
         [member_ref, amount, tax, shipping, redeem_points,
          [{"sku": i.sku, "quantity": i.quantity, "unit_price": i.unit_price, "category": i.category,
@@ -102,37 +51,24 @@ class PurchaseResult:
     replayed: bool = False
 
 
-def purchase_record(
-    *,
-    merchant_id: int,
-    amount: int,
-    member_id: int | None = None,
-    phone: str | None = None,
-    external_id: str | None = None,
-    occurred_at: datetime | None = None,
-    items: list[ItemIn] = (),
-    branch: str | None = None,
-    redeem_points: int = 0,
-    tax: int = 0,
-    shipping: int = 0,
-    channel: str = Purchase.Channel.IN_STORE,
-    payment_method: str = "",
-) -> PurchaseResult:
+def purchase_record(*, merchant_id: int, purchase: PurchaseInput | None = None, **fields) -> PurchaseResult:
     """Record a purchase in one transaction: spend `redeem_points` as a discount (capped at
     what the amount allows), earn on the configured base, and answer what happened.
 
+    The purchase is `purchase`, already checked (the API's body), or the fields of
+    vafa.commerce.inputs.PurchaseInput as keywords: `amount` (IRR), `member_id` or `phone`,
+    `external_id`, `occurred_at` (default now; a time without an offset is Tehran time),
+    `items` (ItemIn), `branch` (a code), `redeem_points`, `tax`, `shipping`, `channel`,
+    `payment_method`.
+
     The same `external_id` from the same merchant is recorded once: the same purchase again
     replays the first answer; a different one is `duplicate_external_id`."""
-    items = list(items)
+    given = purchase if purchase is not None else validated(PurchaseInput, fields)
     now = timezone.now()
-    occurred_at = check_purchase_input(amount=amount, tax=tax, shipping=shipping, redeem_points=redeem_points,
-                                       items=items, channel=channel, occurred_at=occurred_at, now=now)
-    if member_id is None and not phone:
-        raise ValidationFailed(details={"member_id": "member_id or phone is required"})
-    phone = normalize_phone(phone) if member_id is None else None
-    external_id = (external_id or "").strip() or None
-    if external_id is not None and len(external_id) > 100:
-        raise ValidationFailed(details={"external_id": "at most 100 characters"})
+    member_id, amount, tax, shipping = given.member_id, given.amount, given.tax, given.shipping
+    redeem_points, items, branch, occurred_at = given.redeem_points, given.items, given.branch, given.occurred_at
+    phone = normalize_phone(given.phone) if member_id is None else None
+    external_id = given.external_id or None
     fingerprint = purchase_fingerprint(
         member_ref=str(member_id or phone), amount=amount, tax=tax, shipping=shipping,
         redeem_points=redeem_points, items=items, occurred_at=occurred_at, branch=branch)
@@ -155,8 +91,8 @@ def purchase_record(
             purchase = _record(
                 merchant_id=merchant_id, member_id=member_id, phone=phone, external_id=external_id,
                 amount=amount, tax=tax, shipping=shipping, occurred_at=(occurred_at or now).astimezone(UTC),
-                items=items, branch_id=branch_id, redeem_points=redeem_points, channel=channel,
-                payment_method=payment_method[:30], fingerprint=fingerprint)
+                items=items, branch_id=branch_id, redeem_points=redeem_points, channel=given.channel,
+                payment_method=given.payment_method, fingerprint=fingerprint)
             return PurchaseResult(purchase)
     except IntegrityError:
         if transaction.get_connection().in_atomic_block or external_id is None:
@@ -236,7 +172,7 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
     earned and gives back that share of the points spent; cumulative rounding makes the last
     refund exact. A reversal the member already spent becomes a deficit."""
     pk = parse_id(purchase_id, PurchaseNotFound)
-    _check_rial(amount, "amount", positive=True)
+    amount = checked(Rial(1), amount, "amount")
     with transaction.atomic(savepoint=False):
         member_id = (Purchase.objects.filter(pk=pk, merchant_id=merchant_id)
                      .values_list("member_id", flat=True).first())
@@ -305,5 +241,5 @@ def _claw_back(book, purchase: Purchase, earned: list[Transfer], reverse: int, *
 # --- what the app's other modules offer (other apps import only this module) -------------------
 from vafa.commerce.tiers import tier_reviews_due  # noqa: E402
 
-__all__ = ["ItemIn", "PurchaseResult", "check_purchase_input", "purchase_fingerprint", "purchase_record",
+__all__ = ["ItemIn", "PurchaseInput", "PurchaseResult", "purchase_fingerprint", "purchase_record",
            "purchase_resolve_duplicate", "refund_record", "tier_reviews_due"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -51,9 +52,28 @@ def changed_fields(before: dict | None, after: dict | None) -> tuple[dict | None
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, as the audit log records it: a staff user and the address their
+    request came from. Views build it (`Actor.of(request)`) and pass it to the service, which
+    writes the entry in the transaction of the change."""
+
+    user: Any = None
+    ip: str | None = None
+
+    @classmethod
+    def of(cls, request) -> Actor:
+        from vafa.core.client_ip import client_ip
+
+        return cls(user=getattr(request, "user", None), ip=client_ip(request))
+
+
 def audit_record(*, actor, action: str, target: models.Model | None = None, target_type: str = "",
                  target_id: str = "", target_label: str = "", before: dict | None = None,
                  after: dict | None = None, ip: str | None = None) -> AuditEntry:
+    """One entry. `actor` is an `Actor` or a user (whose `ip` may be given apart)."""
+    if isinstance(actor, Actor):
+        actor, ip = actor.user, ip or actor.ip
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
@@ -67,3 +87,12 @@ def audit_record(*, actor, action: str, target: models.Model | None = None, targ
         actor=actor, actor_name=name, action=action, target_type=target_type, target_id=str(target_id),
         target_label=target_label[:200], before=_plain(before), after=_plain(after), ip=ip or None,
     )
+
+
+def audit_change(*, actor: Actor | None, action: str, target: models.Model, before: dict, after: dict) -> None:
+    """An entry with the fields that changed, when some did and someone is acting."""
+    if actor is None:
+        return
+    before, after = changed_fields(before, after)
+    if before or after:
+        audit_record(actor=actor, action=action, target=target, before=before, after=after)

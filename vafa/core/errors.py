@@ -229,6 +229,10 @@ class RedeemExceedsAmount(ValidationFailed):
     code, message = "redeem_exceeds_amount", _("More points than this amount allows to be spent.")
 
 
+class DuplicateSubmission(Conflict):
+    code, message = "duplicate_submission", _("This was already recorded.")
+
+
 class CouponChanged(Conflict):
     code, message = "coupon_changed", _("The coupon changed while the purchase was being recorded; try again.")
 

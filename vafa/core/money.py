@@ -11,8 +11,8 @@ PERSIAN_THOUSANDS_SEPARATOR = "\u066c"
 
 
 def _require_int(value: int) -> None:
-    # bool is an int subclass, and a float would silently lose or invent Rials.
-    if isinstance(value, bool) or not isinstance(value, int):
+    # Exactly an int: bool is an int subclass, and a float would silently lose or invent Rials.
+    if type(value) is not int:
         raise TypeError(f"An integer amount is required, not {type(value).__name__}.")
 
 

@@ -72,6 +72,10 @@ def update_by_id(model: type[models.Model], name: str, values: dict[int, Any]) -
 
 
 def fetch(sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    """Rows of a statement. A date-time parameter goes in as the database stores it: SQLite keeps
+    UTC text, so an aware time in Tehran's zone would otherwise compare as other text (and be
+    wrong from midnight in Tehran to midnight in UTC)."""
+    params = [connection.ops.adapt_datetimefield_value(p) if isinstance(p, datetime) else p for p in params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()

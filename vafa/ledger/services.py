@@ -8,19 +8,18 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from vafa.core.errors import MemberBlocked, MemberPending, ValidationFailed
+from vafa.core.errors import MemberBlocked, MemberPending
+from vafa.core.inputs import checked, validated
 from vafa.core.limits import MAX_POINTS
 from vafa.ledger.accounts import system_account_id
 from vafa.ledger.book import MemberBook, book_open
+from vafa.ledger.inputs import AdjustmentInput, Change, Spend
 from vafa.ledger.models import Account, Lot, Transfer
 
 
 def check_points(value: int, *, field: str = "points", allow_negative: bool = False) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed(details={field: "must be an integer"})
-    if value == 0 or (value < 0 and not allow_negative) or abs(value) > MAX_POINTS:
-        raise ValidationFailed(details={field: f"must be a non-zero integer up to {MAX_POINTS}"})
-    return value
+    """Points to spend (1 to MAX_POINTS), or with `allow_negative` a change either way, never 0."""
+    return checked(Change if allow_negative else Spend, value, field)
 
 
 def ensure_not_blocked(book: MemberBook) -> None:
@@ -60,10 +59,8 @@ def points_adjust(*, member_id: int, points: int, reason: str, merchant_id: int 
                   expires_at: datetime | None, source: tuple[str, int | None] = ("", None)) -> PointsChange:
     """A staff or integrator correction with a mandatory reason. A negative adjustment takes
     at most what the member holds (available or pending): it never creates a deficit."""
-    check_points(points, allow_negative=True)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed(details={"reason": "required"})
+    adjustment = validated(AdjustmentInput, {"points": points, "reason": reason or ""})
+    points, reason = adjustment.points, adjustment.reason
     with transaction.atomic(savepoint=False):
         book = book_open(member_id=member_id)
         adjustments = system_account_id(Account.Role.ADJUSTMENTS)

@@ -5,34 +5,20 @@ earns once (the integrator checks them)."""
 from django.db import transaction
 
 from vafa.core.codes import normalize_code
-from vafa.core.errors import PackagingCodeNotFound, PackagingCodeUsed, ValidationFailed
+from vafa.core.errors import PackagingCodeNotFound, PackagingCodeUsed
+from vafa.core.inputs import validated
+from vafa.member_events.inputs import PackagingCodesInput
 from vafa.member_events.models import PackagingCode
-
-MAX_CODES_PER_UPLOAD = 50_000
-
-
-def _text(value, field: str) -> str:
-    if not isinstance(value, str) or len(value) > 64:
-        raise ValidationFailed(details={field: "a text of at most 64 characters"})
-    return value.strip()
 
 
 def packaging_codes_upload(*, codes: list[str], sku: str = "", batch: str = "") -> int:
     """Add codes to the pool (normalised like every code: case, digits, dashes and spaces do
     not matter); answers how many were new. Codes already in the pool are skipped."""
-    sku, batch = _text(sku, "sku"), _text(batch, "batch")
-    if not isinstance(codes, list | tuple) or not codes or len(codes) > MAX_CODES_PER_UPLOAD:
-        raise ValidationFailed(details={"codes": f"a list of 1 to {MAX_CODES_PER_UPLOAD} codes"})
-    clean = []
-    for i, raw in enumerate(codes):
-        code = normalize_code(raw) if isinstance(raw, str) else ""
-        if not 0 < len(code) <= 64:
-            raise ValidationFailed(details={f"codes[{i}]": "a code of 1 to 64 characters"})
-        clean.append(code)
-    unique = list(dict.fromkeys(clean))
+    upload = validated(PackagingCodesInput, {"codes": codes, "sku": sku, "batch": batch})
+    unique = list(dict.fromkeys(upload.codes))
     with transaction.atomic():
         known = set(PackagingCode.objects.filter(code__in=unique).values_list("code", flat=True))
-        new = [PackagingCode(code=c, sku=sku, batch=batch) for c in unique if c not in known]
+        new = [PackagingCode(code=c, sku=upload.sku, batch=upload.batch) for c in unique if c not in known]
         PackagingCode.objects.bulk_create(new, ignore_conflicts=True)
     return len(new)
 

@@ -2,17 +2,15 @@
 survey, a packaging code, a birthday or another occasion, any custom event. Each is recorded
 once by its key, so a retry or a second daily run has no second effect."""
 
-import json
-import re
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
 from vafa.core.codes import normalize_code
-from vafa.core.errors import EventDuplicate, PackagingCodeUsed, ValidationFailed
-from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
+from vafa.core.errors import EventDuplicate, PackagingCodeUsed
+from vafa.core.inputs import validated
 from vafa.ledger.services import book_open, ensure_not_blocked
+from vafa.member_events.inputs import EventInput
 from vafa.member_events.models import Event, PackagingCode
 from vafa.member_events.packaging import packaging_code_claim
 from vafa.members.events import MemberJoined, MemberUpdated
@@ -24,8 +22,6 @@ from vafa.program.services import lines_apply, rule_usage_record
 from vafa.rewards.services import rule_rewards_give
 
 TRIGGER_TYPES = {"review", "survey", "packaging_code", "profile_completed", "join"}
-_TYPE = re.compile(r"[a-z][a-z0-9_.\-]{0,63}")
-MAX_PROPERTIES_JSON = 10_000
 
 
 def _trigger_of(event_type: str) -> tuple[str, str | None, str | None]:
@@ -37,22 +33,11 @@ def _trigger_of(event_type: str) -> tuple[str, str | None, str | None]:
     return "event", None, event_type
 
 
-def _check(event_type, properties, key) -> tuple[dict, str | None]:
-    if not isinstance(event_type, str) or not _TYPE.fullmatch(event_type) or event_type.startswith("occasion."):
-        raise ValidationFailed(details={"type": "lower-case letters, digits, _ . -, at most 64"})
-    properties = properties or {}
-    if not isinstance(properties, dict) or len(json.dumps(properties, ensure_ascii=False)) > MAX_PROPERTIES_JSON:
-        raise ValidationFailed(details={"properties": f"an object of at most {MAX_PROPERTIES_JSON} characters"})
-    if key is not None and (not isinstance(key, str) or not 0 < len(key.strip()) <= 150):
-        raise ValidationFailed(details={"key": "at most 150 characters"})
-    if event_type == "packaging_code":
-        code = properties.get("code")
-        if not isinstance(code, str) or not 0 < len(normalize_code(code)) <= 64:
-            raise ValidationFailed(details={"properties.code": "the code printed on the packaging"})
-        key = f"packaging_code:{normalize_code(code)}"  # a printed code counts once, for anyone
-    elif key is not None:
-        key = f"event:{key.strip()}"
-    return properties, key
+def _key(event: EventInput) -> str | None:
+    """The key an event is recorded under: a printed packaging code counts once, for anyone."""
+    if event.type == "packaging_code":
+        return f"packaging_code:{normalize_code(event.properties['code'])}"
+    return f"event:{event.key}" if event.key is not None else None
 
 
 def event_record(*, member_id, event_type: str, properties: dict | None = None, key: str | None = None,
@@ -61,14 +46,9 @@ def event_record(*, member_id, event_type: str, properties: dict | None = None, 
     the same key again replays the first event; a different member or type with that key
     is `duplicate_event`."""
     pk = parse_member_id(member_id)
-    properties, key = _check(event_type, properties, key)
-    if occurred_at is not None:
-        if occurred_at.year < EARLIEST_YEAR:  # also keeps time-zone arithmetic in range
-            raise ValidationFailed(details={"occurred_at": f"not before {EARLIEST_YEAR}"})
-        if timezone.is_naive(occurred_at):
-            occurred_at = timezone.make_aware(occurred_at)
-        if occurred_at > timezone.now() + FUTURE_TOLERANCE:
-            raise ValidationFailed(details={"occurred_at": "in the future"})
+    event = validated(EventInput, {"type": event_type, "properties": properties, "key": key,
+                                   "occurred_at": occurred_at})
+    properties, key, occurred_at = event.properties, _key(event), event.occurred_at
     if key is not None:
         existing = Event.objects.filter(key=key).first()
         if existing is not None:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from vafa.core.audit import Actor, audit_record
 from vafa.core.errors import ApplicationDecided, ApplicationNotFound, MemberBlocked, ValidationFailed
 from vafa.members.models import Application, Member
 from vafa.members.moderation import member_status_set
@@ -55,24 +56,31 @@ def _decide(application: Application, *, status: str, staff: str, reason: str, a
     application.save(update_fields=["status", "decided_by", "decided_at", "reason"])
 
 
-def application_approve(*, member_id: int, staff: str = "", at: datetime | None = None) -> Application:
+def application_approve(*, member_id: int, staff: str = "", at: datetime | None = None,
+                        actor: Actor | None = None) -> Application:
     """Approve a pending application: the member becomes active. `staff` names who decided
-    (`auto` when the customer qualified by spending). A blocked member stays blocked."""
+    (`auto` when the customer qualified by spending). A blocked member stays blocked. Audited as
+    `actor`'s."""
     at = aware_now(at)
     with transaction.atomic():
         application = _pending_application(member_id)
         member = Member.objects.get(pk=member_id)
         if member.status == Member.Status.BLOCKED:
             raise MemberBlocked(details={"status": member.status})
+        before = {"application": application.status, "status": member.status}
         _decide(application, status=Application.Status.APPROVED, staff=staff, reason="", at=at)
         member_status_set(member=member, status=Member.Status.ACTIVE)
         application.member = member
+        if actor is not None:
+            audit_record(actor=actor, action="application.approve", target=member, before=before,
+                         after={"application": application.status, "status": member.status})
         return application
 
 
-def application_reject(*, member_id: int, reason: str, staff: str = "", at: datetime | None = None) -> Application:
+def application_reject(*, member_id: int, reason: str, staff: str = "", at: datetime | None = None,
+                       actor: Actor | None = None) -> Application:
     """Reject a pending application, with a reason: the member becomes blocked (see the module's
-    note on this decision)."""
+    note on this decision). Audited as `actor`'s."""
     reason = (reason or "").strip()
     if len(reason) > 255:
         raise ValidationFailed(details={"reason": "at most 255 characters"})
@@ -80,9 +88,13 @@ def application_reject(*, member_id: int, reason: str, staff: str = "", at: date
     with transaction.atomic():
         application = _pending_application(member_id)
         member = Member.objects.get(pk=member_id)
+        before = {"application": application.status, "status": member.status}
         _decide(application, status=Application.Status.REJECTED, staff=staff, reason=reason, at=at)
         member_status_set(member=member, status=Member.Status.BLOCKED)
         application.member = member
+        if actor is not None:
+            audit_record(actor=actor, action="application.reject", target=member, before=before,
+                         after={"application": application.status, "status": member.status, "reason": reason})
         return application
 
 

@@ -22,63 +22,24 @@ from vafa.core.errors import (
 )
 from vafa.core.events import publish
 from vafa.core.ids import parse_id
-from vafa.core.limits import MAX_RIAL
+from vafa.core.inputs import Int, checked, validated
+from vafa.core.limits import MAX_PLAN_DAYS
 from vafa.members.applications import aware_now
 from vafa.members.events import PlanChanged
+from vafa.members.inputs import MembershipInput, PlanInput, PlanPatch
 from vafa.members.models import Member, Membership, MembershipPlan
 
-MAX_DURATION_DAYS = 3660  # ten years: anything longer is a typo
-MAX_EARN_PERCENT = 1000
-CHANNELS = ("api", "pos")
-
-
 # --- membership plans -------------------------------------------------------------------------
-
-
-def _int_in(value, field: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationFailed(details={field: f"an integer from {low} to {high}"})
-    return value
-
-
-def _plan_name(name) -> str:
-    name = name.strip() if isinstance(name, str) else ""
-    if not name or len(name) > 100:
-        raise ValidationFailed(details={"name": "1 to 100 characters"})
-    return name
-
-
-def _plan_fields(*, name=None, fee_rial=None, duration_days=None, earn_percent=None, description=None,
-                 active=None) -> dict:
-    """The given (not None) fields, checked."""
-    fields: dict = {}
-    if name is not None:
-        fields["name"] = _plan_name(name)
-    if fee_rial is not None:
-        fields["fee_rial"] = _int_in(fee_rial, "fee_rial", 0, MAX_RIAL)
-    if duration_days is not None:
-        fields["duration_days"] = _int_in(duration_days, "duration_days", 1, MAX_DURATION_DAYS)
-    if earn_percent is not None:
-        fields["earn_percent"] = _int_in(earn_percent, "earn_percent", 0, MAX_EARN_PERCENT)
-    if description is not None:
-        if not isinstance(description, str) or len(description) > 5000:
-            raise ValidationFailed(details={"description": "at most 5000 characters"})
-        fields["description"] = description.strip()
-    if active is not None:
-        if not isinstance(active, bool):
-            raise ValidationFailed(details={"active": "true or false"})
-        fields["active"] = active
-    return fields
 
 
 def plan_create(*, name: str, fee_rial: int, duration_days: int, earn_percent: int = 100, description: str = "",
                 active: bool = True) -> MembershipPlan:
     """A paid membership plan: `fee_rial` for `duration_days`; its members earn `earn_percent`
     of the base points (100 = no change)."""
-    fields = _plan_fields(name=name, fee_rial=fee_rial, duration_days=duration_days, earn_percent=earn_percent,
-                          description=description, active=active)
+    fields = validated(PlanInput, {"name": name, "fee_rial": fee_rial, "duration_days": duration_days,
+                                   "earn_percent": earn_percent, "description": description, "active": active})
     with transaction.atomic():
-        plan = MembershipPlan.objects.create(**fields)
+        plan = MembershipPlan.objects.create(**fields.model_dump())
         publish(PlanChanged(plan_id=plan.pk))  # the program caches which plans multiply
         return plan
 
@@ -88,8 +49,9 @@ def plan_update(*, plan_id, name: str | None = None, fee_rial: int | None = None
                 active: bool | None = None) -> MembershipPlan:
     """Change the given fields (None = unchanged). Periods already paid for keep their dates;
     a new fee or duration applies to the next payment."""
-    fields = _plan_fields(name=name, fee_rial=fee_rial, duration_days=duration_days, earn_percent=earn_percent,
-                          description=description, active=active)
+    given = validated(PlanPatch, {"name": name, "fee_rial": fee_rial, "duration_days": duration_days,
+                                  "earn_percent": earn_percent, "description": description, "active": active})
+    fields = given.model_dump(exclude_none=True)
     with transaction.atomic():
         plan = MembershipPlan.objects.select_for_update().filter(pk=parse_id(plan_id, PlanNotFound)).first()
         if plan is None:
@@ -128,12 +90,9 @@ def membership_record(*, member_id: int, plan_id, amount_rial: int, payment_refe
     it answers the recorded period (a retry), otherwise `duplicate_payment`."""
     at = aware_now(at)
     plan_pk = parse_id(plan_id, PlanNotFound)
-    amount_rial = _int_in(amount_rial, "amount_rial", 0, MAX_RIAL)
-    if channel not in CHANNELS:
-        raise ValidationFailed(details={"channel": f"one of {', '.join(CHANNELS)}"})
-    payment_reference = (payment_reference or "").strip()
-    if len(payment_reference) > 100:
-        raise ValidationFailed(details={"payment_reference": "at most 100 characters"})
+    payment = validated(MembershipInput, {"amount_rial": amount_rial, "channel": channel,
+                                          "payment_reference": payment_reference or ""})
+    amount_rial, channel, payment_reference = payment.amount_rial, payment.channel, payment.payment_reference
     with transaction.atomic():
         # The member's row lock serialises their payments: two renewals cannot both start at the
         # same end. NO KEY UPDATE does not conflict with the new row's foreign key lock.
@@ -216,7 +175,7 @@ def memberships_expiring(*, within_days: int, at: datetime | None = None) -> Que
     """Paid periods that end within `within_days` of `at` (now) and are not followed by a
     renewal already paid for: whom to remind."""
     at = aware_now(at)
-    _int_in(within_days, "within_days", 0, MAX_DURATION_DAYS)
+    checked(Int(0, MAX_PLAN_DAYS), within_days, "within_days")
     renewed = Membership.objects.filter(member_id=OuterRef("member_id"), ends_at__gt=OuterRef("ends_at"))
     return (Membership.objects.select_related("plan", "member")
             .filter(ends_at__gt=at, ends_at__lte=at + timedelta(days=within_days))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from vafa.core.audit import Actor, audit_change
 from vafa.core.errors import MemberNotFound, ValidationFailed
 from vafa.core.ids import parse_id
 from vafa.members.models import Application, Member
@@ -43,23 +44,29 @@ def _locked(member_id) -> Member:
     return member
 
 
-def member_block(*, member_id) -> StatusChange:
-    """Block a member; a member already blocked stays so (no change)."""
+def _audited(change: StatusChange, action: str, actor: Actor | None) -> StatusChange:
+    audit_change(actor=actor, action=action, target=change.member, before={"status": change.before},
+                 after={"status": change.after})
+    return change
+
+
+def member_block(*, member_id, actor: Actor | None = None) -> StatusChange:
+    """Block a member; a member already blocked stays so (no change). Audited as `actor`'s."""
     with transaction.atomic():
         member = _locked(member_id)
         before = member.status
         if before != Member.Status.BLOCKED:
             member_status_set(member=member, status=Member.Status.BLOCKED)
-        return StatusChange(member, before, member.status)
+        return _audited(StatusChange(member, before, member.status), "member.block", actor)
 
 
-def member_unblock(*, member_id) -> StatusChange:
+def member_unblock(*, member_id, actor: Actor | None = None) -> StatusChange:
     """Unblock a member: `pending` while their application waits, else `active`. A member who
-    is not blocked is left as they are."""
+    is not blocked is left as they are. Audited as `actor`'s."""
     with transaction.atomic():
         member = _locked(member_id)
         before = member.status
         if before == Member.Status.BLOCKED:
             waiting = Application.objects.filter(member_id=member.pk, status=Application.Status.PENDING).exists()
             member_status_set(member=member, status=Member.Status.PENDING if waiting else Member.Status.ACTIVE)
-        return StatusChange(member, before, member.status)
+        return _audited(StatusChange(member, before, member.status), "member.unblock", actor)

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q, QuerySet
 
+from vafa.core.audit import Actor, audit_change, audit_record
 from vafa.core.errors import LastOwner, StaffNotFound, ValidationFailed
 from vafa.core.ids import parse_id
 from vafa.merchants.models import StaffRole
@@ -77,9 +78,10 @@ def staff_state(user) -> StaffState:
     return StaffState(user.get_username(), user.first_name, user.last_name, role, user.is_active)
 
 
-def staff_account_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = ""):
-    """A new staff account with a role. The caller has checked the password against Django's
-    validators (the form shows their messages)."""
+def staff_account_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = "",
+                         actor: Actor | None = None):
+    """A new staff account with a role, audited as made by `actor`. The caller has checked the
+    password against Django's validators (the form shows their messages)."""
     if not password:
         raise ValidationFailed(details={"password": "required"})
     for name, value in (("first_name", first_name), ("last_name", last_name)):
@@ -87,31 +89,42 @@ def staff_account_create(*, username: str, password: str, role: str, first_name:
             raise ValidationFailed(details={name: "at most 150 characters"})
     if len((username or "").strip()) > 150:
         raise ValidationFailed(details={"username": "at most 150 characters"})
-    return staff_create(username=username, password=password, role=role, first_name=(first_name or "").strip(),
-                        last_name=(last_name or "").strip())
+    with transaction.atomic():
+        user = staff_create(username=username, password=password, role=role, first_name=(first_name or "").strip(),
+                            last_name=(last_name or "").strip())
+        if actor is not None:
+            audit_record(actor=actor, action="staff.create", target=user,
+                         after=staff_state(staff_get(user_id=user.pk)).as_dict())
+        return user
 
 
-def staff_role_change(*, user_id, role: str):
+def staff_role_change(*, user_id, role: str, actor: Actor | None = None):
     """Give an account another role; demoting the last active owner is refused."""
     if role not in ROLES:
         raise ValidationFailed(details={"role": "unknown"})
     with transaction.atomic():
         user = staff_get(user_id=user_id)
+        before = staff_state(user).as_dict()
         if staff_role(user) == StaffRole.OWNER and role != StaffRole.OWNER:
             _refuse_if_last_owner(user)
         staff_role_set(user=user, role=role)
-        user.refresh_from_db()
-        return staff_get(user_id=user.pk)
+        user = staff_get(user_id=user.pk)
+        audit_change(actor=actor, action="staff.role_change", target=user, before=before,
+                     after=staff_state(user).as_dict())
+        return user
 
 
-def staff_active_set(*, user_id, active: bool):
+def staff_active_set(*, user_id, active: bool, actor: Actor | None = None):
     """Deactivate (the account can no longer log in; its sessions stop working at once) or
     reactivate an account; deactivating the last active owner is refused."""
     with transaction.atomic():
         user = staff_get(user_id=user_id)
+        before = staff_state(user).as_dict()
         if not active and user.is_active:
             _refuse_if_last_owner(user)
         if user.is_active != active:
             user.is_active = active
             user.save(update_fields=["is_active"])
+        audit_change(actor=actor, action="staff.reactivate" if active else "staff.deactivate", target=user,
+                     before=before, after=staff_state(staff_get(user_id=user.pk)).as_dict())
         return user

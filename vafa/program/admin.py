@@ -18,29 +18,30 @@ from django.utils.translation import gettext_lazy as _
 
 from vafa.core.admin import ViewOnlyAdmin
 from vafa.core.errors import ValidationFailed
+from vafa.program import inputs as program_inputs
 from vafa.program import rules as program_rules
+from vafa.program.engine import WEEKDAYS
 from vafa.program.models import MemberTier, ProgramSettings, Rule, RuleAward, RuleRevision, Tier, TierChange
 
-# The keys rule_clean takes (tests check each one against it).
-CONDITION_KEYS = ("amount_min", "amount_max", "min_quantity", *program_rules.CONDITION_LISTS, "member_kinds",
-                  "nth_purchase", "every_nth_purchase", "first_purchase", "weekdays", "hours", "starts_at",
-                  "ends_at", "channels", "merchants")
+# The keys, effect types and limits the rule's input models take (vafa.program.inputs).
+CONDITION_KEYS = program_inputs.CONDITION_KEYS
 JSON_FIELDS = ("conditions", "effect", "caps", "budget")
 JSON_HELP = {
     "conditions": format_lazy(
         _("A JSON object; every key is optional: {keys}. Weekdays: {weekdays}; hours in Tehran time. "
           "Example: {example}"),
-        keys=", ".join(CONDITION_KEYS), weekdays=", ".join(program_rules.WEEKDAYS),
+        keys=", ".join(CONDITION_KEYS), weekdays=", ".join(WEEKDAYS),
         example='{"amount_min": 1000000, "weekdays": ["thu", "fri"], "hours": {"from": "10:00", "to": "12:00"}}'),
     "effect": format_lazy(
         _('A JSON object with a "type" and its keys: {types}. A free_item may give a quantity; a '
           'referral_completed rule may say "member": "referrer" or "referred". Example: {example}'),
-        types="; ".join(f"{kind} ({', '.join(keys)})" for kind, keys in program_rules.EFFECTS.items()),
+        types="; ".join(f"{kind} ({', '.join(keys)})" for kind, keys in program_inputs.EFFECTS.items()),
         example='{"type": "multiplier", "percent": 200}'),
     "caps": format_lazy(_("Most points per member, a JSON object with any of: {keys}. Example: {example}"),
-                        keys=", ".join(program_rules.CAP_KEYS), example='{"per_member_month": 500}'),
+                        keys=", ".join(program_inputs.CAP_KEYS), example='{"per_member_month": 500}'),
     "budget": format_lazy(_("The rule stops once it has issued this much, a JSON object with any of: {keys}. "
-                            "Example: {example}"), keys="points, rials", example='{"points": 100000}'),
+                            "Example: {example}"), keys=", ".join(program_inputs.BUDGET_KEYS),
+                          example='{"points": 100000}'),
 }
 _JSON_WIDGET = {"dir": "ltr", "rows": 5, "cols": 90, "style": "font-family: monospace"}
 
@@ -94,7 +95,7 @@ class RuleForm(forms.ModelForm):
         if self.errors:  # e.g. text that is not JSON: Django's own message on the field
             return data
         merchant = data.get("merchant")
-        body = {name: data.get(name) for name in program_rules.RULE_FIELDS if name != "merchant_id"}
+        body = {name: data.get(name) for name in program_inputs.RULE_FIELDS if name != "merchant_id"}
         body["merchant_id"] = merchant.pk if merchant else None
         try:
             self.rule_data = program_rules.rule_clean(body)

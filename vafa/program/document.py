@@ -26,25 +26,26 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import transaction
-from django.db.backends.base.operations import BaseDatabaseOperations
-from django.db.models import BooleanField, CharField, IntegerField
 from django.utils import timezone
 
 from vafa.core.errors import ValidationFailed
-from vafa.core.moments import checked_moment
 from vafa.members.models import MembershipPlan
 from vafa.merchants.models import Merchant
 from vafa.program import catalog
+from vafa.program.inputs import (
+    FORMAT,
+    FORMAT_VERSION,
+    ProgramDocumentInput,
+    SettingsInput,
+    settings_fields,
+    validated,
+)
 from vafa.program.models import ProgramSettings, Reward, Rule, Tier
 from vafa.program.rules import rule_body, rule_create, rule_update, tier_body, tier_clean, tier_create, tier_update
 from vafa.program.version import program_changed
 
-FORMAT = "vafa-program"
-FORMAT_VERSION = 1
 SECTIONS = ("settings", "tiers", "rewards", "rules")
-_SETTINGS_SKIP = ("id", "version", "updated_at")
 _RULE_SKIP = ("id", "revision", "issued_points", "issued_rial")
 _REWARD_SKIP = ("id", "available_codes")  # a partner code pool is uploaded, not part of the program
 # What a rule or tier of the document is when a field is left out (as rule_clean/tier_clean create it).
@@ -58,10 +59,6 @@ _TIER_DEFAULTS: dict[str, Any] = {"color": "#9e9e9e", "qualify": {}, "earn_perce
 
 
 # --- export ---------------------------------------------------------------------------
-
-
-def _settings_fields():
-    return [f for f in ProgramSettings._meta.concrete_fields if f.name not in _SETTINGS_SKIP]
 
 
 def _json_value(value):
@@ -103,7 +100,7 @@ def program_export() -> dict:
     return {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "settings": {f.name: getattr(settings, f.attname) for f in _settings_fields()},
+        "settings": {f.name: getattr(settings, f.attname) for f in settings_fields()},
         "tiers": tiers,
         "rewards": [_export_reward(r, plan_names) for r in rewards],
         "rules": [_export_rule(r, reward_names, merchant_slugs)
@@ -160,54 +157,17 @@ def _items(data: Mapping, section: str, key: str, errors: _Errors) -> list[tuple
 
 
 def _settings_clean(values, errors: _Errors) -> dict:
+    """The settings the document gives, each checked (vafa.program.inputs.SettingsInput); every
+    error is collected."""
     if not isinstance(values, Mapping):
         errors["settings"] = "an object"
         return {}
-    fields = {f.name: f for f in _settings_fields()}
-    clean: dict[str, Any] = {}
-    for name, value in values.items():
-        field = fields.get(name)
-        path = f"settings.{name}"
-        if field is None:
-            errors[path] = "unknown field"
-        elif value is None:
-            if field.null:
-                clean[name] = None
-            else:
-                errors[path] = "required"
-        elif isinstance(field, BooleanField):
-            if isinstance(value, bool):
-                clean[name] = value
-            else:
-                errors[path] = "true or false"
-        elif isinstance(field, IntegerField):
-            low, high = _int_range(field)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                errors[path] = f"an integer from {low} to {high}"
-            else:
-                clean[name] = value
-        elif isinstance(field, CharField):
-            if not isinstance(value, str) or len(value) > field.max_length:
-                errors[path] = f"a text of at most {field.max_length} characters"
-            elif field.choices and value not in dict(field.choices):
-                errors[path] = f"one of {', '.join(dict(field.choices))}"
-            else:
-                clean[name] = value
-        else:
-            errors[path] = "not importable"
-    return clean
-
-
-def _int_range(field: IntegerField) -> tuple[int, int]:
-    """The field's own limits within the widest range every database takes for its column
-    (SQLite would store more than PostgreSQL)."""
-    low, high = BaseDatabaseOperations.integer_field_ranges[field.get_internal_type()]
-    for validator in field.validators:
-        if isinstance(validator, MinValueValidator):
-            low = max(low, validator.limit_value)
-        elif isinstance(validator, MaxValueValidator):
-            high = min(high, validator.limit_value)
-    return low, high
+    try:
+        given = validated(SettingsInput, values, every=True)
+    except ValidationFailed as exc:
+        errors.add("settings", exc.details)
+        return {}
+    return {name: getattr(given, name) for name in given.model_fields_set}
 
 
 def _settings_apply(clean: dict) -> str:
@@ -261,14 +221,6 @@ def _tiers_import(items: list[tuple[int, dict]], errors: _Errors) -> dict:
     return counts
 
 
-def _moment(value, path: str, errors: _Errors):
-    try:
-        return checked_moment(value, path)
-    except ValidationFailed as error:
-        errors[path] = error.details[path]
-        return None
-
-
 def _only(queryset, path: str, errors: _Errors, what: str) -> int | None:
     """The id of the one row a name matches, None if none; names are how a document refers to
     rows, so two rows of one name are refused rather than guessed."""
@@ -304,8 +256,6 @@ def _rewards_import(items: list[tuple[int, dict]], errors: _Errors) -> dict:
         for key in _REWARD_SKIP:
             item.pop(key, None)
         fields = {**defaults, **item, "name": item["name"].strip()}
-        for key in ("starts_at", "ends_at"):
-            fields[key] = _moment(fields[key], f"{path}.{key}", errors)
         fields["plans"] = _plan_ids(fields["plans"], f"{path}.plans", errors)
         if errors.has(path):
             continue
@@ -414,18 +364,8 @@ def program_import(*, data: Mapping, changed_by: str = "") -> dict:
     """Make the installation's program the document's (see the module doc). Answers what
     changed: {"settings": "updated"|"unchanged", "tiers": {...}, "rewards": {...}, "rules": {...}};
     raises ValidationFailed with every error under its path, and then nothing has changed."""
-    if not isinstance(data, Mapping):
-        raise ValidationFailed(details={"program": "an object"})
+    validated(ProgramDocumentInput, data, every=True)
     errors = _Errors()
-    unknown = sorted(set(data) - {"format", "version", *SECTIONS})
-    if unknown:
-        errors["program"] = f"unknown fields: {', '.join(unknown)}"
-    if data.get("format") != FORMAT:
-        errors["format"] = f'"{FORMAT}"'
-    if data.get("version") != FORMAT_VERSION or isinstance(data.get("version"), bool):
-        errors["version"] = f"{FORMAT_VERSION} (this installation reads version {FORMAT_VERSION} documents)"
-    if errors:
-        raise ValidationFailed(details=dict(errors))
     tiers = _items(data, "tiers", "code", errors)
     rewards = _items(data, "rewards", "name", errors)
     rules = _items(data, "rules", "name", errors)

@@ -39,8 +39,7 @@ from vafa.core.errors import (
     ValidationFailed,
 )
 from vafa.core.events import publish
-from vafa.core.limits import MAX_COUNT, MAX_RIAL
-from vafa.core.moments import checked_moment
+from vafa.core.inputs import Rial, checked, validated
 from vafa.ledger.models import Account, IdempotencyRecord, Transfer
 from vafa.ledger.services import book_open, ensure_can_spend, ensure_not_blocked, system_account_id
 from vafa.members.selectors import member_get
@@ -49,30 +48,15 @@ from vafa.program.models import Reward
 from vafa.program.selectors import earn_policy, parse_reward_id
 from vafa.rewards import codes
 from vafa.rewards.events import RewardRedeemed
+from vafa.rewards.inputs import REFERENCE, PartnerCodesInput, PromoCodeInput
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
 from vafa.rewards.selectors import coupon_find, member_facts, redemptions_with_gifts, reward_unavailable_reason
-
-MAX_CODES_PER_UPLOAD = 10_000
-PARTNER_CODE_MAX_LENGTH = 200
-REFERENCE_MAX_LENGTH = 100
 
 COUPON_KIND_OF_REWARD = {
     Reward.Kind.COUPON_AMOUNT: Coupon.Kind.AMOUNT,
     Reward.Kind.COUPON_PERCENT: Coupon.Kind.PERCENT,
     Reward.Kind.FREE_PRODUCT: Coupon.Kind.FREE_PRODUCT,
 }
-
-
-def _rial(value: Any, field: str, *, low: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= MAX_RIAL:
-        raise ValidationFailed(details={field: f"an integer number of Rials from {low} to {MAX_RIAL}"})
-    return value
-
-
-def _reference(value: Any) -> str:
-    if not isinstance(value, str) or len(value.strip()) > REFERENCE_MAX_LENGTH:
-        raise ValidationFailed(details={"reference": f"text of at most {REFERENCE_MAX_LENGTH} characters"})
-    return value.strip()
 
 
 def _create_with_code(model, make_code, **fields):
@@ -278,7 +262,7 @@ def coupon_validate(*, code: str, member_id=None, amount: int) -> CouponCheck:
 
     A personal coupon presented without a member is accepted (the code is the bearer's); a
     promo code's per-member limit needs the member to be named."""
-    amount = _rial(amount, "amount")
+    amount = checked(Rial(), amount, "amount")
     member_pk = _member_pk(member_id)
     coupon = coupon_find(code=code)
     discount = _check_coupon(coupon, member_pk=member_pk, amount=amount, now=timezone.now())
@@ -289,8 +273,8 @@ def coupon_redeem(*, code: str, member_id=None, amount: int, merchant_id: int | 
                   reference: str = "") -> CouponUse:
     """Use a code once on a basket of `amount`, atomically: the coupon's row is locked, so
     concurrent uses of a single-use code or of a promo code at its limit never pass it."""
-    amount = _rial(amount, "amount")
-    reference = _reference(reference)
+    amount = checked(Rial(), amount, "amount")
+    reference = checked(REFERENCE, reference, "reference")
     member_pk = _member_pk(member_id)
     normalized = codes.normalize(code) if isinstance(code, str) else None
     with transaction.atomic():
@@ -308,79 +292,23 @@ def coupon_redeem(*, code: str, member_id=None, amount: int, merchant_id: int | 
                                         reference=reference, merchant_id=merchant_id)
 
 
-PROMO_KINDS = {
-    Coupon.Kind.AMOUNT: Coupon.Kind.AMOUNT, Coupon.Kind.PERCENT: Coupon.Kind.PERCENT,
-    Coupon.Kind.FREE_PRODUCT: Coupon.Kind.FREE_PRODUCT,
-    # the catalogue's names for the same kinds are accepted too
-    Reward.Kind.COUPON_AMOUNT: Coupon.Kind.AMOUNT, Reward.Kind.COUPON_PERCENT: Coupon.Kind.PERCENT,
-}
+def promo_code_clean(**fields) -> dict[str, Any]:
+    """A promo code's fields (vafa.rewards.inputs.PromoCodeInput: code, kind, usage_limit,
+    amount_rial, percent, cap_rial, per_member_limit, min_purchase_rial, sku, starts_at, ends_at)
+    checked and normalised as the Coupon's fields, or ValidationFailed; an existing code is
+    CouponExists."""
+    clean = validated(PromoCodeInput, fields).row()
+    if Coupon.objects.filter(code=clean["code"]).exists():
+        raise CouponExists(details={"code": clean["code"]})
+    return clean
 
 
-def _optional_int(value: Any, field: str, low: int, high: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ValidationFailed(details={field: f"an integer from {low} to {high}, or null"})
-    return value
-
-
-def _moment(value: Any, field: str) -> datetime | None:
-    if value is not None and not isinstance(value, datetime):
-        raise ValidationFailed(details={field: "a date and time (ISO 8601)"})
-    return checked_moment(value, field)
-
-
-def promo_code_clean(*, code: str, kind: str, usage_limit: int, amount_rial: int | None = None,
-                     percent: int | None = None, cap_rial: int | None = None, per_member_limit: int | None = None,
-                     min_purchase_rial: int = 0, sku: str = "", starts_at: datetime | None = None,
-                     ends_at: datetime | None = None) -> dict[str, Any]:
-    """A promo code's fields checked and normalised (the Coupon fields), or ValidationFailed;
-    an existing code is CouponExists."""
-    normalized = codes.normalize(code) if isinstance(code, str) else ""
-    problem = codes.promo_code_problem(normalized)
-    if problem:
-        raise ValidationFailed(details={"code": problem})
-    if kind not in PROMO_KINDS:
-        raise ValidationFailed(details={"kind": "one of amount, percent, free_product"})
-    kind = PROMO_KINDS[kind]
-    amount_rial = _optional_int(amount_rial, "amount_rial", 1, MAX_RIAL)
-    percent = _optional_int(percent, "percent", 1, 100)
-    cap_rial = _optional_int(cap_rial, "cap_rial", 1, MAX_RIAL)
-    usage_limit = _optional_int(usage_limit, "usage_limit", 1, MAX_COUNT)
-    if usage_limit is None:
-        raise ValidationFailed(details={"usage_limit": "required"})
-    per_member_limit = _optional_int(per_member_limit, "per_member_limit", 1, usage_limit)
-    min_purchase_rial = _rial(min_purchase_rial, "min_purchase_rial")
-    sku = sku.strip() if isinstance(sku, str) else sku
-    if not isinstance(sku, str) or len(sku) > 64:
-        raise ValidationFailed(details={"sku": "text of at most 64 characters"})
-    if kind == Coupon.Kind.AMOUNT and (amount_rial is None or percent is not None or cap_rial is not None or sku):
-        raise ValidationFailed(details={"amount_rial": "an amount coupon has amount_rial only"})
-    if kind == Coupon.Kind.PERCENT and (percent is None or amount_rial is not None or sku):
-        raise ValidationFailed(details={"percent": "a percent coupon has percent (and optionally cap_rial)"})
-    if kind == Coupon.Kind.FREE_PRODUCT and (not sku or percent is not None or cap_rial is not None):
-        raise ValidationFailed(details={"sku": "a free product coupon names its sku (and optionally amount_rial)"})
-    starts_at, ends_at = _moment(starts_at, "starts_at"), _moment(ends_at, "ends_at")
-    if starts_at and ends_at and ends_at <= starts_at:
-        raise ValidationFailed(details={"ends_at": "must be after starts_at"})
-    if Coupon.objects.filter(code=normalized).exists():
-        raise CouponExists(details={"code": normalized})
-    return {"code": normalized, "kind": kind, "amount_rial": amount_rial, "percent": percent, "cap_rial": cap_rial,
-            "min_purchase_rial": min_purchase_rial, "sku": sku, "usage_limit": usage_limit,
-            "per_member_limit": per_member_limit, "starts_at": starts_at, "expires_at": ends_at}
-
-
-def promo_code_create(*, code: str, kind: str, usage_limit: int, merchant_id: int | None,
-                      amount_rial: int | None = None, percent: int | None = None, cap_rial: int | None = None,
-                      per_member_limit: int | None = None, min_purchase_rial: int = 0, sku: str = "",
-                      starts_at: datetime | None = None, ends_at: datetime | None = None) -> Coupon:
+def promo_code_create(*, merchant_id: int | None, **fields) -> Coupon:
     """A shared code chosen by the club ("NOWRUZ1404"), usable `usage_limit` times in all and
-    `per_member_limit` times by one member, between `starts_at` and `ends_at`. Stored
-    normalised; an existing code is refused (coupon_exists)."""
-    clean = promo_code_clean(
-        code=code, kind=kind, usage_limit=usage_limit, amount_rial=amount_rial, percent=percent, cap_rial=cap_rial,
-        per_member_limit=per_member_limit, min_purchase_rial=min_purchase_rial, sku=sku, starts_at=starts_at,
-        ends_at=ends_at)
+    `per_member_limit` times by one member, between `starts_at` and `ends_at` (the fields of
+    vafa.rewards.inputs.PromoCodeInput). Stored normalised; an existing code is refused
+    (coupon_exists)."""
+    clean = promo_code_clean(**fields)
     try:
         with transaction.atomic():
             return Coupon.objects.create(is_promo=True, merchant_id=merchant_id, **clean)
@@ -393,8 +321,8 @@ def promo_code_create(*, code: str, kind: str, usage_limit: int, merchant_id: in
 
 def gift_card_spend(*, code: str, amount_rial: int, reference: str = "") -> GiftCardUse:
     """Take `amount_rial` from a gift card's balance (part of it or all); never below zero."""
-    amount_rial = _rial(amount_rial, "amount_rial", low=1)
-    reference = _reference(reference)
+    amount_rial = checked(Rial(1), amount_rial, "amount_rial")
+    reference = checked(REFERENCE, reference, "reference")
     normalized = codes.normalize(code) if isinstance(code, str) else None
     with transaction.atomic():
         card = GiftCard.objects.select_for_update().filter(code=normalized).first() if normalized else None
@@ -420,17 +348,7 @@ def partner_codes_upload(*, reward_id, codes: list[str]) -> int:
     code are dropped; repeats (in the list or already in the pool) are skipped; the codes
     are kept as given otherwise (a partner's codes may be case-sensitive)."""
     pk = parse_reward_id(reward_id)
-    if not isinstance(codes, list | tuple) or not codes:
-        raise ValidationFailed(details={"codes": "a non-empty list of codes"})
-    if len(codes) > MAX_CODES_PER_UPLOAD:
-        raise ValidationFailed(details={"codes": f"at most {MAX_CODES_PER_UPLOAD} codes per upload"})
-    cleaned = []
-    for i, raw in enumerate(codes):
-        if not isinstance(raw, str) or not raw.strip():
-            raise ValidationFailed(details={f"codes[{i}]": "empty"})
-        if len(raw.strip()) > PARTNER_CODE_MAX_LENGTH:
-            raise ValidationFailed(details={f"codes[{i}]": f"at most {PARTNER_CODE_MAX_LENGTH} characters"})
-        cleaned.append(raw.strip())
+    cleaned = validated(PartnerCodesInput, {"codes": codes}).codes
     unique = list(dict.fromkeys(cleaned))
     with transaction.atomic():
         # The reward's row lock orders concurrent uploads, so the count before and after is

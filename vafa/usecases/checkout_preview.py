@@ -2,13 +2,13 @@
 exactly as the purchase would be, writing nothing."""
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.utils import timezone
 
+from vafa.commerce.inputs import PreviewInput
 from vafa.commerce.selectors import purchase_facts
-from vafa.commerce.services import ItemIn, check_purchase_input
 from vafa.core.errors import BranchNotFound, MemberBlocked, MemberNotFound
+from vafa.core.inputs import validated
 from vafa.core.phone import normalize_phone
 from vafa.ledger.selectors import member_points
 from vafa.members.models import Member
@@ -31,14 +31,15 @@ class Preview:
     free_items: list[dict]
 
 
-def checkout_preview(*, merchant_id: int, amount: int, member_id=None, phone: str | None = None,
-                     items: list[ItemIn] = (), branch: str | None = None, redeem_points: int = 0, tax: int = 0,
-                     shipping: int = 0, channel: str = "in_store", payment_method: str = "",
-                     occurred_at: datetime | None = None) -> Preview:
-    """Without a member (a guest's basket) the preview is that of a new person's first purchase."""
-    items = list(items)
-    occurred_at = check_purchase_input(amount=amount, tax=tax, shipping=shipping, redeem_points=redeem_points,
-                                       items=items, channel=channel, occurred_at=occurred_at) or timezone.now()
+def checkout_preview(*, merchant_id: int, basket: PreviewInput | None = None, **fields) -> Preview:
+    """`basket` (already checked: the API's body) or the fields of a purchase as keywords
+    (vafa.commerce.inputs.PreviewInput; the member optional). Without a member (a guest's
+    basket) the preview is that of a new person's first purchase."""
+    given = basket if basket is not None else validated(PreviewInput, fields)
+    member_id, phone, amount, tax, shipping = given.member_id, given.phone, given.amount, given.tax, given.shipping
+    items, branch, redeem_points = given.items, given.branch, given.redeem_points
+    channel, payment_method = given.channel, given.payment_method
+    occurred_at = given.occurred_at or timezone.now()
     member = None
     if member_id is not None or phone:
         member = member_get(member_id=member_id) if member_id is not None else _by_phone(phone)

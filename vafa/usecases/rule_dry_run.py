@@ -9,12 +9,17 @@ budgets starts from zero at the start of the period."""
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, PlainValidator, StrictInt, StrictStr, model_validator
 
 from vafa.commerce.selectors import purchase_facts_bulk
 from vafa.core.errors import ValidationFailed
+from vafa.core.inputs import Input, Why, checked, fail, validated
 from vafa.core.jalali import TEHRAN, periods_of
+from vafa.core.limits import MAX_DRY_RUN_DAYS
 from vafa.program import engine
-from vafa.program.inputs import rule_clean
+from vafa.program.inputs import RuleInput
 from vafa.program.models import Rule
 from vafa.program.selectors import (
     Line,
@@ -26,8 +31,43 @@ from vafa.program.selectors import (
     rule_info,
     rule_lines,
 )
+from vafa.program.services import rule_clean
 
-MAX_DAYS = 3 * 366
+MAX_RULES = 100
+
+
+def _specs(value) -> list:
+    # Each spec is checked by draft_rules: an id must name a rule, a draft must be a valid one.
+    if not isinstance(value, list) or not 0 < len(value) <= MAX_RULES:
+        fail(f"a list of 1 to {MAX_RULES} rules (ids or rule objects)")
+    return value
+
+
+def _in_range(day: date) -> date:
+    if not date(1970, 1, 1) <= day <= date(2200, 1, 1):
+        fail("a date from 1970 to 2200")
+    return day
+
+
+Day = Annotated[date, AfterValidator(_in_range), Why("a date from 1970 to 2200")]
+Specs = Annotated[list[Any], PlainValidator(_specs, json_schema_input_type=Annotated[
+    list[StrictInt | StrictStr | RuleInput], Field(min_length=1, max_length=MAX_RULES)])]
+
+
+class SimulateInput(Input):
+    """Draft rules (saved rules' ids, or rule objects) and the period to replay, Tehran dates."""
+
+    rules: Specs
+    from_: Day = Field(alias="from", description="the first day, included")
+    to: Day = Field(description="the last day, included")
+
+    @model_validator(mode="after")
+    def _period(self):
+        if self.to < self.from_:
+            fail("not before from", "to")
+        if (self.to - self.from_).days > MAX_DRY_RUN_DAYS:
+            fail(f"a period of at most {MAX_DRY_RUN_DAYS} days", "to")
+        return self
 
 
 @dataclass
@@ -65,8 +105,7 @@ class _Usage:
 
 def draft_rules(specs: list) -> tuple[list[engine.Rule], dict]:
     """Rules given as ids (any status) or as draft JSON; answers engine rules and their info."""
-    if not isinstance(specs, list) or not specs or len(specs) > 100:
-        raise ValidationFailed(details={"rules": "a list of 1 to 100 rules (ids or rule objects)"})
+    specs = checked(Specs, specs, "rules")
     rules, info = [], {}
     for i, spec in enumerate(specs):
         if isinstance(spec, Mapping):
@@ -88,13 +127,6 @@ def draft_rules(specs: list) -> tuple[list[engine.Rule], dict]:
 
 
 def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    for name, day in (("from", date_from), ("to", date_to)):
-        if not date(1970, 1, 1) <= day <= date(2200, 1, 1):
-            raise ValidationFailed(details={name: "a date from 1970 to 2200"})
-    if date_to < date_from:
-        raise ValidationFailed(details={"to": "not before from"})
-    if (date_to - date_from).days > MAX_DAYS:
-        raise ValidationFailed(details={"to": f"a period of at most {MAX_DAYS} days"})
     start = datetime.combine(date_from, time(0), tzinfo=TEHRAN)
     return start, datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=TEHRAN)
 
@@ -127,8 +159,9 @@ def _replay(program: Program, rules: list[engine.Rule], info: dict, history: lis
 def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
     """What `rules` alone would have issued on the purchases of the period (Tehran dates,
     both included), beside what the live rules would have, and the difference."""
-    start, end = _period(date_from, date_to)
-    drafts, draft_info = draft_rules(rules)
+    asked = validated(SimulateInput, {"rules": rules, "from": date_from, "to": date_to})
+    start, end = _period(asked.from_, asked.to)
+    drafts, draft_info = draft_rules(asked.rules)
     program = program_now()
     live = program.rules_for("purchase")
     history = purchase_facts_bulk(program, start=start, end=end)

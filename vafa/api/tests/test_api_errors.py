@@ -1,14 +1,17 @@
 """Every error of the REST API v1 contract: one JSON shape, exact status and code, a message in
 the request's language (fa/en), and nothing changed by a refused request.
 
-The helpers at the top (`assert_error`, `db_state`, `ApiClient`, `new_merchant_api`) are shared
-by the other `test_api_*` modules of this package."""
+The helpers at the top (`assert_error`, `ApiClient`, `new_merchant_api`, `add_points`) are shared
+by the other `test_api_*` modules of this package; "nothing changed" compares
+`db_state(*REQUEST_WRITES)` of vafa.core.tests.fixtures before and after."""
 
 import re
 from datetime import UTC, datetime
 
 import pytest
 from django.test import Client
+
+from vafa.core.tests.fixtures import REQUEST_WRITES, balance, db_state
 
 PERSIAN_LETTERS = re.compile(r"[\u0600-\u06ff]")
 
@@ -141,30 +144,6 @@ def assert_error(response, status: int, code: str, *, lang: str = "en") -> dict:
     return error["details"]
 
 
-def db_state() -> dict:
-    """Everything a request could change, to compare before and after a refused one.
-    (Idempotency records are left out: a refused request with a key is remembered on purpose.)"""
-    from vafa.commerce.models import Purchase, PurchaseItem, Refund
-    from vafa.ledger.models import Account, Lot, Transfer
-    from vafa.members.models import Consent, Member, Occasion
-
-    return {
-        "members": list(
-            Member.objects.order_by("pk").values_list("pk", "phone", "status", "kind", "national_id", "referred_by_id")
-        ),
-        "accounts": list(Account.objects.order_by("pk").values_list("pk", "code", "balance")),
-        "transfers": list(Transfer.objects.order_by("pk").values_list("pk", "amount", "kind")),
-        "lots": list(Lot.objects.order_by("pk").values_list("pk", "remaining")),
-        "purchases": list(
-            Purchase.objects.order_by("pk").values_list("pk", "refunded_amount", "points_reversed", "points_returned")
-        ),
-        "items": PurchaseItem.objects.count(),
-        "refunds": Refund.objects.count(),
-        "consents": Consent.objects.count(),
-        "occasions": Occasion.objects.count(),
-    }
-
-
 class ApiClient:
     """Like the root conftest's `api`, for any raw key (or none)."""
 
@@ -196,12 +175,6 @@ def add_points(member, points: int, *, merchant) -> None:
     member_adjust(merchant_id=merchant.id, member_id=member.id, points=points, reason="test set-up")
 
 
-def balance_of(member) -> int:
-    from vafa.ledger.models import Account
-
-    return Account.objects.get(member=member).balance
-
-
 LANGS = ["en", "fa"]
 
 
@@ -214,7 +187,7 @@ def funded(member, merchant):
     member.purchase_id = purchase_record(
         merchant_id=merchant.id, member_id=member.id, amount=1_000_000, external_id="P-1"
     ).purchase.id
-    assert balance_of(member) == 500
+    assert balance(member) == 500
     return member
 
 
@@ -257,13 +230,13 @@ def test_every_endpoint_refuses_a_request_without_a_valid_key(funded, authorizat
     client = ApiClient(None)
     if authorization is not None:
         client.headers = {"Authorization": authorization}
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     for method, path, body in _endpoints(funded.id, funded.purchase_id):
         # When it calls any endpoint
         response = _call(client, method, path, body)
         # Then it is refused with 401 unauthorized and nothing changed
         assert_error(response, 401, "unauthorized")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_revoked_key_is_refused_everywhere(funded, merchant):
@@ -274,11 +247,11 @@ def test_a_revoked_key_is_refused_everywhere(funded, merchant):
     client = ApiClient(raw)
     assert client.get(f"/members/{funded.id}").status_code == 200
     api_key_revoke(key=key)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     # When it is used on any endpoint, Then it is refused and nothing changed
     for method, path, body in _endpoints(funded.id, funded.purchase_id):
         assert_error(_call(client, method, path, body), 401, "unauthorized")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_revoking_one_key_leaves_the_merchants_other_keys_working(member, merchant, api):
@@ -329,7 +302,7 @@ NOT_JSON_OBJECTS = [
 @pytest.mark.parametrize("raw", NOT_JSON_OBJECTS)
 def test_a_body_that_is_not_a_json_object_is_malformed_json_on_every_post(funded, api, raw):
     # Given a body that is broken JSON or JSON but not an object
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     for path in [
         "/members",
         "/purchases",
@@ -341,7 +314,7 @@ def test_a_body_that_is_not_a_json_object_is_malformed_json_on_every_post(funded
         response = api.post(path, raw=raw)
         # Then the answer is 400 malformed_json and nothing changed
         assert_error(response, 400, "malformed_json")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_an_empty_body_is_malformed_json(funded, api):
@@ -409,7 +382,7 @@ ODD_IDS = [
 @pytest.mark.parametrize("odd", ODD_IDS)
 @pytest.mark.parametrize("lang", LANGS)
 def test_a_member_id_of_any_shape_that_is_no_member_is_member_not_found(funded, api, odd, lang):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     for response in [
         api.get(f"/members/{odd}", lang=lang),
         api.get(f"/members/{odd}/points", lang=lang),
@@ -418,14 +391,14 @@ def test_a_member_id_of_any_shape_that_is_no_member_is_member_not_found(funded, 
         api.post(f"/members/{odd}/adjustments", {"points": 1, "reason": "x"}, lang=lang),
     ]:
         assert_error(response, 404, "member_not_found", lang=lang)
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize("odd", ODD_IDS)
 def test_a_purchase_id_of_any_shape_that_is_no_purchase_is_purchase_not_found(funded, api, odd):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post(f"/purchases/{odd}/refunds", {"amount": 1000}), 404, "purchase_not_found")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_an_id_that_could_exist_but_does_not_is_not_found(funded, api):
@@ -441,12 +414,12 @@ def test_an_id_with_an_underscore_is_not_a_member(member, api):
 
 @pytest.mark.parametrize("reward_id", [1, "1", "gold-card", 0, -1])
 def test_a_reward_that_does_not_exist_is_reward_not_found(funded, api, reward_id):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(
         api.post(f"/members/{funded.id}/redemptions", {"reward_id": reward_id}), 404, "reward_not_found"
     )
     assert details == {"reward_id": reward_id}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 # --- 422 validation ----------------------------------------------------------------------------
@@ -492,12 +465,12 @@ def test_a_reward_that_does_not_exist_is_reward_not_found(funded, api, reward_id
 def test_a_purchase_with_an_invalid_field_is_validation_error(funded, api, change, field):
     # Given an otherwise valid purchase with one bad field
     body = {"member_id": funded.id, "amount": 5_000_000, "external_id": "V-1", **change}
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     # When it is posted
     details = assert_error(api.post("/purchases", body), 422, "validation_error")
     # Then the details name the field (as "a.0.b" from the schema or "a[0].b" from the service)
     assert field in {key.replace("[", ".").replace("]", "") for key in details}, details
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize("missing", [{"amount": 5_000_000}, {"member_id": "the member"}])
@@ -505,14 +478,14 @@ def test_a_purchase_missing_a_required_field_is_validation_error(funded, api, mi
     body = {"member_id": funded.id, "amount": 5_000_000}
     for key in missing:
         del body[key]
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post("/purchases", body), 422, "validation_error")
     assert set(details) == {"member_id" if "member_id" in missing else "amount"}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_purchase_with_unknown_fields_is_validation_error(funded, api):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(
         api.post(
             "/purchases", {"member_id": funded.id, "amount": 5_000_000, "redeem_point": 100, "nonsense": {"a": 1}}
@@ -520,7 +493,7 @@ def test_a_purchase_with_unknown_fields_is_validation_error(funded, api):
         422,
         "validation_error",
     )
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -542,10 +515,10 @@ def test_a_purchase_with_unknown_fields_is_validation_error(funded, api):
     ],
 )
 def test_a_member_with_an_invalid_field_is_validation_error(db, api, body, field):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post("/members", body), 422, "validation_error")
     assert field in details, details
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -564,10 +537,10 @@ def test_a_member_with_an_invalid_field_is_validation_error(db, api, body, field
     ],
 )
 def test_an_adjustment_with_an_invalid_field_is_validation_error(funded, api, body, field):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post(f"/members/{funded.id}/adjustments", body), 422, "validation_error")
     assert field in details, details
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -586,9 +559,9 @@ def test_an_adjustment_with_an_invalid_field_is_validation_error(funded, api, bo
     ],
 )
 def test_a_redemption_with_an_invalid_body_is_validation_error(funded, api, body):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post(f"/members/{funded.id}/redemptions", body), 422, "validation_error")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -605,10 +578,10 @@ def test_a_redemption_with_an_invalid_body_is_validation_error(funded, api, body
     ],
 )
 def test_a_refund_with_an_invalid_amount_is_validation_error(funded, api, body):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post(f"/purchases/{funded.purchase_id}/refunds", body), 422, "validation_error")
     assert "amount" in details
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -630,16 +603,16 @@ def test_a_refund_with_an_invalid_amount_is_validation_error(funded, api, body):
     ],
 )
 def test_a_member_with_an_invalid_phone_is_invalid_phone(db, api, phone):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post("/members", {"phone": phone}), 422, "invalid_phone")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize("phone", ["abc", "02112345678", "+15555555555"])
 def test_a_purchase_by_an_invalid_phone_is_invalid_phone(funded, api, phone):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post("/purchases", {"phone": phone, "amount": 1000}), 422, "invalid_phone")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -657,23 +630,23 @@ def test_a_purchase_by_an_invalid_phone_is_invalid_phone(funded, api, phone):
 )
 def test_a_member_with_an_invalid_national_id_is_invalid_national_id(db, api, kind, national_id):
     body = {"phone": "09121234567", "kind": kind, "national_id": national_id, "organization_name": "شرکت نمونه"}
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post("/members", body), 422, "invalid_national_id")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize("code", ["ZZZZZZZ", "nope", "۱۲۳۴۵۶۷"])
 def test_joining_with_an_unknown_referral_code_is_invalid_referral_code(member, api, code):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(
         api.post("/members", {"phone": "09351234567", "referral_code": code}), 422, "invalid_referral_code"
     )
     assert details == {"referral_code": code}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_an_invalid_idempotency_key_is_validation_error(funded, api):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     for key in ["   ", "k" * 256]:
         details = assert_error(
             api.post(
@@ -683,7 +656,7 @@ def test_an_invalid_idempotency_key_is_validation_error(funded, api):
             "validation_error",
         )
         assert details == {"Idempotency-Key": "1 to 255 characters"}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -700,7 +673,7 @@ def test_conflicts_change_nothing(funded, api, merchant):
     """One request for each 409 of the contract that exists now, each refused with nothing changed."""
     from vafa.members.services import member_status_set
 
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     # member_exists: the same phone written another way
     assert_error(api.post("/members", {"phone": f"+98{funded.phone[3:]}"}), 409, "member_exists")
     # insufficient_points: a redemption, a checkout and a negative adjustment beyond the balance
@@ -723,26 +696,26 @@ def test_conflicts_change_nothing(funded, api, merchant):
     assert_error(
         api.post(f"/purchases/{funded.purchase_id}/refunds", {"amount": 1_000_001}), 409, "refund_exceeds_purchase"
     )
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
     # member_blocked
     member_status_set(member=funded, status="blocked")
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post(f"/members/{funded.id}/redemptions", {"points": 1}), 409, "member_blocked")
     assert_error(api.post("/purchases", {"member_id": funded.id, "amount": 1_000_000}), 409, "member_blocked")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_idempotency_conflict_changes_nothing(funded, api):
     key = {"Idempotency-Key": "adj-1"}
     assert api.post(f"/members/{funded.id}/adjustments", {"points": 5, "reason": "x"}, headers=key).status_code == 201
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(
         api.post(f"/members/{funded.id}/adjustments", {"points": 6, "reason": "x"}, headers=key),
         409,
         "idempotency_conflict",
     )
     assert details == {"idempotency_key": "adj-1"}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 # --- every code in both languages ----------------------------------------------------------
@@ -1043,12 +1016,12 @@ def test_the_openapi_document_declares_the_error_answers(api):
 
 
 def test_an_occurred_at_before_1970_is_a_validation_error(api, member):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     for moment in ("0001-01-01T00:00:00", "0001-01-01T00:00:00+05:00", "1969-12-31T23:59:59Z"):
         response = api.post("/purchases", {"member_id": member.id, "amount": 100_000, "occurred_at": moment})
         assert response.status_code == 422, response.content
         assert response.json()["error"]["code"] == "validation_error"
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_ledger_cursor_of_unicode_digits_is_a_validation_error(api, member):
@@ -1071,8 +1044,8 @@ def test_nan_and_infinity_are_not_json(funded, api, raw):
     ("/checkout/preview", {"amount": 1, "branch": "\u0000"}),
 ])
 def test_text_with_a_nul_character_is_a_validation_error_and_changes_nothing(funded, api, path, body):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post(path, {"member_id": funded.id, **body} if path != "/members" else body), 422,
                            "validation_error")
     assert details == {"body": "text may not contain NUL characters"}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before

@@ -4,7 +4,8 @@
 
 import pytest
 
-from vafa.api.tests.test_api_errors import add_points, assert_error, balance_of, db_state, new_merchant_api
+from vafa.api.tests.test_api_errors import add_points, assert_error, new_merchant_api
+from vafa.core.tests.fixtures import REQUEST_WRITES, balance, db_state
 
 
 def _key(value: str = "key-1") -> dict:
@@ -16,7 +17,7 @@ def bought(member, api, merchant):
     """A member with 300 points, 100 of them from a purchase of 1,000,000 IRR."""
     add_points(member, 200, merchant=merchant)
     member.purchase_id = api.post("/purchases", {"member_id": member.id, "amount": 1_000_000}).json()["id"]
-    assert balance_of(member) == 300
+    assert balance(member) == 300
     return member
 
 
@@ -38,8 +39,8 @@ def test_a_replay_answers_the_first_response_and_has_no_second_effect(bought, ap
     first = api.post(path, body, headers=_key())
     assert first.status_code == 201, first.content
     assert "Idempotent-Replayed" not in first
-    after_first = db_state()
-    balance = balance_of(bought)
+    after_first = db_state(*REQUEST_WRITES)
+    points = balance(bought)
     # When the same request is sent again with the same key (a client retry)
     for _ in range(2):
         again = api.post(path, body, headers=_key())
@@ -47,8 +48,8 @@ def test_a_replay_answers_the_first_response_and_has_no_second_effect(bought, ap
         assert again.status_code == 201
         assert again["Idempotent-Replayed"] == "true"
         assert again.json() == first.json()
-    assert db_state() == after_first
-    assert balance_of(bought) == balance
+    assert db_state(*REQUEST_WRITES) == after_first
+    assert balance(bought) == points
 
 
 def test_without_a_key_the_same_request_is_a_new_one(bought, api):
@@ -56,7 +57,7 @@ def test_without_a_key_the_same_request_is_a_new_one(bought, api):
         response = api.post(f"/members/{bought.id}/adjustments", {"points": 25, "reason": "هدیه"})
         assert response.status_code == 201
         assert "Idempotent-Replayed" not in response
-    assert balance_of(bought) == 350
+    assert balance(bought) == 350
 
 
 def test_the_key_is_trimmed_and_the_body_compared_as_json(bought, api):
@@ -66,7 +67,7 @@ def test_the_key_is_trimmed_and_the_body_compared_as_json(bought, api):
     )
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    assert balance_of(bought) == 325
+    assert balance(bought) == 325
 
 
 def test_a_failed_first_request_is_replayed_as_the_same_error(bought, api, merchant):
@@ -76,14 +77,14 @@ def test_a_failed_first_request_is_replayed_as_the_same_error(bought, api, merch
     assert_error(first, 409, "insufficient_points")
     # When the member then gains enough points and the client retries with the same key
     add_points(bought, 500, merchant=merchant)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     again = api.post(path, body, headers=_key(), lang="en")
     # Then the retry is the same refusal: the key names one attempt, not "try until it works"
     assert_error(again, 409, "insufficient_points")
     assert again["Idempotent-Replayed"] == "true"
     assert again.json() == first.json()
-    assert db_state() == before
-    assert balance_of(bought) == 800
+    assert db_state(*REQUEST_WRITES) == before
+    assert balance(bought) == 800
 
 
 def test_a_failed_purchase_is_replayed_as_the_same_error(bought, api, merchant):
@@ -91,10 +92,10 @@ def test_a_failed_purchase_is_replayed_as_the_same_error(bought, api, merchant):
     first = api.post("/purchases", body, headers=_key())
     assert_error(first, 409, "insufficient_points")
     add_points(bought, 1000, merchant=merchant)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     again = api.post("/purchases", body, headers=_key())
     assert (again.status_code, again["Idempotent-Replayed"], again.json()) == (409, "true", first.json())
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_replayed_error_keeps_the_language_of_the_first_answer(bought, api):
@@ -119,13 +120,13 @@ def test_the_same_key_with_another_body_is_idempotency_conflict(bought, api, end
     path, body = _writes(bought)[endpoint]
     first = api.post(path, body, headers=_key())
     assert first.status_code == 201
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     for lang in ("en", "fa"):
         details = assert_error(
             api.post(path, {**body, **other_body}, headers=_key(), lang=lang), 409, "idempotency_conflict", lang=lang
         )
         assert details == {"idempotency_key": "key-1"}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
     # and the first request can still be replayed
     assert api.post(path, body, headers=_key()).json() == first.json()
 
@@ -134,32 +135,32 @@ def test_the_same_key_on_another_endpoint_is_idempotency_conflict(bought, api):
     assert (
         api.post(f"/members/{bought.id}/adjustments", {"points": 30, "reason": "x"}, headers=_key()).status_code == 201
     )
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(
         api.post(f"/members/{bought.id}/redemptions", {"points": 30}, headers=_key()), 409, "idempotency_conflict"
     )
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_the_same_key_for_another_member_is_idempotency_conflict(bought, member_factory, api, merchant):
     other = member_factory()
     add_points(other, 100, merchant=merchant)
     assert api.post(f"/members/{bought.id}/redemptions", {"points": 30}, headers=_key()).status_code == 201
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(
         api.post(f"/members/{other.id}/redemptions", {"points": 30}, headers=_key()), 409, "idempotency_conflict"
     )
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_the_same_key_with_a_refused_body_is_still_idempotency_conflict(bought, api):
     assert api.post(f"/members/{bought.id}/redemptions", {"points": 30}, headers=_key()).status_code == 201
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     # the new body would be refused on its own (insufficient points): the key conflict wins
     assert_error(
         api.post(f"/members/{bought.id}/redemptions", {"points": 10_000}, headers=_key()), 409, "idempotency_conflict"
     )
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_keys_belong_to_one_merchant(bought, api):
@@ -181,7 +182,7 @@ def test_another_merchant_may_use_a_key_with_another_body(bought, api):
     api.post(f"/members/{bought.id}/adjustments", {"points": 25, "reason": "x"}, headers=_key("shared"))
     response = new_merchant_api().post(f"/members/{bought.id}/redemptions", {"points": 10}, headers=_key("shared"))
     assert response.status_code == 201
-    assert balance_of(bought) == 315
+    assert balance(bought) == 315
 
 
 def test_a_request_refused_by_the_schema_is_not_remembered(bought, api):
@@ -191,7 +192,7 @@ def test_a_request_refused_by_the_schema_is_not_remembered(bought, api):
     response = api.post(path, {"points": 25, "reason": "x"}, headers=_key())
     assert response.status_code == 201
     assert "Idempotent-Replayed" not in response
-    assert balance_of(bought) == 325
+    assert balance(bought) == 325
 
 
 def test_a_malformed_body_is_not_remembered(bought, api):
@@ -219,4 +220,4 @@ def test_replaying_a_purchase_by_key_and_by_external_id_agree(bought, api):
     another_key = api.post("/purchases", body, headers=_key("key-2"))
     assert first.json() == by_external_id.json() == by_key.json() == another_key.json()
     assert by_key["Idempotent-Replayed"] == "true"
-    assert balance_of(bought) == 500
+    assert balance(bought) == 500

@@ -6,7 +6,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from vafa.api.tests.test_api_errors import add_points, assert_error, balance_of, db_state
+from vafa.api.tests.test_api_errors import add_points, assert_error
+from vafa.core.tests.fixtures import REQUEST_WRITES, balance, db_state
 
 TEHRAN = ZoneInfo("Asia/Tehran")
 LEDGER_LINE_FIELDS = {
@@ -107,10 +108,10 @@ def test_pending_points_are_not_available_until_their_day(member, api, merchant)
         "value": 20_500,
     }
     # And pending points cannot be spent
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post(f"/members/{member.id}/redemptions", {"points": 206}), 409, "insufficient_points")
     assert details == {"requested": 206, "available": 205, "deficit": 0}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
     assert api.post(f"/members/{member.id}/redemptions", {"points": 205}).json()["balance_after"] == 100
 
 
@@ -131,7 +132,7 @@ def test_a_redemption_spends_points_first_to_expire_first(member, api):
     response = api.post(f"/members/{member.id}/redemptions", {"points": 130})
     assert response.status_code == 201, response.content
     assert response.json() == {"points_spent": 130, "balance_after": 70, "coupon": None}
-    assert balance_of(member) == 70
+    assert balance(member) == 70
     # the lot of the older purchase is gone, 30 were taken from the newer one
     assert _expiring(_points(api, member)) == [(70, newer.replace(year=newer.year + 1))]
     line = api.get(f"/members/{member.id}/ledger").json()["items"][0]
@@ -151,12 +152,12 @@ def test_a_redemption_of_every_point_leaves_zero(member, api, merchant):
 @pytest.mark.parametrize("lang", ["en", "fa"])
 def test_redeeming_more_than_available_is_insufficient_points(member, api, merchant, lang):
     add_points(member, 75, merchant=merchant)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(
         api.post(f"/members/{member.id}/redemptions", {"points": 76}, lang=lang), 409, "insufficient_points", lang=lang
     )
     assert details == {"requested": 76, "available": 75, "deficit": 0}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_blocked_member_cannot_redeem(member, api, merchant):
@@ -164,9 +165,9 @@ def test_a_blocked_member_cannot_redeem(member, api, merchant):
 
     add_points(member, 75, merchant=merchant)
     member_status_set(member=member, status="blocked")
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post(f"/members/{member.id}/redemptions", {"points": 1}), 409, "member_blocked")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_pending_applicant_earns_but_cannot_spend(member, api, merchant):
@@ -179,21 +180,21 @@ def test_a_pending_applicant_earns_but_cannot_spend(member, api, merchant):
     assert response.status_code == 201, response.content
     assert response.json()["balance_after"] == 100
     # But they cannot spend, neither in a checkout nor in a redemption
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(
         api.post("/purchases", {"member_id": member.id, "amount": 1_000_000, "redeem_points": 10}),
         409,
         "member_pending",
     )
     assert_error(api.post(f"/members/{member.id}/redemptions", {"points": 10}), 409, "member_pending")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_redemption_by_reward_id_is_reward_not_found_while_there_are_no_rewards(member, api, merchant):
     add_points(member, 75, merchant=merchant)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post(f"/members/{member.id}/redemptions", {"reward_id": 3}), 404, "reward_not_found")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 # --- POST /members/{id}/adjustments -----------------------------------------------------------
@@ -233,21 +234,21 @@ def test_a_negative_adjustment_may_take_pending_points(member, api):
 
 def test_a_negative_adjustment_beyond_the_balance_is_insufficient_points(member, api, merchant):
     add_points(member, 250, merchant=merchant)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(
         api.post(f"/members/{member.id}/adjustments", {"points": -251, "reason": "x"}), 409, "insufficient_points"
     )
     assert details["requested"] == 251
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_the_reason_of_an_adjustment_is_mandatory(member, api, merchant):
     add_points(member, 250, merchant=merchant)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     for body in [{"points": -5}, {"points": 5, "reason": ""}, {"points": -5, "reason": " \t "}]:
         details = assert_error(api.post(f"/members/{member.id}/adjustments", body), 422, "validation_error")
         assert "reason" in details
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 # --- GET /members/{id}/ledger -----------------------------------------------------------------

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from vafa.api.tests.test_api_errors import add_points, assert_error, balance_of, db_state, new_merchant_api
+from vafa.api.tests.test_api_errors import add_points, assert_error, new_merchant_api
+from vafa.core.tests.fixtures import REQUEST_WRITES, balance, db_state
 
 PURCHASE_FIELDS = {
     "id",
@@ -70,7 +71,7 @@ def test_a_purchase_earns_on_the_amount_and_answers_what_happened(member, api, m
     }
     assert _base_rule(body)["points"] == 123
     assert abs(datetime.fromisoformat(body["occurred_at"]) - purchase.occurred_at) < timedelta(milliseconds=1)
-    assert balance_of(member) == 123
+    assert balance(member) == 123
     earn = Transfer.objects.get()
     assert (earn.kind, earn.amount, earn.rule, earn.source_kind, earn.source_id, earn.merchant_id) == (
         "earn",
@@ -127,13 +128,13 @@ def test_a_purchase_by_phone_instead_of_member_id(member_factory, api, phone):
     response = api.post("/purchases", {"phone": phone, "amount": 2_000_000})
     assert response.status_code == 201, response.content
     assert (response.json()["member_id"], response.json()["points_earned"]) == (member.id, 200)
-    assert balance_of(member) == 200
+    assert balance(member) == 200
 
 
 def test_a_purchase_by_a_phone_nobody_has_is_member_not_found(member, api):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post("/purchases", {"phone": "09351234567", "amount": 2_000_000}), 404, "member_not_found")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_purchase_at_a_known_branch(member, api, merchant):
@@ -150,12 +151,12 @@ def test_a_purchase_at_an_unknown_branch_is_branch_not_found(member, api, mercha
 
     new_merchant_api()  # another merchant's branch code is not ours
     branch_create(merchant=merchant, code="THR-1", name="تهران")
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(
         api.post("/purchases", {"member_id": member.id, "amount": 1, "branch": "THR-2"}), 404, "branch_not_found"
     )
     assert details == {"branch": "THR-2"}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_an_earlier_purchase_expires_12_months_after_it_happened(member, api):
@@ -179,10 +180,10 @@ def test_a_purchase_of_a_blocked_member_is_refused(member, api):
     from vafa.members.services import member_status_set
 
     member_status_set(member=member, status="blocked")
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post("/purchases", {"member_id": member.id, "amount": 1_000_000}), 409, "member_blocked")
     assert details == {"status": "blocked"}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 # --- redeeming in the same checkout ----------------------------------------------------------
@@ -203,7 +204,7 @@ def test_redeem_points_in_the_same_checkout(member, api, merchant):
         599,
     )
     assert _base_rule(body)["points"] == 199
-    assert balance_of(member) == 599
+    assert balance(member) == 599
     assert _ledger(api, member)[:2] == [("earn", 199), ("redeem", -100)]
 
 
@@ -220,7 +221,7 @@ def test_the_redemption_is_capped_at_the_amount(member, api, merchant):
 
 def test_redeeming_more_than_available_is_insufficient_points(member, api, merchant):
     add_points(member, 50, merchant=merchant)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(
         api.post(
             "/purchases", {"member_id": member.id, "amount": 2_000_000, "redeem_points": 51, "external_id": "R-1"}
@@ -229,7 +230,7 @@ def test_redeeming_more_than_available_is_insufficient_points(member, api, merch
         "insufficient_points",
     )
     assert details == {"requested": 51, "available": 50, "deficit": 0}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 # --- external_id: recorded once ---------------------------------------------------------------
@@ -251,14 +252,14 @@ def test_the_same_purchase_again_replays_the_first_answer(member, api, merchant)
         199,
         259,
     )
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     # When the shop sends it again (a retry), its fields in another order
     again = api.post("/purchases", dict(reversed(body.items())))
     # Then the answer is the first one and nothing happened twice
     assert again.status_code == 201
     assert again.json() == first.json()
-    assert db_state() == before
-    assert balance_of(member) == 259
+    assert db_state(*REQUEST_WRITES) == before
+    assert balance(member) == 259
 
 
 @pytest.mark.parametrize(
@@ -286,10 +287,10 @@ def test_another_purchase_with_the_same_external_id_is_duplicate_external_id(mem
     first = api.post("/purchases", body).json()
     if change.get("member_id") == "other":
         change = {"member_id": other.id}
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post("/purchases", {**body, **change}), 409, "duplicate_external_id")
     assert details == {"external_id": "INV-7", "purchase_id": first["id"]}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_used_external_id_is_duplicate_even_when_the_new_checkout_would_fail(member_factory, api):
@@ -314,7 +315,7 @@ def test_external_ids_are_per_merchant(member, api):
 def test_purchases_without_external_id_are_each_recorded(member, api):
     for _ in range(2):
         assert api.post("/purchases", {"member_id": member.id, "amount": 1_000_000}).status_code == 201
-    assert balance_of(member) == 200
+    assert balance(member) == 200
 
 
 def test_a_replay_with_occurred_at_answers_the_same_body(member, api):
@@ -335,10 +336,10 @@ def test_a_replay_still_answers_the_purchase_after_the_points_were_spent(member,
     body = {"member_id": member.id, "external_id": "INV-9", "amount": 1_000_000, "redeem_points": 100}
     first = api.post("/purchases", body).json()
     assert api.post(f"/members/{member.id}/redemptions", {"points": first["balance_after"]}).status_code == 201
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     again = api.post("/purchases", body)
     assert (again.status_code, again.json()) == (201, first)
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_replay_still_answers_the_purchase_after_the_member_is_blocked(member, api):
@@ -381,7 +382,7 @@ def test_partial_refunds_reverse_their_share_and_the_last_is_exact(member, api, 
     # 25%: 49 of 199 earned (rounded down), 25 of 100 spent given back; 50%: 99 and 50 in all;
     # 100%: everything, so the member is back to the 200 points they had
     assert answers == [(49, 25, 275), (50, 25, 250), (100, 50, 200)]
-    assert balance_of(member) == 200
+    assert balance(member) == 200
     purchase = Purchase.objects.get(pk=pid)
     assert (purchase.refunded_amount, purchase.points_reversed, purchase.points_returned) == (2_000_000, 199, 100)
 
@@ -390,7 +391,7 @@ def test_small_refunds_round_so_that_the_last_makes_the_total_exact(member, api)
     pid = api.post("/purchases", {"member_id": member.id, "amount": 15_000}).json()["id"]  # 1 point
     reversed_ = [api.post(f"/purchases/{pid}/refunds", {"amount": 5_000}).json()["points_reversed"] for _ in range(3)]
     assert reversed_ == [0, 0, 1]
-    assert balance_of(member) == 0
+    assert balance(member) == 0
 
 
 def test_the_refund_is_in_the_ledger_as_reversals(member, api, checkout):
@@ -412,17 +413,17 @@ def test_refunding_more_than_what_remains_is_refund_exceeds_purchase(member, api
     if second is not None:
         assert api.post(f"/purchases/{pid}/refunds", {"amount": first}).status_code == 201
     requested = second if second is not None else first
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post(f"/purchases/{pid}/refunds", {"amount": requested}), 409, "refund_exceeds_purchase")
     assert details == {"refundable": 2_000_000 - (first if second is not None else 0), "requested": requested}
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_refund_of_another_merchants_purchase_is_purchase_not_found(member, api, checkout):
     other = new_merchant_api()
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(other.post(f"/purchases/{checkout['id']}/refunds", {"amount": 1000}), 404, "purchase_not_found")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_a_refund_after_the_points_were_spent_leaves_a_deficit(member, api):
@@ -451,3 +452,11 @@ def test_a_refund_after_the_points_were_spent_leaves_a_deficit(member, api):
         "deficit": 0,
         "value": 5_000,
     }
+
+
+def test_a_purchase_dated_by_a_bare_day_happened_at_its_first_moment_in_tehran(api, member):
+    # As the API has always read it: 2026-03-01 is midnight in Tehran.
+    body = api.post("/purchases", {"member_id": member.pk, "amount": 10_000, "occurred_at": "2026-03-01"}).json()
+    assert body["occurred_at"] == "2026-02-28T20:30:00Z"
+    bad = api.post("/purchases", {"member_id": member.pk, "amount": 10_000, "occurred_at": "2026-02-30"})
+    assert (bad.status_code, list(bad.json()["error"]["details"])) == (422, ["occurred_at"])

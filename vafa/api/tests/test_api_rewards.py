@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 import pytest
 from django.utils import timezone
 
-from vafa.api.tests.test_api_errors import ApiClient, add_points, balance_of
-from vafa.ledger.checks import verify_ledger
+from vafa.api.tests.test_api_errors import ApiClient, add_points
+from vafa.core.tests.fixtures import REWARD_WRITES, assert_ledger_ok, balance, db_state
 from vafa.ledger.models import Transfer
 from vafa.program.models import ProgramSettings
 from vafa.rewards.models import Coupon, GiftCard, Redemption
-from vafa.rewards.tests.conftest import state
 
 REWARD_FIELDS = {
     "id", "name", "description", "kind", "active", "cost_points", "amount_rial", "percent", "cap_rial",
@@ -42,10 +41,6 @@ def create_reward(api, **fields) -> dict:
 
 def redeem(api, member, reward_id, **kwargs):
     return api.post(f"/members/{member.id}/redemptions", {"reward_id": reward_id}, **kwargs)
-
-
-def assert_ledger_ok():
-    assert [(name, problems) for name, problems in verify_ledger() if problems] == []
 
 
 @pytest.fixture
@@ -160,7 +155,7 @@ def test_redeeming_a_coupon_reward_answers_the_coupon(api, rich, merchant):
     expires = datetime.fromisoformat(body["coupon"]["expires_at"])
     assert started + timedelta(days=30) <= expires <= timezone.now() + timedelta(days=30)
     assert set(body["coupon"]) == COUPON_FIELDS
-    assert balance_of(rich) == 700
+    assert balance(rich) == 700
     transfer = Transfer.objects.get(kind="redeem")
     assert (transfer.amount, transfer.source_kind, transfer.source_id, transfer.merchant_id) == (
         300, "reward", redemption.pk, merchant.id)
@@ -182,9 +177,9 @@ def test_redeeming_a_gift_card_and_a_partner_code_answers_their_codes(api, rich)
         None, None, 200, 800)
     assert (code_body["partner_code"], code_body["gift_card"], code_body["balance_after"]) == ("SNAPP-XYZ", None, 700)
     # the pool is now empty
-    before = state()
+    before = db_state(*REWARD_WRITES)
     error_of(redeem(api, rich, pool["id"]), 409, "reward_out_of_stock")
-    assert state() == before
+    assert db_state(*REWARD_WRITES) == before
 
 
 @pytest.mark.parametrize(
@@ -198,18 +193,18 @@ def test_redeeming_a_gift_card_and_a_partner_code_answers_their_codes(api, rich)
 )
 def test_a_refused_redemption_changes_nothing(api, rich, fields, status, code):
     reward = create_reward(api, **fields)
-    before = state()
+    before = db_state(*REWARD_WRITES)
     error_of(redeem(api, rich, reward["id"]), status, code)
-    assert state() == before
+    assert db_state(*REWARD_WRITES) == before
 
 
 def test_the_member_limit_is_reward_limit_reached(api, rich):
     reward = create_reward(api, kind="non_material", per_member_limit=1)
     assert redeem(api, rich, reward["id"]).status_code == 201
-    before = state()
+    before = db_state(*REWARD_WRITES)
     assert error_of(redeem(api, rich, reward["id"]), 409, "reward_limit_reached") == {
         "reward_id": reward["id"], "per_member_limit": 1, "redeemed": 1}
-    assert state() == before
+    assert db_state(*REWARD_WRITES) == before
 
 
 def test_a_redemption_replayed_with_its_key_takes_effect_once(api, rich):
@@ -218,7 +213,7 @@ def test_a_redemption_replayed_with_its_key_takes_effect_once(api, rich):
     again = redeem(api, rich, reward["id"], headers={"Idempotency-Key": "r-1"})
     assert (first.status_code, again.status_code, again["Idempotent-Replayed"]) == (201, 201, "true")
     assert again.json() == first.json()
-    assert (Redemption.objects.count(), Coupon.objects.count(), balance_of(rich)) == (1, 1, 900)
+    assert (Redemption.objects.count(), Coupon.objects.count(), balance(rich)) == (1, 1, 900)
     # the same key for another reward is a conflict
     other = create_reward(api, kind="non_material")
     error_of(redeem(api, rich, other["id"], headers={"Idempotency-Key": "r-1"}), 409, "idempotency_conflict")
@@ -270,7 +265,7 @@ def test_coupon_refusals_have_their_reason_codes(api, rich, member_factory):
     reward = create_reward(api, kind="coupon_amount", cost_points=0, amount_rial=100_000, min_purchase_rial=500_000)
     code = redeem(api, rich, reward["id"]).json()["coupon"]["code"]
     other = member_factory()
-    before = state()
+    before = db_state(*REWARD_WRITES)
     for path in ("/coupons/validate", "/coupons/redeem"):
         error_of(api.post(path, {"code": "NOSUCH12", "amount": 1_000_000}), 404, "coupon_not_found")
         error_of(api.post(path, {"code": code, "amount": 499_999}), 409, "coupon_min_purchase")
@@ -280,7 +275,7 @@ def test_coupon_refusals_have_their_reason_codes(api, rich, member_factory):
         error_of(api.post(path, {"code": code, "amount": -1}), 422, "validation_error")
         error_of(api.post(path, {"code": code, "amount": "1000"}), 422, "validation_error")
         error_of(api.post(path, {"code": code}), 422, "validation_error")
-    assert state() == before
+    assert db_state(*REWARD_WRITES) == before
     assert api.post("/coupons/redeem", {"code": code, "member_id": rich.id, "amount": 1_000_000}).status_code == 201
     error_of(api.post("/coupons/validate", {"code": code, "amount": 1_000_000}), 409, "coupon_used")
 
@@ -328,13 +323,13 @@ def test_a_gift_card_is_read_and_spent_in_parts(api, rich):
     assert card == {**card, "code": code, "balance_rial": 750_000, "initial_rial": 1_000_000, "state": "active",
                     "member_id": rich.id, "reward_id": reward["id"], "expires_at": None}
 
-    before = state()
+    before = db_state(*REWARD_WRITES)
     assert error_of(api.post("/gift-cards/spend", {"code": code, "amount_rial": 750_001}), 409,
                     "gift_card_insufficient")["balance_rial"] == 750_000
     error_of(api.post("/gift-cards/spend", {"code": "ZZZZ-ZZZZ-ZZZZ", "amount_rial": 1}), 404, "gift_card_not_found")
     error_of(api.post("/gift-cards/spend", {"code": code, "amount_rial": 0}), 422, "validation_error")
     error_of(api.get("/gift-cards/NOPE"), 404, "gift_card_not_found")
-    assert state() == before
+    assert db_state(*REWARD_WRITES) == before
 
 
 # --- the key ---------------------------------------------------------------------------------------------------

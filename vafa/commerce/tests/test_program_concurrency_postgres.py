@@ -13,7 +13,8 @@ from django.db.models import Sum
 from vafa.commerce import referral_awards
 from vafa.commerce import services as commerce_services
 from vafa.commerce.services import purchase_record
-from vafa.ledger.tests.test_concurrency_postgres import assert_ledger_verifies, run_together
+from vafa.core.tests.fixtures import assert_ledger_ok
+from vafa.ledger.tests.test_concurrency_postgres import run_together
 from vafa.program.models import RuleAward
 from vafa.program.rules import rule_create
 
@@ -34,7 +35,7 @@ def test_a_budget_is_never_exceeded_by_concurrent_purchases(merchant, member_fac
     assert not [r for r in results if isinstance(r, Exception)]
     rule.refresh_from_db()
     assert rule.issued_points == RuleAward.objects.filter(rule=rule).aggregate(s=Sum("points"))["s"] == 95
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 def _in_threads(calls: dict) -> dict:
@@ -102,7 +103,7 @@ def test_a_referred_members_first_purchase_and_the_referrers_purchase_do_not_dea
     # Then both are recorded and the referral paid once
     assert not [r for r in results.values() if isinstance(r, Exception)], results
     assert RuleAward.objects.filter(rule__name="ref").count() == 1
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 def test_a_profile_change_and_a_purchase_of_the_same_member_do_not_deadlock(merchant, member_factory, monkeypatch):
@@ -135,7 +136,7 @@ def test_a_profile_change_and_a_purchase_of_the_same_member_do_not_deadlock(merc
         "purchase": lambda: purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=100_000),
     })
     assert not [r for r in results.values() if isinstance(r, Exception)], results
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 def test_a_program_import_and_a_purchase_do_not_deadlock(merchant, member, monkeypatch):
@@ -184,4 +185,4 @@ def test_a_program_import_and_a_purchase_do_not_deadlock(merchant, member, monke
         "import": import_after_the_purchase_locked_rules,
     })
     assert not [r for r in results.values() if isinstance(r, Exception)], results
-    assert_ledger_verifies()
+    assert_ledger_ok()

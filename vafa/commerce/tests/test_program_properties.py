@@ -14,7 +14,7 @@ from vafa.commerce.models import Purchase
 from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import ApplicationError
 from vafa.core.jalali import TEHRAN, jalali_today
-from vafa.ledger.checks import verify_ledger
+from vafa.core.tests.fixtures import assert_ledger_ok
 from vafa.member_events.services import event_record
 from vafa.members.services import member_create
 from vafa.merchants.services import merchant_create
@@ -118,7 +118,7 @@ def test_random_programmes_keep_the_ledger_and_their_limits(rule_specs, ops):
                     _run(op, merchant, members, purchases, now)
             except ApplicationError:
                 pass  # refusals (e.g. too few points to spend) change nothing; checked elsewhere
-        assert all(not problems for _name, problems in verify_ledger()), verify_ledger()
+        assert_ledger_ok()
         _check_caps_and_budgets(rules)
         live = {str(r.pk) for r in rules} | {"base", "tier:gold"}
         for purchase in Purchase.objects.all():

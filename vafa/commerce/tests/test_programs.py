@@ -7,8 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from vafa.api.tests.test_api_errors import balance_of
-from vafa.ledger.checks import verify_ledger
+from vafa.core.tests.fixtures import assert_ledger_ok, balance
 from vafa.ledger.models import Transfer
 from vafa.program.models import ProgramSettings, RuleAward, TierChange
 from vafa.program.rules import rule_create, rule_update, tier_create
@@ -33,10 +32,6 @@ def lines(body):
     return [(line["rule_id"], line["points"]) for line in body["applied_rules"]]
 
 
-def assert_ledger_ok():
-    assert all(not problems for _name, problems in verify_ledger()), verify_ledger()
-
-
 def test_points_per_toman_with_a_gold_multiplier(api, member):
     # Given 1 point per Toman (10 Rials), silver for everyone who buys and gold from 5,000,000
     # Rials spent in the last 365 days, earning double
@@ -53,7 +48,7 @@ def test_points_per_toman_with_a_gold_multiplier(api, member):
     assert lines(first) == [("base", 300_000)]
     assert lines(second) == [("base", 250_000)]
     assert lines(third) == [("base", 100_000), ("tier:gold", 100_000)]
-    assert third["balance_after"] == 750_000 == balance_of(member)
+    assert third["balance_after"] == 750_000 == balance(member)
     history = list(TierChange.objects.filter(member=member).order_by("changed_at", "id")
                    .values_list("from_tier__code", "to_tier__code"))
     assert history == [(None, "silver"), ("silver", "gold")]
@@ -204,7 +199,7 @@ def test_a_refund_reverses_its_share_of_every_line(api, member):
     refund = api.post(f"/purchases/{body['id']}/refunds", {"amount": 500_000}).json()
     assert (refund["points_reversed"], refund["balance_after"]) == (100, 100)
     api.post(f"/purchases/{body['id']}/refunds", {"amount": 500_000})
-    assert balance_of(member) == 0
+    assert balance(member) == 0
     assert_ledger_ok()
 
 
@@ -228,7 +223,7 @@ def test_a_reward_given_by_a_rule_on_the_second_purchase(api, member):
     second = buy(api, member, 10_000)
     coupon = Coupon.objects.get(member=member)
     assert (coupon.amount_rial, coupon.used_count, coupon.usage_limit) == (50_000, 0, 1)
-    assert second["points_earned"] == 1 and balance_of(member) == 2  # given free: no points spent
+    assert second["points_earned"] == 1 and balance(member) == 2  # given free: no points spent
 
 
 def test_a_referral_completes_on_the_first_purchase_and_rewards_both(api, member):
@@ -246,7 +241,7 @@ def test_a_referral_completes_on_the_first_purchase_and_rewards_both(api, member
     # Then the referral completed once, on the first purchase, in the same transaction
     assert first["balance_after"] == 10 + 500
     assert second["balance_after"] == 510 + 10
-    assert balance_of(member) == 1000
+    assert balance(member) == 1000
     referrer_line = Transfer.objects.get(rule=str(for_referrer.pk))
     assert (referrer_line.kind, referrer_line.amount, referrer_line.credit.member_id) == ("referral", 1000, member.pk)
     assert Transfer.objects.get(rule=str(for_friend.pk)).credit.member_id == friend_id
@@ -276,7 +271,7 @@ def test_a_blocked_referrer_earns_nothing_when_the_referral_completes(api, membe
     friend = api.post("/members", {"phone": "09351234567", "referral_code": member.referral_code}).json()
     member_status_set(member=member, status="blocked")
     api.post("/purchases", {"member_id": friend["id"], "amount": 100_000})
-    assert balance_of(member) == 0
+    assert balance(member) == 0
     assert_ledger_ok()
 
 
@@ -287,17 +282,17 @@ def test_a_full_refund_of_the_purchase_that_completed_a_referral_undoes_it(api, 
          effect={"type": "fixed_points", "points": 500, "member": "referred"})
     friend = api.post("/members", {"phone": "09351234567", "referral_code": member.referral_code}).json()
     first = api.post("/purchases", {"member_id": friend["id"], "amount": 100_000}).json()
-    assert (balance_of(member), first["balance_after"]) == (1000, 510)
+    assert (balance(member), first["balance_after"]) == (1000, 510)
     # When half is refunded, the referral stands; when the rest is, it is undone
     api.post(f"/purchases/{first['id']}/refunds", {"amount": 50_000})
-    assert balance_of(member) == 1000
+    assert balance(member) == 1000
     last = api.post(f"/purchases/{first['id']}/refunds", {"amount": 50_000}).json()
-    assert (balance_of(member), last["balance_after"]) == (0, 0)
+    assert (balance(member), last["balance_after"]) == (0, 0)
     referrals = api.get(f"/members/{member.pk}/referrals").json()["referrals"]
     assert [r["status"] for r in referrals] == ["pending"]
     # And the next qualifying purchase completes it again
     api.post("/purchases", {"member_id": friend["id"], "amount": 100_000})
-    assert balance_of(member) == 1000
+    assert balance(member) == 1000
     assert [r["status"] for r in api.get(f"/members/{member.pk}/referrals").json()["referrals"]] == ["completed"]
     assert_ledger_ok()
 
@@ -323,9 +318,9 @@ def test_a_referral_completed_and_undone_twice_takes_back_each_award_once(api, m
     # When the friend's completing purchase is refunded in full, twice over
     for _ in range(2):
         purchase = api.post("/purchases", {"member_id": friend["id"], "amount": 100_000}).json()
-        assert balance_of(member) == 100  # the undone award no longer counts against the cap
+        assert balance(member) == 100  # the undone award no longer counts against the cap
         api.post(f"/purchases/{purchase['id']}/refunds", {"amount": 100_000})
-        assert balance_of(member) == 0
+        assert balance(member) == 0
     # Then each award was taken back once: nobody is left in deficit
     points = api.get(f"/members/{friend['id']}/points").json()
     assert (points["balance"], points["deficit"]) == (0, 0)
@@ -334,3 +329,20 @@ def test_a_referral_completed_and_undone_twice_takes_back_each_award_once(api, m
 
     assert Rule.objects.get(name="Thanks").issued_points == 0
     assert_ledger_ok()
+
+
+def test_a_daily_cap_counts_the_tehran_day_also_after_midnight_there(merchant, member):
+    # Between midnight in Tehran and midnight in UTC the two dates differ: the cap must count
+    # the Tehran day (SQLite keeps UTC text, so the bounds must go in as UTC too).
+    from datetime import datetime
+
+    from vafa.commerce.services import purchase_record
+    from vafa.core.jalali import TEHRAN
+
+    capped = live(name="Daily", effect={"type": "fixed_points", "points": 100}, caps={"per_member_day": 150})
+    late = datetime(2026, 2, 28, 23, 50, tzinfo=TEHRAN)
+    early = datetime(2026, 3, 1, 0, 30, tzinfo=TEHRAN)  # 21:00 UTC on 28 February
+    earned = [purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=10_000, occurred_at=at)
+              .purchase.applied_rules for at in (late, early, early)]
+    assert [dict((r["rule_id"], r["points"]) for r in rules).get(str(capped.pk), 0) for rules in earned] == [
+        100, 100, 50]

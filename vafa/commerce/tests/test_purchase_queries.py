@@ -5,6 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from vafa.commerce.services import ItemIn, purchase_record
+from vafa.core.tests.fixtures import statements
 from vafa.merchants.services import branch_create
 
 MAX_QUERIES = 12
@@ -45,12 +46,7 @@ def test_service_queries_do_not_grow_with_items(funded_member, merchant, n_items
     assert result.purchase.points_redeemed == 450
     assert result.purchase.items.count() == n_items
     # external_id seen?, lock account, settings, lots, purchase, items, transfers, new lot, lots update, balance
-    assert _statements(ctx) == 10, [q["sql"][:120] for q in ctx.captured_queries]
-
-
-def _statements(ctx):
-    """Queries that do work; SQLite's BEGIN IMMEDIATE/COMMIT are logged by Django, PostgreSQL's are not."""
-    return sum(1 for q in ctx.captured_queries if not q["sql"].startswith(("BEGIN", "COMMIT")))
+    assert statements(ctx) == 10, [q["sql"][:120] for q in ctx.captured_queries]
 
 
 @pytest.mark.parametrize("n_items", [1, 5])
@@ -62,7 +58,7 @@ def test_http_purchase_queries_are_constant(funded_member, api, n_items):
     # Then the whole request, authentication and idempotency included, stays within the budget
     assert response.status_code == 201, response.content
     # the service's 10, the API key lookup and the idempotency record
-    assert _statements(ctx) == 12 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
+    assert statements(ctx) == 12 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
 
 
 def test_queries_with_a_full_program_are_bounded(funded_member, merchant):
@@ -86,4 +82,4 @@ def test_queries_with_a_full_program_are_bounded(funded_member, merchant):
     # Then it costs the plain purchase's 10 statements plus: the n-th count, the tier (read once,
     # also for its review), the caps' usage, the budget's row lock, the awards, the budget
     # counter, and the review's measures
-    assert _statements(ctx) == 17, [q["sql"][:120] for q in ctx.captured_queries]
+    assert statements(ctx) == 17, [q["sql"][:120] for q in ctx.captured_queries]

@@ -13,9 +13,9 @@ from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core.jalali import TEHRAN, jalali_month_day, jalali_today
 from vafa.core.national_id import validate_national_id
 from vafa.core.phone import normalize_phone
+from vafa.core.tests.fixtures import assert_ledger_ok
 from vafa.demo import data
 from vafa.demo.build import API_KEY_FILE, REWARD_CHOICES, demo_build, demo_plan
-from vafa.ledger.checks import verify_ledger
 from vafa.ledger.models import Account, Lot, Transfer
 from vafa.member_events.models import Event
 from vafa.members.models import Consent, Interest, Member, Membership, MembershipPlan, Occasion
@@ -80,10 +80,6 @@ def counts() -> dict[str, int]:
             Event,
         )
     }
-
-
-def ledger_problems() -> list:
-    return [(name, problems) for name, problems in verify_ledger() if problems]
 
 
 def test_plan_is_deterministic_and_valid():
@@ -206,7 +202,7 @@ def test_demo_builds_the_club_once(_var_dir):
     assert staff_role(admin) == "owner"
     assert "http://127.0.0.1:8000/manage/" in out
 
-    assert ledger_problems() == []
+    assert_ledger_ok()
 
     before = counts()
     second = run_demo()
@@ -214,7 +210,7 @@ def test_demo_builds_the_club_once(_var_dir):
     assert counts() == before
     assert "nothing created" in second
     assert raw_key in second
-    assert ledger_problems() == []
+    assert_ledger_ok()
 
 
 @pytest.mark.django_db
@@ -328,7 +324,7 @@ def test_demo_sets_up_the_whole_program_and_members_use_it(_var_dir):
         assert not Purchase.objects.filter(member=member, occurred_at__lt=member.joined_at).exists()
         assert not Event.objects.filter(member=member, occurred_at__lt=member.joined_at).exists()
     assert Event.objects.filter(type="app_install").count() == len(plan.app_installs) == 4
-    assert ledger_problems() == []
+    assert_ledger_ok()
 
     # A second run finds every part of the program and creates nothing.
     before = counts()
@@ -357,7 +353,7 @@ def test_todays_birthdays_are_awarded_once(_var_dir):
     result = demo_build(members=MEMBERS, purchases=50, now=now)
     assert not result.created_anything
     assert counts() == before
-    assert ledger_problems() == []
+    assert_ledger_ok()
 
 
 @pytest.mark.django_db
@@ -387,4 +383,4 @@ def test_an_interrupted_demo_is_completed_without_doubling(_var_dir):
 
     assert Member.objects.count() == MEMBERS
     assert Purchase.objects.count() == PURCHASES
-    assert ledger_problems() == []
+    assert_ledger_ok()

@@ -27,6 +27,7 @@ from datetime import datetime
 
 from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.jalali import TEHRAN
+from vafa.core.tests.fixtures import ledger_unguarded
 from vafa.ledger.models import Transfer
 from vafa.ledger.services import points_adjust, points_expire
 from vafa.members.services import member_create
@@ -50,7 +51,8 @@ def booked_at(moment: datetime):
     last_transfer = Transfer.objects.order_by("-id").values_list("id", flat=True).first() or 0
     last_redemption = Redemption.objects.order_by("-id").values_list("id", flat=True).first() or 0
     yield
-    Transfer.objects.filter(id__gt=last_transfer).update(created_at=moment)
+    with ledger_unguarded():  # transfers are immutable, except to a data set that re-dates its history
+        Transfer.objects.filter(id__gt=last_transfer).update(created_at=moment)
     Redemption.objects.filter(id__gt=last_redemption).update(created_at=moment)
 
 

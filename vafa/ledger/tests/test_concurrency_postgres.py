@@ -19,7 +19,7 @@ from django.utils import timezone
 from vafa.commerce.models import Purchase, Refund
 from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import DuplicateExternalId, InsufficientPoints, RefundExceedsPurchase
-from vafa.ledger.checks import verify_ledger
+from vafa.core.tests.fixtures import assert_ledger_ok, balance
 from vafa.ledger.models import Account, IdempotencyRecord, Lot, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import PointsChange, points_expire
@@ -54,14 +54,6 @@ def run_together(n: int, task: Callable[[int], object]) -> list:
     return results
 
 
-def assert_ledger_verifies() -> None:
-    assert [(name, problems) for name, problems in verify_ledger() if problems] == []
-
-
-def balance_of(member) -> int:
-    return Account.objects.get(member=member).balance
-
-
 # --- a) redemptions that together exceed the balance ----------------------------------------
 
 
@@ -76,7 +68,7 @@ def test_concurrent_redemptions_spend_exactly_the_balance(merchant, member, fund
         purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=600_000)  # 60 points
         purchase_record(merchant_id=other.pk, member_id=member.pk, amount=400_000)  # 40 points
         issued = {merchant.pk: 60, other.pk: 40}
-    assert balance_of(member) == 100
+    assert balance(member) == 100
 
     # When 30 redemptions of 10 points arrive at the same moment
     results = run_together(30, lambda i: member_redeem(merchant_id=merchant.pk, member_id=member.pk, points=10))
@@ -86,14 +78,14 @@ def test_concurrent_redemptions_spend_exactly_the_balance(merchant, member, fund
     refused = [r for r in results if isinstance(r, InsufficientPoints)]
     assert (len(spent), len(refused)) == (10, 20), [repr(r) for r in results]
     assert sorted(r.balance_after for r in spent) == [0, 10, 20, 30, 40, 50, 60, 70, 80, 90]
-    assert balance_of(member) == 0
+    assert balance(member) == 0
     summary = member_points(member_id=member.pk)
     assert (summary.balance, summary.available, summary.deficit) == (0, 0, 0)
     # and the settlement names each issuer for exactly what was taken from its points
     redeemed = Transfer.objects.filter(kind=Transfer.Kind.REDEEM, debit__member=member)
     assert dict(redeemed.values("issuer_id").annotate(s=Sum("amount")).values_list("issuer_id", "s")) == issued
     assert not Lot.objects.filter(account__member=member, remaining__gt=0).exists()
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 # --- b) one Idempotency-Key sent 20 times at once -------------------------------------------
@@ -147,9 +139,9 @@ def test_concurrent_identical_purchases_with_one_key_take_effect_once(merchant, 
     assert (purchase.pk, purchase.external_id) == (answer["id"], external_id)
     moved = Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk)
     assert sorted(moved.values_list("kind", "amount")) == [("earn", 249), ("redeem", 30)]
-    assert balance_of(member) == 269
+    assert balance(member) == 269
     assert IdempotencyRecord.objects.filter(key="checkout-7f3a").count() == 1
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 def test_concurrent_identical_redemptions_with_one_key_take_effect_once(merchant, api_key, member):
@@ -161,10 +153,10 @@ def test_concurrent_identical_redemptions_with_one_key_take_effect_once(merchant
 
     # Then all answers are the first one, and the points were spent once
     assert assert_one_answer(responses) == {"points_spent": 10, "balance_after": 90, "coupon": None}
-    assert balance_of(member) == 90
+    assert balance(member) == 90
     assert list(Transfer.objects.filter(kind=Transfer.Kind.REDEEM).values_list("amount", flat=True)) == [10]
     assert IdempotencyRecord.objects.filter(key="redeem-1").count() == 1
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 @pytest.mark.parametrize("with_offset", [True, False])
@@ -194,8 +186,8 @@ def test_concurrent_retries_of_one_purchase_without_a_key_take_effect_once(api_k
     assert all(b == bodies[0] for b in bodies), bodies
     assert (bodies[0]["points_earned"], bodies[0]["balance_after"]) == (123, 123)
     assert Purchase.objects.filter(member=member).count() == 1
-    assert balance_of(member) == 123
-    assert_ledger_verifies()
+    assert balance(member) == 123
+    assert_ledger_ok()
 
 
 def test_one_external_id_with_different_bodies_at_once_records_one_purchase(merchant, member):
@@ -213,8 +205,8 @@ def test_one_external_id_with_different_bodies_at_once_records_one_purchase(merc
     assert (len(recorded), len(refused)) == (1, 9), [repr(r) for r in results]
     assert all(e.details == {"external_id": "web-77", "purchase_id": recorded[0].pk} for e in refused)
     assert Purchase.objects.count() == 1
-    assert balance_of(member) == recorded[0].points_earned == recorded[0].amount // 10_000
-    assert_ledger_verifies()
+    assert balance(member) == recorded[0].points_earned == recorded[0].amount // 10_000
+    assert_ledger_ok()
 
 
 def test_one_key_with_different_bodies_at_once_takes_one_effect(merchant, api_key, member_factory):
@@ -237,8 +229,8 @@ def test_one_key_with_different_bodies_at_once_takes_one_effect(merchant, api_ke
     assert statuses == [201] + [409] * 9, [(r.status_code, r.content) for r in responses]
     assert {r.json()["error"]["code"] for r in responses if r.status_code == 409} == {"idempotency_conflict"}
     assert Purchase.objects.count() == 1
-    assert sorted(balance_of(m) for m in members) == [0] * 9 + [50]
-    assert_ledger_verifies()
+    assert sorted(balance(m) for m in members) == [0] * 9 + [50]
+    assert_ledger_ok()
 
 
 # --- c) many purchases for one member at once -----------------------------------------------
@@ -272,7 +264,7 @@ def test_concurrent_purchases_for_one_member_lose_no_points(merchant, member):
     assert sorted(p.points_earned for p in purchases) == sorted(
         points_of(i, j) for i in range(THREADS) for j in range(PURCHASES_EACH)
     )
-    assert balance_of(member) == expected == sum(p.points_earned for p in purchases)
+    assert balance(member) == expected == sum(p.points_earned for p in purchases)
     # each saw the balance the one before it left: the purchases ran one after the other
     in_order = sorted(purchases, key=lambda p: p.balance_after)
     assert [p.balance_after for p in in_order] == [
@@ -282,7 +274,7 @@ def test_concurrent_purchases_for_one_member_lose_no_points(merchant, member):
     assert (earns.count(), earns.aggregate(s=Sum("amount"))["s"]) == (THREADS * PURCHASES_EACH, expected)
     assert Purchase.objects.filter(member=member).count() == THREADS * PURCHASES_EACH
     assert Lot.objects.filter(account__member=member).aggregate(s=Sum("remaining"))["s"] == expected
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 # --- d) partial refunds of one purchase that together exceed it ----------------------------
@@ -302,7 +294,7 @@ def test_concurrent_partial_refunds_never_exceed_the_purchase(merchant, member, 
     purchase = purchase_record(
         merchant_id=merchant.pk, member_id=member.pk, amount=1_000_000, redeem_points=20
     ).purchase
-    assert (purchase.points_redeemed, purchase.points_earned, balance_of(member)) == (20, 99, 99)
+    assert (purchase.points_redeemed, purchase.points_earned, balance(member)) == (20, 99, 99)
     assert sum(amounts) > purchase.amount
 
     # When ten partial refunds that together exceed it arrive at once
@@ -330,8 +322,8 @@ def test_concurrent_partial_refunds_never_exceed_the_purchase(merchant, member, 
     assert sum(r.points_reversed for _a, r in accepted) == reversed_
     assert sum(r.points_returned for _a, r in accepted) == returned
     assert Refund.objects.filter(purchase=purchase).count() == len(accepted)
-    assert balance_of(member) == 99 - reversed_ + returned
-    assert_ledger_verifies()
+    assert balance(member) == 99 - reversed_ + returned
+    assert_ledger_ok()
 
 
 # --- e) expiry runs and first-time system accounts, at once ---------------------------------
@@ -351,10 +343,10 @@ def test_concurrent_expiry_runs_expire_each_lot_once(merchant, member_factory):
     # Then each expired lot was expired by exactly one of them
     assert all(not isinstance(r, Exception) for r in runs), [repr(r) for r in runs]
     assert (sum(r.points for r in runs), sum(r.members for r in runs)) == (10 + 20 + 30, 3)
-    assert sorted(balance_of(m) for m in members) == [7, 7, 7]
+    assert sorted(balance(m) for m in members) == [7, 7, 7]
     expired = Transfer.objects.filter(kind=Transfer.Kind.EXPIRE)
     assert sorted(expired.values_list("amount", flat=True)) == [10, 20, 30]
-    assert_ledger_verifies()
+    assert_ledger_ok()
 
 
 def test_first_adjustments_at_once_share_one_adjustments_account(merchant, member_factory):
@@ -370,5 +362,5 @@ def test_first_adjustments_at_once_share_one_adjustments_account(merchant, membe
     # Then all succeed, through one adjustments account
     assert all(isinstance(r, PointsChange) for r in results), [repr(r) for r in results]
     assert Account.objects.filter(role=Account.Role.ADJUSTMENTS).count() == 1
-    assert [balance_of(m) for m in members] == list(range(1, 11))
-    assert_ledger_verifies()
+    assert [balance(m) for m in members] == list(range(1, 11))
+    assert_ledger_ok()

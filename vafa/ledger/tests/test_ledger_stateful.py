@@ -37,7 +37,7 @@ from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import DuplicateExternalId, InsufficientPoints, PurchaseNotFound, RefundExceedsPurchase
 from vafa.core.idcache import clear_all
 from vafa.core.jalali import add_months
-from vafa.ledger.checks import verify_ledger
+from vafa.core.tests.fixtures import assert_ledger_ok, ledger_unguarded, refused, unchanged
 from vafa.ledger.models import Account, IdempotencyRecord, Lot, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import points_expire
@@ -72,28 +72,18 @@ def _wanted(want: str, share: int, spendable: int) -> int:
 
 
 def _empty_the_database() -> None:
-    """Delete every row (cheaper than TRUNCATE on PostgreSQL for these few rows). Foreign keys
-    are checked at commit, so the order of the tables does not matter. The test's own
-    teardown (pytest-django's flush) restores what migrations create."""
+    """Delete every row (cheaper than TRUNCATE on PostgreSQL for these few rows), ledger history
+    included. Foreign keys are checked at the end, so the order of the tables does not matter.
+    The test's own teardown (pytest-django's flush) restores what migrations create."""
     tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), ledger_unguarded(), connection.cursor() as cursor:
         for table in tables:
             cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
     clear_all()  # ids of the rows just deleted must not be remembered
 
 
-def snapshot() -> tuple:
-    """Everything a points change may write: equal snapshots mean nothing changed."""
-    return (
-        list(Account.objects.order_by("id").values_list("id", "code", "balance")),
-        list(Transfer.objects.order_by("id").values_list("id", "amount")),
-        list(Lot.objects.order_by("id").values_list("id", "remaining")),
-        list(
-            Purchase.objects.order_by("id").values_list("id", "refunded_amount", "points_reversed", "points_returned")
-        ),
-        list(Refund.objects.order_by("id").values_list("id", "amount")),
-        IdempotencyRecord.objects.count(),
-    )
+# Everything a points change may write: equal states mean nothing changed.
+WRITES = (Account, Transfer, Lot, Purchase, Refund, IdempotencyRecord)
 
 
 # --- the model ----------------------------------------------------------------------------
@@ -235,10 +225,8 @@ class LedgerMachine(RuleBasedStateMachine):
         return expired
 
     def _unchanged(self, errors, call):
-        before = snapshot()
-        with pytest.raises(errors) as info:
+        with refused(errors, *WRITES) as info:
             call()
-        assert snapshot() == before, f"{info.value!r} changed the database"
         return info.value
 
     # --- rules --------------------------------------------------------------------------------
@@ -508,9 +496,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def retry_same_purchase(self, data):
         p = data.draw(st.sampled_from([p for p in self.model_purchases.values() if p.external_id]))
         call = self._send_again(p)
-        before = snapshot()
-        result = call()  # even when the member has spent the points since, or is in deficit
-        assert snapshot() == before
+        with unchanged(*WRITES):
+            result = call()  # even when the member has spent the points since, or is in deficit
         assert result.replayed and result.purchase.pk == p.pk
         assert (result.purchase.points_earned, result.purchase.points_redeemed) == (p.earned, p.redeemed)
 
@@ -563,8 +550,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- after every step ---------------------------------------------------------------------
     @invariant()
     def ledger_verifies(self):
-        problems = [(name, found) for name, found in verify_ledger() if found]
-        assert problems == []
+        assert_ledger_ok()
 
     @invariant()
     def stored_ledger_matches_the_model(self):
@@ -640,11 +626,11 @@ def test_points_already_expired_when_credited_do_not_repay_a_deficit(merchant, m
         merchant_id=merchant.pk, member_id=member.pk, amount=60_000, occurred_at=timezone.now() - timedelta(days=500)
     )
     # (before the expiry run, the ledger is consistent: the expired points wait for it)
-    assert [(name, found) for name, found in verify_ledger() if found] == []
+    assert_ledger_ok()
     points_expire()
 
     # Then those points expired unspent, and the deficit is still all there
     summary = member_points(member_id=member.pk)
     assert (summary.balance, summary.available, summary.deficit) == (-10, -10, 10)
     assert Transfer.objects.filter(kind=Transfer.Kind.EXPIRE).aggregate(s=Sum("amount"))["s"] == 6
-    assert [(name, found) for name, found in verify_ledger() if found] == []
+    assert_ledger_ok()

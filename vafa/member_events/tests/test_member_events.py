@@ -7,7 +7,8 @@ import jdatetime
 import pytest
 from django.core.management import call_command
 
-from vafa.api.tests.test_api_errors import assert_error, balance_of, db_state
+from vafa.api.tests.test_api_errors import assert_error
+from vafa.core.tests.fixtures import REQUEST_WRITES, balance, db_state
 from vafa.ledger.models import Transfer
 from vafa.member_events.models import Event
 from vafa.member_events.services import occasions_award
@@ -34,7 +35,7 @@ def test_a_custom_event_earns_by_its_rule_and_a_key_counts_once(api, member):
                                         "detail": "300 points"}]
     again = api.post("/events", body)
     assert again.status_code == 201 and again.json()["id"] == answer["id"]
-    assert balance_of(member) == 300
+    assert balance(member) == 300
     transfer = Transfer.objects.get(source_kind="event", source_id=answer["id"])
     assert (transfer.kind, transfer.rule, transfer.amount) == ("bonus", str(rule.pk), 300)
 
@@ -42,10 +43,10 @@ def test_a_custom_event_earns_by_its_rule_and_a_key_counts_once(api, member):
 def test_a_key_reused_for_another_event_is_refused_and_changes_nothing(api, member):
     live(name="Review", trigger="review", effect={"type": "fixed_points", "points": 50})
     api.post("/events", {"member_id": member.pk, "type": "review", "key": "k1"})
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     response = api.post("/events", {"member_id": member.pk, "type": "survey", "key": "k1"})
     assert_error(response, 409, "duplicate_event")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_an_event_nobody_rewards_is_recorded_with_no_points(api, member):
@@ -62,10 +63,10 @@ def test_an_event_nobody_rewards_is_recorded_with_no_points(api, member):
     ({"type": "review", "properties": {"text": "x" * 20_000}}, "properties"),
 ])
 def test_bad_events_are_validation_errors(api, member, body, field):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     details = assert_error(api.post("/events", {"member_id": member.pk, **body}), 422, "validation_error")
     assert field in details
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_events_of_unknown_or_blocked_members(api, member):
@@ -82,10 +83,10 @@ def test_a_packaging_code_counts_once_for_anyone(api, member_factory):
     a, b = member_factory(), member_factory()
     first = api.post("/events", {"member_id": a.pk, "type": "packaging_code", "properties": {"code": "ab12-cd34"}})
     assert first.json()["points_earned"] == 20
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     second = api.post("/events", {"member_id": b.pk, "type": "packaging_code", "properties": {"code": "AB12CD34"}})
     assert_error(second, 409, "packaging_code_used")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def test_joining_earns_the_join_rules_once(api):
@@ -99,23 +100,23 @@ def test_joining_earns_the_join_rules_once(api):
 def test_completing_the_profile_earns_once(api, member):
     rule = live(name="Profile", trigger="profile_completed", effect={"type": "fixed_points", "points": 200})
     response = api.patch(f"/members/{member.pk}", {"email": "sara@example.com"})
-    assert response.status_code == 200 and balance_of(member) == 0  # birth date still missing
+    assert response.status_code == 200 and balance(member) == 0  # birth date still missing
     response = api.patch(f"/members/{member.pk}", {"birth_date": "1990-03-21"})
     assert response.status_code == 200, response.content
-    assert balance_of(member) == 200
+    assert balance(member) == 200
     api.patch(f"/members/{member.pk}", {"first_name": "سارا"})
-    assert balance_of(member) == 200
+    assert balance(member) == 200
     assert Transfer.objects.get(rule=str(rule.pk)).amount == 200
 
 
 def test_patch_member_refuses_bad_fields_and_changes_nothing(api, member):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.patch(f"/members/{member.pk}", {"email": "not-an-email"}), 422, "validation_error")
     assert_error(api.patch(f"/members/{member.pk}", {"points": 5}), 422, "validation_error")
     assert_error(api.patch(f"/members/{member.pk}", {"national_id": "1234567890"}), 422,
                  "invalid_national_id")
     assert_error(api.patch("/members/0", {"first_name": "x"}), 404, "member_not_found")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 def _at(jy, jm, jd, hour=9):
@@ -131,14 +132,14 @@ def test_a_birthday_bonus_on_the_right_jalali_day(member_factory):
     # When the daily run happens on 21 March 2024, which is 2 Farvardin 1403 (a leap shift)
     assert occasions_award(now=datetime(2024, 3, 21, 9, tzinfo=TEHRAN))["birthday"] == 1
     # Then the member born on 2 Farvardin gets it, not the one born on 21 March
-    assert (balance_of(member), balance_of(other)) == (0, 2000)
+    assert (balance(member), balance(other)) == (0, 2000)
     # And on 1 Farvardin 1403 (20 March 2024) the first member gets it, once however often it runs
     assert occasions_award(now=_at(1403, 1, 1))["birthday"] == 1
     assert occasions_award(now=_at(1403, 1, 1, 20))["birthday"] == 0
-    assert balance_of(member) == 2000
+    assert balance(member) == 2000
     # And again next Jalali year
     assert occasions_award(now=_at(1404, 1, 1))["birthday"] == 1
-    assert balance_of(member) == 4000
+    assert balance(member) == 4000
 
 
 def test_esfand_30_birthdays_are_celebrated_on_esfand_29_in_common_years(member_factory):
@@ -147,7 +148,7 @@ def test_esfand_30_birthdays_are_celebrated_on_esfand_29_in_common_years(member_
     member = member_factory(birth_date=born)
     assert not jdatetime.date(1404, 1, 1).isleap()
     occasions_award(now=_at(1404, 12, 29))
-    assert balance_of(member) == 10
+    assert balance(member) == 10
 
 
 def test_wedding_and_membership_anniversaries(member_factory):
@@ -159,11 +160,11 @@ def test_wedding_and_membership_anniversaries(member_factory):
     Occasion.objects.create(member=member, kind="wedding", date=jdatetime.date(1398, 8, 10).togregorian())
     counts = occasions_award(now=_at(1404, 8, 10))
     assert counts == {"birthday": 0, "wedding": 1, "membership_anniversary": 1}
-    assert balance_of(member) == 37
+    assert balance(member) == 37
     # The day they joined is no anniversary yet
     fresh = member_factory(joined_at=_at(1404, 8, 10, 8))
     occasions_award(now=_at(1404, 8, 10, 10))
-    assert balance_of(fresh) == 0
+    assert balance(fresh) == 0
 
 
 def test_occasions_without_rules_do_nothing_and_the_command_reports(member_factory, capsys):
@@ -178,15 +179,15 @@ def test_a_29_february_birthday_is_found_in_a_common_gregorian_year(member_facto
     live(name="Birthday", trigger="occasion", occasion="birthday", effect={"type": "fixed_points", "points": 5})
     member = member_factory(birth_date=date(1996, 2, 29))
     assert occasions_award(now=datetime(2025, 2, 28, 9, tzinfo=TEHRAN))["birthday"] == 1
-    assert balance_of(member) == 5
+    assert balance(member) == 5
 
 
 @pytest.mark.parametrize("body", [{"birth_date": "0001-03-21"}, {"birth_date": "1899-12-31"},
                                   {"occasions": [{"kind": "wedding", "date": "0005-01-01"}]}])
 def test_dates_before_1900_are_refused(api, member, body):
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.patch(f"/members/{member.pk}", body), 422, "validation_error")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
 
 
 @pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+05:00", "1969-12-31T23:00:00Z",
@@ -213,12 +214,12 @@ def test_once_codes_are_uploaded_only_pooled_codes_earn_each_once(api, member_fa
     assert [(r["rule_id"], r["points"]) for r in first.json()["applied_rules"]] == [(str(rule.pk), 30),
                                                                                     (str(any_pack.pk), 1)]
     assert first.json()["points_earned"] == 31
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     assert_error(api.post("/events", {"member_id": b.pk, "type": "packaging_code",
                                       "properties": {"code": "TEA0001"}}), 409, "packaging_code_used")
     assert_error(api.post("/events", {"member_id": b.pk, "type": "packaging_code",
                                       "properties": {"code": "MADE-UP"}}), 404, "packaging_code_not_found")
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
     assert api.post("/program/packaging-codes", {"codes": ["TEA-0003"]}).json() == {"added": 1, "unused": 2}
 
 

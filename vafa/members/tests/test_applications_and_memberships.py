@@ -15,6 +15,8 @@ from vafa.core.errors import (
     PlanNotFound,
     ValidationFailed,
 )
+from vafa.core.tests import fixtures
+from vafa.core.tests.fixtures import db_state
 from vafa.members import selectors, services
 from vafa.members.models import Application, Member, Membership, MembershipPlan
 from vafa.members.services import member_status_set
@@ -25,24 +27,14 @@ T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
 
 
-def state() -> dict:
-    return {
-        "members": sorted(Member.objects.values_list("id", "status")),
-        "applications": sorted(Application.objects.values_list("id", "status", "decided_by", "reason")),
-        "plans": sorted(MembershipPlan.objects.values_list("id", "name", "fee_rial", "duration_days",
-                                                           "earn_percent", "active")),
-        "memberships": sorted(Membership.objects.values_list("id", "member_id", "plan_id", "starts_at", "ends_at",
-                                                             "amount_rial", "payment_reference")),
-    }
+WRITES = (Member, Application, MembershipPlan, Membership)  # what a decision, a plan or a payment may write
 
 
 def refused(error: type, call, *args, **kwargs):
     """`call` raises `error` and changes nothing; answers the error."""
-    before = state()
-    with pytest.raises(error) as caught:
+    with fixtures.refused(error, *WRITES) as caught:
         call(*args, **kwargs)
     assert type(caught.value) is error
-    assert state() == before
     return caught.value
 
 
@@ -234,11 +226,11 @@ def test_the_same_payment_reference_is_one_payment(member, gold, silver, member_
                                    payment_reference="PAY-1", at=T0)
     # A retry (same plan and amount) answers the recorded period, even once the plan is off sale
     services.plan_update(plan_id=gold.pk, active=False)
-    before = state()
+    before = db_state(*WRITES)
     again = services.membership_record(member_id=member.pk, plan_id=gold.pk, amount_rial=5_000_000,
                                    payment_reference=" PAY-1 ", at=T0 + DAY)
     assert again == first and _period(again) == _period(first)
-    assert state() == before
+    assert db_state(*WRITES) == before
     # The same reference for another plan is a different payment: refused
     error = refused(DuplicatePayment, services.membership_record, member_id=member.pk, plan_id=silver.pk,
                     amount_rial=2_000_000, payment_reference="PAY-1", at=T0 + DAY)
@@ -296,12 +288,12 @@ def test_staff_decide_applications_from_the_admin(admin_client, applicant, membe
     assert sorted(Member.objects.values_list("pk", "status")) == [(applicant.pk, "active"), (other.pk, "blocked")]
 
     # A decided one is refused with the reason shown, and stays as it was
-    before = state()
+    before = db_state(*WRITES)
     admin_client.cookies["django_language"] = "en"  # pages follow the language switch, not the browser
     response = admin_client.post("/admin/members/application/", {"action": "reject", "_selected_action": [first.pk]},
                                  follow=True)
     assert "This application has already been decided." in response.content.decode()
-    assert state() == before
+    assert db_state(*WRITES) == before
 
 
 def test_plans_and_paid_periods_show_in_the_admin(admin_client, member, gold):

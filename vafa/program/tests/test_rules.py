@@ -4,6 +4,7 @@ each change raising the program's version; a refused change changes nothing."""
 import pytest
 
 from vafa.core.errors import RuleNotFound, TierNotFound, ValidationFailed
+from vafa.core.tests.fixtures import db_state
 from vafa.program.models import ProgramSettings, Rule, RuleRevision, Tier
 from vafa.program.rules import (
     rule_body,
@@ -24,9 +25,7 @@ def version() -> int:
     return ProgramSettings.objects.get(pk=1).version
 
 
-def state() -> list:
-    return [list(Rule.objects.order_by("pk").values()), list(RuleRevision.objects.order_by("pk").values()),
-            list(Tier.objects.order_by("pk").values()), version()]
+PROGRAM_WRITES = (Rule, RuleRevision, Tier, ProgramSettings)  # rules, their history, tiers, the program's version
 
 
 def test_rule_clean_keeps_only_what_is_set_in_a_stable_form():
@@ -96,19 +95,19 @@ def test_an_update_changes_only_what_it_gives_and_keeps_each_state(db):
 
 def test_an_update_that_changes_nothing_writes_nothing(db):
     rule = rule_create(data={"name": "Forty", "effect": FIXED})
-    before = state()
+    before = db_state(*PROGRAM_WRITES)
     rule_update(rule_id=rule.pk, data={"name": "Forty", "conditions": {"tags": []}})
-    assert state() == before
+    assert db_state(*PROGRAM_WRITES) == before
 
 
 @pytest.mark.parametrize("data", [{"status": "gone"}, {"trigger": "event"}, {"effect": {"type": "multiplier"}},
                                   {"merchant_id": 999}, {"id": 5, "nonsense": 1}])
 def test_a_refused_update_changes_nothing(db, data):
     rule = rule_create(data={"name": "Forty", "effect": FIXED})
-    before = state()
+    before = db_state(*PROGRAM_WRITES)
     with pytest.raises(ValidationFailed):
         rule_update(rule_id=rule.pk, data=data)
-    assert state() == before
+    assert db_state(*PROGRAM_WRITES) == before
 
 
 @pytest.mark.parametrize("rule_id", ["abc", "0", "-1", "1e3", "٣", "۱", 0, -1, None, "", "1 ", "99999"])
@@ -117,10 +116,10 @@ def test_a_rule_id_that_names_no_rule_is_rule_not_found(db, rule_id):
     with pytest.raises(RuleNotFound) as caught:
         rule_get(rule_id=rule_id)
     assert caught.value.details == {"id": str(rule_id)}
-    before = state()
+    before = db_state(*PROGRAM_WRITES)
     with pytest.raises(RuleNotFound):
         rule_update(rule_id=rule_id, data={"priority": 1})
-    assert state() == before
+    assert db_state(*PROGRAM_WRITES) == before
 
 
 def test_tiers_are_created_found_by_id_or_code_and_updated_in_part(db):
@@ -147,11 +146,11 @@ def test_tiers_are_created_found_by_id_or_code_and_updated_in_part(db):
 ])
 def test_a_refused_tier_changes_nothing(db, data, details):
     tier_create(data={"code": "gold", "name": "Gold", "rank": 2})
-    before = state()
+    before = db_state(*PROGRAM_WRITES)
     with pytest.raises(ValidationFailed) as caught:
         tier_create(data=data)
     assert caught.value.details == details
-    assert state() == before
+    assert db_state(*PROGRAM_WRITES) == before
 
 
 @pytest.mark.parametrize("tier_id", ["abc", "0", "-1", "1e3", "٣", "99999", "Gold"])

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from vafa.core.errors import InvalidReferralCode, ReferralRefused
+from vafa.core.tests import fixtures
+from vafa.core.tests.fixtures import db_state
 from vafa.ledger.models import Account
 from vafa.members.models import Member
 from vafa.members.services import member_create, member_status_set
@@ -28,24 +30,16 @@ def program(**fields) -> None:
     ProgramSettings.objects.update_or_create(pk=1, defaults=fields)
 
 
-def state() -> dict:
-    """What a join may write, to prove a refused one wrote nothing."""
-    return {
-        "members": sorted(Member.objects.values_list("id", "phone", "status")),
-        "accounts": Account.objects.count(),
-        "referrals": sorted(Referral.objects.values_list("id", "phone", "status", "completed_at")),
-    }
+JOIN_WRITES = (Member, Account, Referral)  # what a join may write, to prove a refused one wrote nothing
 
 
 def refused(reason: str, **join) -> None:
     """Joining with `join` is refused for `reason`, and nothing changed."""
-    before = state()
-    with pytest.raises(ReferralRefused) as caught:
+    with fixtures.refused(ReferralRefused, *JOIN_WRITES) as caught:
         member_create(**join)
     assert caught.value.code == "referral_refused"
     assert caught.value.status == 409
     assert caught.value.details == {"reason": reason}
-    assert state() == before
 
 
 @pytest.fixture
@@ -76,10 +70,8 @@ def test_joining_without_a_code_records_nothing(member_factory):
 
 
 def test_an_unknown_code_is_invalid_and_creates_nothing(referrer):
-    before = state()
-    with pytest.raises(InvalidReferralCode):
+    with fixtures.refused(InvalidReferralCode, *JOIN_WRITES):
         member_create(phone="09351112233", referral_code="NOSUCH7")
-    assert state() == before
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -178,9 +170,9 @@ def test_the_first_purchase_completes_the_referral_once(referrer):
     assert (done.pk, done.referrer_id, done.status, done.completed_at, done.purchase_id) == (
         Referral.objects.get().pk, referrer.pk, "completed", at, 41)
     # And a second purchase completes nothing, and changes nothing
-    before = state()
+    before = db_state(*JOIN_WRITES)
     assert referral_complete(member_id=friend.pk, purchase_id=42, at=at + timedelta(days=1)) is None
-    assert state() == before
+    assert db_state(*JOIN_WRITES) == before
     assert Referral.objects.get().purchase_id == 41
 
 

@@ -1,14 +1,12 @@
-"""Fixtures and helpers of the rewards tests: rewards made through the catalogue, members
-with points, and a snapshot of everything a refused request must leave as it was."""
+"""Fixtures and helpers of the rewards tests: rewards made through the catalogue and members
+with points. What a refused request must leave as it was is `REWARD_WRITES` of
+vafa.core.tests.fixtures."""
 
 import pytest
 
-from vafa.ledger.checks import verify_ledger
-from vafa.ledger.models import Account, Lot, Transfer
 from vafa.ledger.services import points_adjust
 from vafa.program.catalog import reward_create
 from vafa.program.models import Reward
-from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
 
 DEFAULTS = {
     "coupon_amount": {"amount_rial": 500_000},
@@ -24,30 +22,6 @@ DEFAULTS = {
 def give_points(member, points: int, merchant=None) -> None:
     points_adjust(member_id=member.pk, points=points, reason="test set-up",
                   merchant_id=merchant.pk if merchant else None, expires_at=None)
-
-
-def balance(member) -> int:
-    return Account.objects.get(member=member).balance
-
-
-def state() -> dict:
-    """Everything a redemption or a coupon/gift card use may change."""
-    return {
-        "accounts": sorted(Account.objects.values_list("code", "balance")),
-        "transfers": Transfer.objects.count(),
-        "lots": sorted(Lot.objects.values_list("id", "remaining")),
-        "rewards": sorted(Reward.objects.values_list("id", "stock")),
-        "redemptions": Redemption.objects.count(),
-        "coupons": sorted(Coupon.objects.values_list("code", "used_count")),
-        "coupon_uses": CouponUse.objects.count(),
-        "gift_cards": sorted(GiftCard.objects.values_list("code", "balance_rial")),
-        "gift_card_uses": GiftCardUse.objects.count(),
-        "partner_codes": sorted(PartnerCode.objects.values_list("id", "redemption_id")),
-    }
-
-
-def assert_ledger_ok() -> None:
-    assert [(name, problems) for name, problems in verify_ledger() if problems] == []
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from vafa.core.errors import CouponExhausted, CouponUsed, GiftCardEmpty, RewardLimitReached, RewardOutOfStock
+from vafa.core.tests.fixtures import assert_ledger_ok, balance
 from vafa.ledger.models import IdempotencyRecord, Transfer
 from vafa.ledger.tests.test_concurrency_postgres import run_together
 from vafa.program.models import Reward
@@ -20,7 +21,7 @@ from vafa.rewards.services import (
     promo_code_create,
     reward_redeem,
 )
-from vafa.rewards.tests.conftest import assert_ledger_ok, balance, give_points
+from vafa.rewards.tests.conftest import give_points
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

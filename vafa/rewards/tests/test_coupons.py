@@ -4,7 +4,6 @@ use is counted exactly once."""
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from vafa.core.errors import (
@@ -18,10 +17,11 @@ from vafa.core.errors import (
     MemberNotFound,
     ValidationFailed,
 )
+from vafa.core.tests import fixtures
+from vafa.core.tests.fixtures import REWARD_WRITES, db_state
 from vafa.rewards import codes
 from vafa.rewards.models import Coupon, CouponUse
 from vafa.rewards.services import coupon_redeem, coupon_validate, promo_code_create, reward_redeem
-from vafa.rewards.tests.conftest import state
 
 pytestmark = pytest.mark.django_db
 
@@ -45,12 +45,10 @@ def use(code, merchant, amount=5_000_000, member=None, **kwargs) -> CouponUse:
 
 def refused(error, code, merchant, amount=5_000_000, member=None):
     """Both validate and redeem refuse it, and neither changes anything."""
-    before = state()
-    with pytest.raises(error) as validating:
+    with fixtures.refused(error, *REWARD_WRITES) as validating:
         coupon_validate(code=code, member_id=member.pk if member else None, amount=amount)
-    with pytest.raises(error) as redeeming, transaction.atomic():
+    with fixtures.refused(error, *REWARD_WRITES, atomic=True) as redeeming:
         use(code, merchant, amount, member)
-    assert state() == before
     assert validating.value.details == redeeming.value.details
     return redeeming.value
 
@@ -101,10 +99,10 @@ def test_the_discount_of_each_kind(merchant, fields, amount, discount):
 
 def test_validating_writes_nothing(merchant, member):
     promo(merchant, usage_limit=1)
-    before = state()
+    before = db_state(*REWARD_WRITES)
     for _ in range(3):
         assert coupon_validate(code="NOWRUZ1404", member_id=member.pk, amount=1_000_000).discount == 200_000
-    assert state() == before
+    assert db_state(*REWARD_WRITES) == before
 
 
 # --- a use ----------------------------------------------------------------------------------------------
@@ -193,10 +191,8 @@ def test_the_amount_is_whole_rials(merchant, amount):
 
 def test_a_long_reference_is_refused(merchant):
     promo(merchant)
-    before = state()
-    with pytest.raises(ValidationFailed):
+    with fixtures.refused(ValidationFailed, *REWARD_WRITES):
         use("NOWRUZ1404", merchant, reference="r" * 101)
-    assert state() == before
 
 
 # --- promo codes -------------------------------------------------------------------------------------------

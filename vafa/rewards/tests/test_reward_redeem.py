@@ -18,6 +18,8 @@ from vafa.core.errors import (
     RewardOutOfStock,
     RewardUnavailable,
 )
+from vafa.core.tests import fixtures
+from vafa.core.tests.fixtures import REWARD_WRITES, assert_ledger_ok, balance, db_state
 from vafa.ledger.models import Account, Transfer
 from vafa.members.models import Membership, MembershipPlan
 from vafa.members.services import member_status_set
@@ -26,7 +28,7 @@ from vafa.program.models import MemberTier, ProgramSettings, Reward, Tier
 from vafa.rewards.models import Coupon, GiftCard, PartnerCode, Redemption
 from vafa.rewards.selectors import charity_totals
 from vafa.rewards.services import partner_codes_upload, reward_redeem
-from vafa.rewards.tests.conftest import assert_ledger_ok, balance, give_points, state
+from vafa.rewards.tests.conftest import give_points
 
 pytestmark = pytest.mark.django_db
 
@@ -40,10 +42,8 @@ def redeem(member, reward, merchant=None, **kwargs) -> Redemption:
 
 def refused(error, member, reward, merchant=None, **kwargs):
     """Redeem in its own transaction, as the API does: the error rolls everything back."""
-    before = state()
-    with pytest.raises(error) as caught, transaction.atomic():
+    with fixtures.refused(error, *REWARD_WRITES, atomic=True) as caught:
         redeem(member, reward, merchant, **kwargs)
-    assert state() == before
     return caught.value
 
 
@@ -244,10 +244,10 @@ def test_an_unknown_reward_is_reward_not_found(rich, merchant, reward_id):
 
 def test_a_reward_of_an_unknown_member_is_member_not_found(merchant, make_reward):
     reward = make_reward()
-    before = state()
+    before = db_state(*REWARD_WRITES)
     with pytest.raises(MemberNotFound), transaction.atomic():
         reward_redeem(member_id=10**9, reward_id=reward.pk, merchant_id=merchant.pk)
-    assert state() == before
+    assert db_state(*REWARD_WRITES) == before
 
 
 def test_not_enough_points_is_insufficient_points(member, merchant, make_reward):

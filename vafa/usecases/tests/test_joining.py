@@ -14,6 +14,7 @@ from vafa.commerce.after_purchase import application_review
 from vafa.commerce.selectors import member_spend
 from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import MemberExists, ReferralRefused
+from vafa.core.tests.fixtures import db_state
 from vafa.ledger.models import Account
 from vafa.members.models import Application, Member
 from vafa.members.services import application_reject
@@ -33,14 +34,7 @@ def program(**fields) -> None:
     ProgramSettings.objects.update_or_create(pk=1, defaults=fields)
 
 
-def state() -> dict:
-    return {
-        "members": sorted(Member.objects.values_list("id", "phone", "status")),
-        "accounts": Account.objects.count(),
-        "applications": sorted(Application.objects.values_list("id", "member_id", "status", "decided_by",
-                                                               "decided_at")),
-        "referrals": Referral.objects.count(),
-    }
+JOIN_WRITES = (Member, Account, Application, Referral)  # what joining may write
 
 
 def closed(spend: int | None = 10_000_000, months: int = 6) -> None:
@@ -78,15 +72,15 @@ def test_a_closed_club_that_approves_on_no_spend_approves_at_once(merchant):
 def test_a_refused_join_leaves_nothing_behind(merchant, member_factory):
     closed()
     referrer = member_factory(phone="09120000001", national_id="0012345679")
-    before = state()
+    before = db_state(*JOIN_WRITES)
     # A refused referral rolls back the member and the application
     with pytest.raises(ReferralRefused):
         member_join(merchant_id=merchant.pk, phone="09351112233", national_id="0012345679",
                     referral_code=referrer.referral_code)
-    assert state() == before
+    assert db_state(*JOIN_WRITES) == before
     with pytest.raises(MemberExists):
         member_join(merchant_id=merchant.pk, phone="09120000001")
-    assert state() == before
+    assert db_state(*JOIN_WRITES) == before
 
 
 def test_a_closed_club_join_with_a_code_records_the_referral(merchant, member_factory):
@@ -114,10 +108,10 @@ def test_the_purchase_that_reaches_the_spend_approves_the_applicant(merchant, ap
     # Given 9,000,000 IRR spent in the last 6 months: not enough
     buy(merchant, applicant, 4_000_000, at(1, 10))
     buy(merchant, applicant, 5_000_000, at(5, 1))
-    before = state()
+    before = db_state(*JOIN_WRITES)
     assert member_spend(member_id=applicant.pk, since=at(1, 1)) == 9_000_000
     assert application_review(member_id=applicant.pk, now=at(5, 1)) is False
-    assert state() == before
+    assert db_state(*JOIN_WRITES) == before
     # When a purchase of 1,000,000 brings it to exactly 10,000,000 (reviewed in its transaction)
     with transaction.atomic():
         buy(merchant, applicant, 1_000_000, at(6, 1))
@@ -127,9 +121,9 @@ def test_the_purchase_that_reaches_the_spend_approves_the_applicant(merchant, ap
     assert (application.status, application.decided_by, application.decided_at) == ("approved", "auto", at(6, 1))
     assert Member.objects.get().status == "active"
     # And reviewing again changes nothing
-    before = state()
+    before = db_state(*JOIN_WRITES)
     assert application_review(member_id=applicant.pk, now=at(6, 2)) is False
-    assert state() == before
+    assert db_state(*JOIN_WRITES) == before
 
 
 def test_only_the_last_months_count(merchant, applicant):
@@ -156,17 +150,17 @@ def test_refunds_do_not_count_as_spend(merchant, applicant):
 def test_a_club_where_staff_approve_every_application_never_approves_automatically(merchant, applicant):
     program(approve_spend_rial=None)
     buy(merchant, applicant, 50_000_000, at(3, 1))
-    before = state()
+    before = db_state(*JOIN_WRITES)
     assert application_review(member_id=applicant.pk, now=at(3, 1)) is False
-    assert state() == before
+    assert db_state(*JOIN_WRITES) == before
 
 
 def test_a_rejected_applicant_is_not_approved_by_spending(merchant, applicant):
     buy(merchant, applicant, 50_000_000, at(3, 1))
     application_reject(member_id=applicant.pk, reason="no")
-    before = state()
+    before = db_state(*JOIN_WRITES)
     assert application_review(member_id=applicant.pk, now=at(3, 1)) is False
-    assert state() == before
+    assert db_state(*JOIN_WRITES) == before
 
 
 def test_a_member_known_not_to_be_pending_costs_no_query(merchant, member, django_assert_num_queries):

@@ -6,8 +6,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from vafa.api.tests.test_api_errors import assert_error, db_state
+from vafa.api.tests.test_api_errors import assert_error
 from vafa.core.jalali import TEHRAN
+from vafa.core.tests.fixtures import REQUEST_WRITES, db_state
 from vafa.program.models import Rule, RuleAward
 from vafa.program.rules import rule_create, rule_update, tier_create
 from vafa.usecases.rule_dry_run import rules_simulate
@@ -47,9 +48,9 @@ def test_the_dry_run_agrees_exactly_with_the_live_engine(api, member_factory):
     _record(api, _members(member_factory))
     today = timezone.now().astimezone(TEHRAN).date()
     # When the draft rules are replayed over today's purchases
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     dry = rules_simulate(rules=DRAFTS, date_from=today, date_to=today)
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
     assert dry["purchases"] == len(BASKETS) and dry["live"]["points"] == 0
     assert dry["points"] > 0 and dry["difference"]["points"] == dry["points"]
     # Then making them live and recording the same purchases for members alike issues exactly that
@@ -87,7 +88,7 @@ def test_simulate_over_the_api_and_its_errors(api, member):
     response = api.post("/program/simulate", body)
     assert response.status_code == 200, response.content
     assert (response.json()["points"], response.json()["purchases"]) == (50, 1)
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     bad_effect = {**body, "rules": [{"name": "x", "effect": {"type": "multiplier", "percent": 50}}]}
     assert "rules[0].effect.percent" in assert_error(api.post("/program/simulate", bad_effect), 422,
                                                      "validation_error")
@@ -95,7 +96,7 @@ def test_simulate_over_the_api_and_its_errors(api, member):
     assert_error(api.post("/program/simulate", {**body, "rules": [987654]}), 404, "rule_not_found")
     join_rule = {**body, "rules": [{"name": "j", "trigger": "join", "effect": {"type": "fixed_points", "points": 1}}]}
     assert_error(api.post("/program/simulate", join_rule), 422, "validation_error")
-    assert db_state() == before and Rule.objects.count() == 0
+    assert db_state(*REQUEST_WRITES) == before and Rule.objects.count() == 0
 
 
 def test_the_simulate_rules_command(api, member, tmp_path, capsys):
@@ -115,10 +116,10 @@ def test_the_preview_is_what_the_purchase_then_does(api, member):
                       "effect": {"type": "fixed_points", "points": 70}, "caps": {"per_member_day": 100}})
     api.post("/purchases", {"member_id": member.pk, "amount": 2_000_000})  # 200 + 70 points
     basket = {"member_id": member.pk, "amount": 1_000_000, "redeem_points": 150}
-    before = db_state()
+    before = db_state(*REQUEST_WRITES)
     preview = api.post("/checkout/preview", basket)
     assert preview.status_code == 200, preview.content
-    assert db_state() == before
+    assert db_state(*REQUEST_WRITES) == before
     body = preview.json()
     assert (body["available_points"], body["max_redeem_points"], body["redeem_points"], body["discount"]) == \
         (270, 270, 150, 15_000)

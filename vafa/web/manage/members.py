@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -19,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from vafa.core.audit_search import audit_token_used
-from vafa.core.errors import ApplicationError, MemberNotFound
+from vafa.core.audit import Actor
+from vafa.core.errors import ApplicationError, DuplicateSubmission, MemberNotFound
 from vafa.core.phone import mask_phone
 from vafa.ledger.models import Transfer
 from vafa.members.models import Member
@@ -32,7 +31,6 @@ from vafa.usecases.member_directory import member_file, member_search
 from vafa.usecases.member_history import member_activity
 from vafa.usecases.points import member_adjust
 from vafa.web.access import ALL_STAFF, MANAGERS, staff_merchant_id, staff_required
-from vafa.web.audit import audit
 from vafa.web.manage.member_forms import AdjustForm, MemberSearchForm, RejectForm
 from vafa.web.reasons import with_reasons
 from vafa.web.templatetags.vafa import points as format_points
@@ -117,10 +115,6 @@ def _refused(request, member_id, error: ApplicationError, **forms):
     return _detail(request, member_id, status=error.status, **forms)
 
 
-class _AlreadyRecorded(Exception):
-    """The same adjustment form was submitted twice: undo the second one."""
-
-
 @staff_required(*MANAGERS)
 @require_POST
 def adjust(request, member_id):
@@ -132,17 +126,9 @@ def adjust(request, member_id):
     reason = form.cleaned_data["reason"]
     token = form.cleaned_data["token"]
     try:
-        with transaction.atomic():
-            change = member_adjust(merchant_id=staff_merchant_id(request), member_id=member.pk, points=points,
-                                   reason=reason, staff_user_id=request.user.pk)
-            # Checked after the adjustment holds the member's lock, so a concurrent double submit
-            # waits here and then sees the first one's entry.
-            if audit_token_used(action="member.points_adjust", target_id=member.pk, token=token):
-                raise _AlreadyRecorded
-            audit(request, "member.points_adjust", member,
-                  before={"balance": change.balance_after - points},
-                  after={"balance": change.balance_after, "points": points, "reason": reason, "token": token})
-    except _AlreadyRecorded:
+        change = member_adjust(merchant_id=staff_merchant_id(request), member_id=member.pk, points=points,
+                               reason=reason, staff_user_id=request.user.pk, actor=Actor.of(request), token=token)
+    except DuplicateSubmission:
         messages.info(request, _("This adjustment was already recorded."))
         return redirect("manage:member", member_id=member.pk)
     except ApplicationError as error:
@@ -153,14 +139,10 @@ def adjust(request, member_id):
     return redirect("manage:member", member_id=member.pk)
 
 
-def _status_action(request, member_id, service, action: str, done: str, unchanged: str):
+def _status_action(request, member_id, service, done: str, unchanged: str):
     member = _member_or_404(member_id)
     try:
-        with transaction.atomic():
-            change = service(member_id=member.pk)
-            if change.changed:
-                audit(request, action, change.member, before={"status": change.before},
-                      after={"status": change.after})
+        change = service(member_id=member.pk, actor=Actor.of(request))
     except ApplicationError as error:
         return _refused(request, member.pk, error)
     if change.changed:
@@ -173,14 +155,14 @@ def _status_action(request, member_id, service, action: str, done: str, unchange
 @staff_required(*MANAGERS)
 @require_POST
 def block(request, member_id):
-    return _status_action(request, member_id, member_block, "member.block", _("The member is blocked."),
+    return _status_action(request, member_id, member_block, _("The member is blocked."),
                           _("The member was already blocked."))
 
 
 @staff_required(*MANAGERS)
 @require_POST
 def unblock(request, member_id):
-    return _status_action(request, member_id, member_unblock, "member.unblock", _("The member is unblocked."),
+    return _status_action(request, member_id, member_unblock, _("The member is unblocked."),
                           _("The member was not blocked."))
 
 
@@ -189,11 +171,7 @@ def unblock(request, member_id):
 def approve(request, member_id):
     member = _member_or_404(member_id)
     try:
-        with transaction.atomic():
-            application = application_approve(member_id=member.pk, staff=request.user.get_username())
-            audit(request, "application.approve", application.member,
-                  before={"application": "pending", "status": member.status},
-                  after={"application": application.status, "status": application.member.status})
+        application_approve(member_id=member.pk, staff=request.user.get_username(), actor=Actor.of(request))
     except ApplicationError as error:
         return _refused(request, member.pk, error)
     messages.success(request, _("The application is approved; the member is active."))
@@ -209,13 +187,8 @@ def reject(request, member_id):
         return _detail(request, member.pk, reject_form=form, status=422)
     reason = form.cleaned_data["reason"]
     try:
-        with transaction.atomic():
-            application = application_reject(member_id=member.pk, reason=reason,
-                                              staff=request.user.get_username())
-            audit(request, "application.reject", application.member,
-                  before={"application": "pending", "status": member.status},
-                  after={"application": application.status, "status": application.member.status,
-                         "reason": reason})
+        application_reject(member_id=member.pk, reason=reason, staff=request.user.get_username(),
+                           actor=Actor.of(request))
     except ApplicationError as error:
         return _refused(request, member.pk, error, reject_form=form)
     messages.success(request, _("The application is rejected; the member is blocked."))

@@ -8,25 +8,23 @@ records a purchase with points spent and a coupon, and prints the receipt.
     pos/members/<id>/coupon/          htmx: what a coupon takes off, or why it does not apply
     pos/receipts/<purchase id>/       the receipt, print-friendly; only the staff member's merchant's
 
-Recording is one transaction (see vafa.commerce.till): the purchase, the coupon's use and the
+Recording is one transaction (see vafa.usecases.till): the purchase, the coupon's use and the
 audit entries commit together or not at all. Each checkout form carries its own external id,
 so a double submit replays the recorded purchase instead of recording a second one."""
 
-from django.db import IntegrityError, transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, ValidationFailed
 from vafa.core.phone import mask_phone, national_mobile
 from vafa.merchants.models import Merchant
 from vafa.rewards.services import coupon_validate
-from vafa.usecases.joining import member_join
-from vafa.usecases.till import till_checkout, till_member, till_member_find, till_preview, till_receipt
+from vafa.usecases.till import till_checkout, till_join, till_member, till_member_find, till_preview, till_receipt
 from vafa.web.access import TILL, staff_merchant_id, staff_required
-from vafa.web.audit import audit, snapshot
 from vafa.web.manage.pos_forms import (
     CheckoutForm,
     JoinForm,
@@ -106,11 +104,8 @@ def join(request):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            with transaction.atomic():
-                member = member_join(merchant_id=staff_merchant_id(request), phone=data["phone"],
-                                     first_name=data["first_name"].strip(), last_name=data["last_name"].strip())
-                audit(request, "pos.join", member,
-                      after=snapshot(member, ["phone", "first_name", "last_name", "status", "merchant"]))
+            member = till_join(merchant_id=staff_merchant_id(request), phone=data["phone"],
+                               first_name=data["first_name"], last_name=data["last_name"], actor=Actor.of(request))
         except ApplicationError as error:
             status = add_service_error(form, error)
         else:
@@ -134,28 +129,6 @@ def _member_or_404(member_id: int):
         raise Http404 from None
 
 
-def _record(request, *, merchant_id: int, member_id: int, data: dict):
-    """The checkout and its audit entries in one transaction."""
-    with transaction.atomic():
-        result = till_checkout(merchant_id=merchant_id, member_id=member_id, basket=data["amount"],
-                               redeem_points=data["redeem_points"], coupon_code=data["coupon"],
-                               external_id=data["external_id"], payment_method=data["payment_method"])
-        if result.replayed:
-            return result
-        purchase, use = result.purchase, result.coupon_use
-        audit(request, "pos.purchase", purchase, after={
-            "member": purchase.member_id, "external_id": purchase.external_id, "basket": result.basket,
-            "coupon_discount": use.discount if use else 0, "amount": purchase.amount,
-            "points_redeemed": purchase.points_redeemed, "points_discount": purchase.discount,
-            "to_pay": purchase.amount - purchase.discount, "points_earned": purchase.points_earned,
-            "balance_after": purchase.balance_after, "payment_method": purchase.payment_method})
-        if use is not None:
-            audit(request, "pos.coupon", use.coupon, target_label=use.coupon.code, after={
-                "code": use.coupon.code, "purchase": purchase.pk, "basket": use.amount, "discount": use.discount,
-                "reference": use.reference, "used_count": use.coupon.used_count})
-        return result
-
-
 @staff_required(*TILL)
 @require_http_methods(["GET", "POST"])
 def member(request, member_id: int):
@@ -169,15 +142,12 @@ def member(request, member_id: int):
             form.add_error(None, _("No shop is set up yet: the till cannot record purchases."))
             status = 409
         elif form.is_valid():
+            data = form.cleaned_data
             try:
-                try:
-                    result = _record(request, merchant_id=merchant_id, member_id=info.member.pk,
-                                     data=form.cleaned_data)
-                except IntegrityError:
-                    # The same checkout was recorded a moment ago by a concurrent submit: this
-                    # run finds it and replays it.
-                    result = _record(request, merchant_id=merchant_id, member_id=info.member.pk,
-                                     data=form.cleaned_data)
+                result = till_checkout(merchant_id=merchant_id, member_id=info.member.pk, basket=data["amount"],
+                                       redeem_points=data["redeem_points"], coupon_code=data["coupon"],
+                                       external_id=data["external_id"], payment_method=data["payment_method"],
+                                       actor=Actor.of(request))
             except ApplicationError as error:
                 status = add_service_error(form, error)
             else:

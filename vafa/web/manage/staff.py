@@ -4,11 +4,12 @@ password)."""
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -16,12 +17,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, StaffNotFound
 from vafa.merchants.models import StaffRole
-from vafa.merchants.selectors import staff_get, staff_list, staff_state
+from vafa.merchants.selectors import staff_list, staff_state
 from vafa.merchants.services import staff_account_create, staff_active_set, staff_role_change
 from vafa.web.access import OWNER, staff_required
-from vafa.web.audit import audit
 
 
 class StaffCreateForm(forms.Form):
@@ -85,10 +86,9 @@ def create(request):
         return _page(request, form=form, status=422)
     data = form.cleaned_data
     try:
-        with transaction.atomic():
-            user = staff_account_create(username=data["username"], password=data["password1"], role=data["role"],
-                                        first_name=data["first_name"], last_name=data["last_name"])
-            audit(request, "staff.create", user, after=staff_state(staff_get(user_id=user.pk)).as_dict())
+        user = staff_account_create(username=data["username"], password=data["password1"], role=data["role"],
+                                    first_name=data["first_name"], last_name=data["last_name"],
+                                    actor=Actor.of(request))
     except ApplicationError as error:
         form.add_error(None, error.message)
         return _page(request, form=form, status=error.status)
@@ -96,19 +96,11 @@ def create(request):
     return redirect("manage:staff")
 
 
-def _change(request, user_id, action: str, change, done: str):
+def _change(request, user_id, change, done: str):
     try:
-        before_user = staff_get(user_id=user_id)
+        user = change(user_id=user_id, actor=Actor.of(request))
     except StaffNotFound:
         raise Http404 from None
-    before = staff_state(before_user).as_dict()
-    try:
-        with transaction.atomic():
-            user = change(before_user.pk)
-            after = staff_state(staff_get(user_id=user.pk)).as_dict()
-            if after != before:
-                keys = [k for k in after if after[k] != before[k]]
-                audit(request, action, user, before={k: before[k] for k in keys}, after={k: after[k] for k in keys})
     except ApplicationError as error:
         messages.error(request, error.message)
         return _page(request, status=error.status)
@@ -123,22 +115,21 @@ def role(request, user_id):
     if not form.is_valid():
         messages.error(request, _("Choose one of the roles."))
         return _page(request, status=422)
-    return _change(request, user_id, "staff.role_change",
-                   lambda pk: staff_role_change(user_id=pk, role=form.cleaned_data["role"]),
+    return _change(request, user_id, functools.partial(staff_role_change, role=form.cleaned_data["role"]),
                    _("%(username)s has a new role."))
 
 
 @staff_required(OWNER)
 @require_POST
 def deactivate(request, user_id):
-    return _change(request, user_id, "staff.deactivate", lambda pk: staff_active_set(user_id=pk, active=False),
+    return _change(request, user_id, functools.partial(staff_active_set, active=False),
                    _("%(username)s can no longer log in."))
 
 
 @staff_required(OWNER)
 @require_POST
 def reactivate(request, user_id):
-    return _change(request, user_id, "staff.reactivate", lambda pk: staff_active_set(user_id=pk, active=True),
+    return _change(request, user_id, functools.partial(staff_active_set, active=True),
                    _("%(username)s can log in again."))
 
 

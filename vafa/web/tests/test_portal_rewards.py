@@ -5,7 +5,7 @@ import re
 import pytest
 
 from vafa.core.jalali import format_jalali_date
-from vafa.ledger.models import Account
+from vafa.core.tests.fixtures import balance
 from vafa.program.catalog import reward_create
 from vafa.rewards.models import Coupon, Redemption
 from vafa.rewards.services import reward_redeem
@@ -23,10 +23,6 @@ def rich(merchant, member):
 def coupon_reward(db):
     return reward_create(name="Tea voucher", kind="coupon_amount", cost_points=300, amount_rial=250_000,
                          valid_days=30)
-
-
-def balance(member) -> int:
-    return Account.objects.get(member=member).balance
 
 
 def token_of(page: str) -> str:

@@ -11,10 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from vafa.commerce.models import Purchase
+from vafa.commerce.models import Purchase, PurchaseItem
 from vafa.commerce.services import purchase_record
 from vafa.core.models import AuditEntry
-from vafa.ledger.models import Account, Transfer
+from vafa.core.tests.fixtures import balance, db_state
+from vafa.ledger.models import Account, Lot, Transfer
 from vafa.members.models import Member
 from vafa.members.services import member_status_set
 from vafa.merchants.models import StaffProfile
@@ -70,13 +71,7 @@ def give(member, merchant, points: int) -> None:
     member_adjust(merchant_id=merchant.pk, member_id=member.pk, points=points, reason="opening balance")
 
 
-def balance(member) -> int:
-    return Account.objects.get(member=member).balance
-
-
-def counts() -> tuple[int, int, int, int]:
-    return (Purchase.objects.count(), Transfer.objects.count(), CouponUse.objects.count(),
-            sum(Coupon.objects.values_list("used_count", flat=True)))
+SALE_WRITES = (Purchase, PurchaseItem, Account, Transfer, Lot, Coupon, CouponUse)  # what a sale may write
 
 
 def checkout(client, member, **fields):
@@ -375,26 +370,26 @@ def test_a_refused_checkout_records_nothing(cashier, merchant, sara, member_fact
     reward = reward_create(name="5,000 off", kind="coupon_amount", cost_points=100, amount_rial=50_000)
     mine = reward_redeem(member_id=other.pk, reward_id=reward.pk).coupon
     Coupon.objects.filter(pk=mine.pk).update(code="MINE")
-    before, sara_balance = counts(), balance(sara)
+    before, sara_balance = db_state(*SALE_WRITES), balance(sara)
     audits = AuditEntry.objects.count()
 
     response, _ = checkout(cashier, sara, **fields)
 
     assert response.status_code == status
     assert code in codes(response)
-    assert counts() == before
+    assert db_state(*SALE_WRITES) == before
     assert balance(sara) == sara_balance
     assert AuditEntry.objects.count() == audits
 
 
 def test_a_blocked_member_cannot_buy(cashier, merchant, sara):
     member_status_set(member=sara, status="blocked")
-    before = counts()
+    before = db_state(*SALE_WRITES)
 
     response, _ = checkout(cashier, sara)
 
     assert response.status_code == 409 and "member_blocked" in codes(response)
-    assert counts() == before
+    assert db_state(*SALE_WRITES) == before
 
 
 def test_a_double_submit_records_one_purchase_and_shows_the_same_receipt(cashier, merchant, sara):
@@ -402,13 +397,13 @@ def test_a_double_submit_records_one_purchase_and_shows_the_same_receipt(cashier
     give(sara, merchant, 200)
     first, data = checkout(cashier, sara, redeem_points="100", coupon="TWICE")
     purchase = Purchase.objects.get()
-    after_first = counts()
+    after_first = db_state(*SALE_WRITES)
 
     second = cashier.post(member_url(sara), data)
 
     assert first["Location"] == receipt_url(purchase.pk)
     assert second["Location"] == receipt_url(purchase.pk) + "?already=1"
-    assert counts() == after_first
+    assert db_state(*SALE_WRITES) == after_first
     assert Coupon.objects.get(code="TWICE").used_count == 1
     assert balance(sara) == 200 - 100 + purchase.points_earned
     assert AuditEntry.objects.filter(action="pos.purchase").count() == 1
@@ -417,12 +412,12 @@ def test_a_double_submit_records_one_purchase_and_shows_the_same_receipt(cashier
 
 def test_the_same_checkout_id_with_other_figures_is_refused(cashier, merchant, sara):
     _, data = checkout(cashier, sara)
-    before = counts()
+    before = db_state(*SALE_WRITES)
 
     response = cashier.post(member_url(sara), {**data, "amount": "300,000"})
 
     assert response.status_code == 409 and "duplicate_external_id" in codes(response)
-    assert counts() == before
+    assert db_state(*SALE_WRITES) == before
 
 
 def test_a_coupon_used_by_another_till_meanwhile_rolls_the_purchase_back(cashier, merchant, sara, monkeypatch):
@@ -501,13 +496,13 @@ def test_a_marketer_gets_403_on_every_pos_url(staff_client, merchant, sara):
             reverse("manage:pos-preview", kwargs={"member_id": sara.pk}) + "?amount=1000",
             reverse("manage:pos-coupon", kwargs={"member_id": sara.pk}) + "?coupon=X&amount=1000",
             receipt_url(purchase.pk)]
-    before = counts()
+    before = db_state(*SALE_WRITES)
 
     for url in urls:
         assert marketer.get(url).status_code == 403, url
         assert marketer.post(url, {"amount": "1000", "external_id": new_external_id(),
                                    "payment_method": "card", "join-phone": "09351112233"}).status_code == 403, url
-    assert counts() == before
+    assert db_state(*SALE_WRITES) == before
     assert Member.objects.count() == 1
 
 

@@ -1,0 +1,86 @@
+"""What commerce accepts from outside: a purchase with its items (also the checkout preview's
+basket) and a refund. The API takes these models as its request bodies and hands the checked
+purchase to the service, so a purchase is validated once; Python callers give the same fields
+as keywords.
+
+The purchase path is hot: every field here is checked in pydantic's core, and the only Python
+that runs for a good purchase is the check across its fields (tax and shipping within the
+amount, a time not in the future)."""
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from django.utils import timezone
+from pydantic import ConfigDict, Field, StrictInt, StrictStr, model_validator
+
+from vafa.commerce.models import Purchase
+from vafa.core.inputs import Choice, Input, Int, Moment, Rial, Text, fail, says
+from vafa.core.limits import MAX_ITEMS, MAX_POINTS, MAX_QUANTITY
+from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
+
+
+@dataclass(frozen=True)
+class ItemIn:
+    """A purchase's line as Python callers build it; the purchase checks it (ItemInput)."""
+
+    sku: str
+    quantity: int
+    unit_price: int
+    category: str = ""
+    name: str = ""
+
+
+class ItemInput(Input):
+    model_config = ConfigDict(from_attributes=True)  # an ItemIn is read by its attributes
+
+    sku: Text(64, min_length=1, strip=False)
+    quantity: Int(1, MAX_QUANTITY)
+    unit_price: Rial() = Field(description="IRR")
+    category: Text(64, strip=False) = ""
+    name: Text(200, strip=False) = ""
+
+
+class PurchaseInput(Input):
+    """A purchase: who (member_id or phone), how much (IRR), when, what, and the points to spend."""
+
+    member_id: StrictInt | None = None
+    phone: Text(40, strip=False, optional=True) = Field(None, description="any common Iranian form")
+    external_id: Text(100, optional=True, why="at most 100 characters") = Field(
+        None, description="the shop's own id of the purchase: the same one again is recorded once")
+    amount: Rial() = Field(description="IRR, tax and shipping included, before the points discount")
+    tax: Rial() = 0
+    shipping: Rial() = 0
+    occurred_at: Moment(early=f"not before {EARLIEST_YEAR}", late="in the future", dates=True) = Field(
+        None, description="default now; without an offset, Tehran time")
+    items: Annotated[list[ItemInput], Field(max_length=MAX_ITEMS), says(f"at most {MAX_ITEMS}",
+                                                                         list_type="a list of items")] = []
+    branch: Text(40, strip=False, optional=True) = Field(None, description="the merchant's branch code")
+    redeem_points: Int(0, MAX_POINTS, why="an integer from 0 to 10^12") = 0
+    channel: Choice(Purchase.Channel.values) = "in_store"
+    payment_method: Text(30, strip=False) = ""
+
+    @model_validator(mode="after")
+    def _adds_up(self):
+        if self.tax + self.shipping > self.amount:
+            fail("tax and shipping are part of the amount", "tax")
+        if self.occurred_at is not None and self.occurred_at > timezone.now() + FUTURE_TOLERANCE:
+            fail("in the future", "occurred_at")
+        self._who()
+        return self
+
+    def _who(self) -> None:
+        if self.member_id is None and not self.phone:
+            fail("member_id or phone is required", "member_id")
+
+
+class PreviewInput(PurchaseInput):
+    """A purchase's body, as it would be posted; the member is optional (a guest's basket)."""
+
+    member_id: StrictInt | StrictStr | None = None
+
+    def _who(self) -> None:
+        pass
+
+
+class RefundInput(Input):
+    amount: Rial(1) = Field(description="the value returned, in the measure of the purchase's amount")
