@@ -233,6 +233,19 @@ for _name, _minimum in (("TTL_SECONDS", 1), ("RESEND_SECONDS", 0), ("PHONE_PER_H
     if env_str(f"VAFA_OTP_{_name}"):
         globals()[f"VAFA_OTP_{_name}"] = env_int(f"VAFA_OTP_{_name}", 0, minimum=_minimum)
 
+# API calls per minute and key (in each server process, or club-wide with a shared cache); a scope
+# may have a stricter limit: VAFA_API_RATE_BY_SCOPE="program=60,points:adjust=300".
+API_RATE_PER_MINUTE = env_int("VAFA_API_RATE_PER_MINUTE", 120_000, minimum=1)
+API_RATE_BY_SCOPE = {}
+for _item in env_list("VAFA_API_RATE_BY_SCOPE"):
+    _scope, _, _limit = _item.partition("=")
+    if not _limit.strip().isdigit() or int(_limit) < 1:
+        raise ImproperlyConfigured(f"VAFA_API_RATE_BY_SCOPE: {_item!r} is not scope=calls-per-minute")
+    API_RATE_BY_SCOPE[_scope.strip()] = int(_limit)
+# A member spending points at the operator's own API tills shows a spend code above this many
+# points (0: never asked of the operator; partners are always asked).
+OPERATOR_SPEND_PROOF_ABOVE = env_int("VAFA_OPERATOR_SPEND_PROOF_ABOVE", 0)
+
 # `vafa serve` (gunicorn): processes, threads per process, the access log on stdout.
 SERVE_WORKERS = env_int("VAFA_WORKERS", 2 * (os.cpu_count() or 1) + 1, minimum=1)
 SERVE_THREADS = env_int("VAFA_THREADS", 1, minimum=1)

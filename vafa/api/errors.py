@@ -13,8 +13,11 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 
 
 def application_error_response(exc: ApplicationError) -> JsonResponse:
-    return JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status,
-                        json_dumps_params={"ensure_ascii": False})
+    response = JsonResponse(error_body(exc.code, exc.message, exc.details), status=exc.status,
+                            json_dumps_params={"ensure_ascii": False})
+    if exc.status == 429 and isinstance(exc.details.get("retry_after"), int):
+        response["Retry-After"] = str(max(1, exc.details["retry_after"]))
+    return response
 
 
 _SOURCES = ("body", "query", "path")  # what the paths always left out

@@ -50,9 +50,19 @@ def _replay(merchant, key: str, fingerprint: str) -> JsonResponse | None:
     return response
 
 
-def run_write(request, produce: Produce, *, on_integrity_error: Produce | None = None) -> JsonResponse:
-    """Run one write endpoint: `produce` calls the service and answers (status, body)."""
+def run_write(request, produce: Produce, *, on_integrity_error: Produce | None = None,
+              precheck: Callable[[], None] | None = None) -> JsonResponse:
+    """Run one write endpoint: `produce` calls the service and answers (status, body).
+    `precheck` runs before the write's transaction and only when there is no answer to replay
+    (a member's spend code, whose wrong tries must be counted even though the write is refused)."""
     key = request.headers.get("Idempotency-Key")
+    if precheck is not None:
+        stored = None
+        if key is not None and key.strip() and len(key.strip()) <= 255:
+            stored = _replay(request.auth, key.strip(), _fingerprint(request))
+        if stored is not None:
+            return stored
+        precheck()
     if key is None:
         try:
             with transaction.atomic():

@@ -4,6 +4,7 @@ pool of packaging codes."""
 from ninja import Router
 
 from vafa.api import member_event_schemas as es
+from vafa.api.auth import needs
 from vafa.api.common import WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import run_write
 from vafa.member_events.selectors import packaging_codes_unused
@@ -12,7 +13,7 @@ from vafa.member_events.services import event_record, packaging_codes_upload
 router = Router()
 
 
-@router.post("/events", response={201: es.EventOut, **WRITE_ERRORS}, tags=["program"])
+@router.post("/events", auth=needs("members:write"), response={201: es.EventOut, **WRITE_ERRORS}, tags=["program"])
 def create_event(request, payload: es.EventIn, idempotency_key: str | None = IdempotencyKey):
     """A member's event (a review, a survey, a packaging code, any custom type): the live
     rules it triggers award points. The same `key` again replays the first answer."""
@@ -28,7 +29,8 @@ def create_event(request, payload: es.EventIn, idempotency_key: str | None = Ide
     return run_write(request, produce)
 
 
-@router.post("/program/packaging-codes", response={201: es.PackagingCodesOut, **WRITE_ERRORS}, tags=["program"])
+@router.post("/program/packaging-codes", auth=needs("program"),
+             response={201: es.PackagingCodesOut, **WRITE_ERRORS}, tags=["program"])
 def upload_packaging_codes(request, payload: es.PackagingCodesInput, idempotency_key: str | None = IdempotencyKey):
     """Add codes printed in products to the pool: from then on only pooled codes earn (the
     `packaging_code` trigger), each once; `sku` lets rules ask for the product."""

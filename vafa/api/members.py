@@ -6,6 +6,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from vafa.api import schemas as s
+from vafa.api.auth import needs
 from vafa.api.common import READ_ERRORS, WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
 from vafa.api.membership_schemas import ReferralsOut
@@ -17,18 +18,24 @@ from vafa.ledger.inputs import AdjustmentInput
 from vafa.ledger.selectors import member_ledger
 from vafa.members import selectors as members
 from vafa.members.models import Member
-from vafa.members.services import member_update
+from vafa.members.services import member_update, spend_code_issue
 from vafa.referrals.selectors import member_referrals, referral_link
+from vafa.rewards.selectors import reward_cost
 from vafa.rewards.services import reward_redeem
 from vafa.usecases.joining import member_join
 from vafa.usecases.points import member_adjust, member_points_with_value, member_redeem
+from vafa.usecases.spend_proof import spend_proof_check, spend_proof_use
 
 router = Router()
 
 
-def _member_answer(member_id) -> dict:
+def _sees_pii(request) -> bool:
+    return request.api_key.allows("members:pii")
+
+
+def _member_answer(request, member_id) -> dict:
     member = _member_with_relations(member_id)
-    return member_body(member, member_tier_status(member_id=member.pk, now=timezone.now()))
+    return member_body(member, member_tier_status(member_id=member.pk, now=timezone.now()), pii=_sees_pii(request))
 
 
 def _member_with_relations(member_id) -> Member:
@@ -37,30 +44,32 @@ def _member_with_relations(member_id) -> Member:
             .get(pk=member.pk))
 
 
-@router.post("/members", response={201: s.MemberOut, **WRITE_ERRORS}, tags=["members"])
+@router.post("/members", auth=needs("members:write"), response={201: s.MemberOut, **WRITE_ERRORS}, tags=["members"])
 def create_member(request, payload: s.MemberIn, idempotency_key: str | None = IdempotencyKey):
     def produce():
         member = member_join(merchant_id=request.auth.id, **payload.dict())
-        return 201, _member_answer(member.pk)
+        return 201, _member_answer(request, member.pk)
 
     return run_write(request, produce)
 
 
-@router.get("/members", response={200: list[s.MemberOut], **READ_ERRORS}, tags=["members"])
+@router.get("/members", auth=needs("members:read"), response={200: list[s.MemberOut], **READ_ERRORS}, tags=["members"])
 def list_members(request, phone: str | None = None):
     qs = members.member_list(phone=phone)
     rows = (Member.objects.filter(pk__in=[m.pk for m in qs]).select_related("account")
             .prefetch_related("consents", "interests").order_by("-id"))
-    now = timezone.now()
-    return json_response(200, [member_body(m, member_tier_status(member_id=m.pk, now=now)) for m in rows])
+    now, pii = timezone.now(), _sees_pii(request)
+    return json_response(200, [member_body(m, member_tier_status(member_id=m.pk, now=now), pii=pii) for m in rows])
 
 
-@router.get("/members/{member_id}", response={200: s.MemberOut, **READ_ERRORS}, tags=["members"])
+@router.get("/members/{member_id}", auth=needs("members:read"),
+            response={200: s.MemberOut, **READ_ERRORS}, tags=["members"])
 def get_member(request, member_id: str):
-    return json_response(200, _member_answer(member_id))
+    return json_response(200, _member_answer(request, member_id))
 
 
-@router.patch("/members/{member_id}", response={200: s.MemberOut, **READ_ERRORS, 409: s.ErrorOut},
+@router.patch("/members/{member_id}", auth=needs("members:write"),
+              response={200: s.MemberOut, **READ_ERRORS, 409: s.ErrorOut},
               tags=["members"])
 def patch_member(request, member_id: str, payload: s.MemberPatchIn):
     """Change a member's profile (only the fields given). Completing the profile may earn
@@ -68,10 +77,11 @@ def patch_member(request, member_id: str, payload: s.MemberPatchIn):
     member = members.member_get(member_id=member_id)
     changes = payload.dict(exclude_unset=True)
     member_update(member_id=member.pk, changes=changes)
-    return json_response(200, _member_answer(member.pk))
+    return json_response(200, _member_answer(request, member.pk))
 
 
-@router.get("/members/{member_id}/points", response={200: s.PointsOut, **READ_ERRORS}, tags=["points"])
+@router.get("/members/{member_id}/points", auth=needs("members:read"),
+            response={200: s.PointsOut, **READ_ERRORS}, tags=["points"])
 def get_points(request, member_id: str):
     member = members.member_get(member_id=member_id)
     summary, value = member_points_with_value(member_id=member.pk)
@@ -85,7 +95,8 @@ class LedgerQuery(Schema):
     cursor: str | None = None
 
 
-@router.get("/members/{member_id}/ledger", response={200: s.LedgerPageOut, **READ_ERRORS}, tags=["points"])
+@router.get("/members/{member_id}/ledger", auth=needs("members:read"),
+            response={200: s.LedgerPageOut, **READ_ERRORS}, tags=["points"])
 def get_ledger(request, member_id: str, query: Query[LedgerQuery]):
     member = members.member_get(member_id=member_id)
     if not 1 <= query.limit <= 200:
@@ -101,24 +112,49 @@ def get_ledger(request, member_id: str, query: Query[LedgerQuery]):
     return json_response(200, {"items": [ledger_line_body(t) for t in page], "next_cursor": next_cursor})
 
 
-@router.post("/members/{member_id}/redemptions", response={201: s.RedemptionOut, **WRITE_ERRORS}, tags=["points"])
+@router.post("/members/{member_id}/redemptions", auth=needs("points:spend"),
+             response={201: s.RedemptionOut, **WRITE_ERRORS}, tags=["points"])
 def create_redemption(request, member_id: str, payload: s.RedemptionIn,
                       idempotency_key: str | None = IdempotencyKey):
     member = members.member_get(member_id=member_id)
     if (payload.points is None) == (payload.reward_id is None):
         raise ValidationFailed(details={"points": "give either points or reward_id"})
 
+    proof = []
+
+    def check_presence():
+        points = payload.points if payload.reward_id is None else reward_cost(reward_id=payload.reward_id)
+        proof.append(spend_proof_check(merchant_id=request.auth.id, member_id=member.pk, code=payload.member_code,
+                                       points=points))
+
     def produce():
+        spend_proof_use(proof=proof[0] if proof else None, merchant_id=request.auth.id)
         if payload.reward_id is not None:
             return 201, redemption_body(reward_redeem(member_id=member.pk, reward_id=payload.reward_id,
                                                       merchant_id=request.auth.id))
         change = member_redeem(merchant_id=request.auth.id, member_id=member.pk, points=payload.points)
         return 201, {"points_spent": change.points, "balance_after": change.balance_after, "coupon": None}
 
+    return run_write(request, produce, precheck=check_presence)
+
+
+@router.post("/members/{member_id}/spend-codes", auth=needs("points:spend"),
+             response={201: s.SpendCodeOut, **WRITE_ERRORS}, tags=["points"])
+def create_spend_code(request, member_id: str, idempotency_key: str | None = IdempotencyKey):
+    """Send the member an SMS with a spend code, for a till that spends their points without
+    the member's portal at hand. The member reads it to the cashier, who sends it as
+    `member_code` with the purchase or redemption."""
+    member = members.member_get(member_id=member_id)
+
+    def produce():
+        code, _raw = spend_code_issue(member_id=member.pk, via="sms", merchant_id=request.auth.id)
+        return 201, {"via": code.via, "expires_at": code.expires_at}
+
     return run_write(request, produce)
 
 
-@router.post("/members/{member_id}/adjustments", response={201: s.AdjustmentOut, **WRITE_ERRORS}, tags=["points"])
+@router.post("/members/{member_id}/adjustments", auth=needs("points:adjust"),
+             response={201: s.AdjustmentOut, **WRITE_ERRORS}, tags=["points"])
 def create_adjustment(request, member_id: str, payload: AdjustmentInput,
                       idempotency_key: str | None = IdempotencyKey):
     member = members.member_get(member_id=member_id)
@@ -131,7 +167,8 @@ def create_adjustment(request, member_id: str, payload: AdjustmentInput,
     return run_write(request, produce)
 
 
-@router.get("/members/{member_id}/referrals", response={200: ReferralsOut, **READ_ERRORS}, tags=["referrals"])
+@router.get("/members/{member_id}/referrals", auth=needs("members:read"),
+            response={200: ReferralsOut, **READ_ERRORS}, tags=["referrals"])
 def get_referrals(request, member_id: str):
     member = members.member_get(member_id=member_id)
     rows = member_referrals(member_id=member.pk)

@@ -3,6 +3,7 @@
 from ninja import Router
 
 from vafa.api import membership_schemas as cs
+from vafa.api.auth import needs
 from vafa.api.common import READ_ERRORS, WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
 from vafa.members import selectors as members_read
@@ -23,7 +24,8 @@ def application_body(application) -> dict:
             "reason": application.reason}
 
 
-@router.get("/applications", response={200: list[cs.ApplicationOut], **READ_ERRORS}, tags=["applications"])
+@router.get("/applications", auth=needs("members:read"),
+            response={200: list[cs.ApplicationOut], **READ_ERRORS}, tags=["applications"])
 def list_applications(request, status: str | None = None):
     return json_response(200, [application_body(a) for a in members_read.application_list(status=status)])
 
@@ -32,7 +34,8 @@ def _staff(request) -> str:
     return f"api:{request.auth.name}"
 
 
-@router.post("/applications/{member_id}/approve", response={200: cs.ApplicationOut, **WRITE_ERRORS},
+@router.post("/applications/{member_id}/approve", auth=needs("members:write"),
+             response={200: cs.ApplicationOut, **WRITE_ERRORS},
              tags=["applications"])
 def approve_application(request, member_id: str, idempotency_key: str | None = IdempotencyKey):
     member = member_get(member_id=member_id)
@@ -43,7 +46,8 @@ def approve_application(request, member_id: str, idempotency_key: str | None = I
     return run_write(request, produce)
 
 
-@router.post("/applications/{member_id}/reject", response={200: cs.ApplicationOut, **WRITE_ERRORS},
+@router.post("/applications/{member_id}/reject", auth=needs("members:write"),
+             response={200: cs.ApplicationOut, **WRITE_ERRORS},
              tags=["applications"])
 def reject_application(request, member_id: str, payload: cs.ApplicationRejectIn,
                        idempotency_key: str | None = IdempotencyKey):
@@ -69,12 +73,13 @@ def membership_body(membership) -> dict:
             "starts_at": membership.starts_at, "ends_at": membership.ends_at, "amount_rial": membership.amount_rial}
 
 
-@router.get("/program/plans", response={200: list[cs.PlanOut], **READ_ERRORS}, tags=["membership"])
+@router.get("/program/plans", auth=needs("program"),
+            response={200: list[cs.PlanOut], **READ_ERRORS}, tags=["membership"])
 def list_plans(request, active: bool | None = None):
     return json_response(200, [plan_body(p) for p in members_read.plan_list(active=active)])
 
 
-@router.post("/program/plans", response={201: cs.PlanOut, **WRITE_ERRORS}, tags=["membership"])
+@router.post("/program/plans", auth=needs("program"), response={201: cs.PlanOut, **WRITE_ERRORS}, tags=["membership"])
 def create_plan(request, payload: cs.PlanInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         return 201, plan_body(members.plan_create(**payload.model_dump()))
@@ -82,7 +87,8 @@ def create_plan(request, payload: cs.PlanInput, idempotency_key: str | None = Id
     return run_write(request, produce)
 
 
-@router.patch("/program/plans/{plan_id}", response={200: cs.PlanOut, **WRITE_ERRORS}, tags=["membership"])
+@router.patch("/program/plans/{plan_id}", auth=needs("program"),
+              response={200: cs.PlanOut, **WRITE_ERRORS}, tags=["membership"])
 def update_plan(request, plan_id: str, payload: cs.PlanPatch, idempotency_key: str | None = IdempotencyKey):
     def produce():
         return 200, plan_body(members.plan_update(plan_id=plan_id, **payload.model_dump()))
@@ -90,7 +96,8 @@ def update_plan(request, plan_id: str, payload: cs.PlanPatch, idempotency_key: s
     return run_write(request, produce)
 
 
-@router.post("/members/{member_id}/memberships", response={201: cs.MembershipOut, **WRITE_ERRORS},
+@router.post("/members/{member_id}/memberships", auth=needs("members:write"),
+             response={201: cs.MembershipOut, **WRITE_ERRORS},
              tags=["membership"])
 def create_membership(request, member_id: str, payload: cs.MembershipIn,
                       idempotency_key: str | None = IdempotencyKey):
@@ -103,7 +110,8 @@ def create_membership(request, member_id: str, payload: cs.MembershipIn,
     return run_write(request, produce)
 
 
-@router.get("/members/{member_id}/memberships", response={200: list[cs.MembershipOut], **READ_ERRORS},
+@router.get("/members/{member_id}/memberships", auth=needs("members:read"),
+            response={200: list[cs.MembershipOut], **READ_ERRORS},
             tags=["membership"])
 def list_memberships(request, member_id: str):
     member = member_get(member_id=member_id)

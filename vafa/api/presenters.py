@@ -1,6 +1,7 @@
 """Turn domain objects into the API's JSON bodies (plain dicts)."""
 
 from vafa.commerce.models import Purchase, Refund
+from vafa.core.masking import mask_national_id
 
 
 def tier_fields(status) -> dict:
@@ -17,11 +18,13 @@ def tier_fields(status) -> dict:
     }
 
 
-def member_body(member, tier_status=None) -> dict:
+def member_body(member, tier_status=None, *, pii: bool = False) -> dict:
+    """`pii`: the caller's key holds `members:pii`; without it the national code is masked."""
     return {
         "id": member.id, "phone": member.phone, "kind": member.kind, "status": member.status,
         "first_name": member.first_name, "last_name": member.last_name,
-        "organization_name": member.organization_name, "national_id": member.national_id,
+        "organization_name": member.organization_name,
+        "national_id": member.national_id if pii else mask_national_id(member.national_id),
         "email": member.email, "birth_date": member.birth_date, "referral_code": member.referral_code,
         "points_balance": member.account.balance, **tier_fields(tier_status),
         "consents": {c.channel: {"granted": c.granted, "changed_at": c.changed_at} for c in member.consents.all()},

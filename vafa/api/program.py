@@ -6,6 +6,7 @@ from typing import Literal
 from ninja import Query, Router
 
 from vafa.api import program_schemas as ps
+from vafa.api.auth import needs
 from vafa.api.common import CALC_ERRORS, READ_ERRORS, WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
 from vafa.api.schemas import Schema
@@ -30,7 +31,7 @@ class RuleFilter(Schema):
                      "packaging_code", "event"] | None = None
 
 
-@router.get("/program/rules", response={200: list[ps.RuleOut], **READ_ERRORS})
+@router.get("/program/rules", auth=needs("program"), response={200: list[ps.RuleOut], **READ_ERRORS})
 def list_rules(request, filters: Query[RuleFilter]):
     rules = Rule.objects.order_by("-priority", "id")
     if filters.status:
@@ -40,7 +41,7 @@ def list_rules(request, filters: Query[RuleFilter]):
     return json_response(200, [program_read.rule_body(r) for r in rules])
 
 
-@router.post("/program/rules", response={201: ps.RuleOut, **WRITE_ERRORS})
+@router.post("/program/rules", auth=needs("program"), response={201: ps.RuleOut, **WRITE_ERRORS})
 def create_rule(request, payload: ps.RuleInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         rule = program.rule_create(data=payload, changed_by=_changed_by(request))  # checked once, by ninja
@@ -49,12 +50,12 @@ def create_rule(request, payload: ps.RuleInput, idempotency_key: str | None = Id
     return run_write(request, produce)
 
 
-@router.get("/program/rules/{rule_id}", response={200: ps.RuleOut, **READ_ERRORS})
+@router.get("/program/rules/{rule_id}", auth=needs("program"), response={200: ps.RuleOut, **READ_ERRORS})
 def get_rule(request, rule_id: str):
     return json_response(200, program_read.rule_body(program_read.rule_get(rule_id=rule_id)))
 
 
-@router.patch("/program/rules/{rule_id}", response={200: ps.RuleOut, **WRITE_ERRORS})
+@router.patch("/program/rules/{rule_id}", auth=needs("program"), response={200: ps.RuleOut, **WRITE_ERRORS})
 def update_rule(request, rule_id: str, payload: ps.RulePatch, idempotency_key: str | None = IdempotencyKey):
     def produce():
         # The service checks the rule it makes with what is stored as a whole.
@@ -65,7 +66,8 @@ def update_rule(request, rule_id: str, payload: ps.RulePatch, idempotency_key: s
     return run_write(request, produce)
 
 
-@router.get("/program/rules/{rule_id}/revisions", response={200: list[ps.RuleRevisionOut], **READ_ERRORS})
+@router.get("/program/rules/{rule_id}/revisions", auth=needs("program"),
+            response={200: list[ps.RuleRevisionOut], **READ_ERRORS})
 def list_rule_revisions(request, rule_id: str):
     rule = program_read.rule_get(rule_id=rule_id)
     return json_response(200, [
@@ -76,12 +78,12 @@ def list_rule_revisions(request, rule_id: str):
 # --- tiers ------------------------------------------------------------------------------------
 
 
-@router.get("/program/tiers", response={200: list[ps.TierOut], **READ_ERRORS})
+@router.get("/program/tiers", auth=needs("program"), response={200: list[ps.TierOut], **READ_ERRORS})
 def list_tiers(request):
     return json_response(200, [program_read.tier_body(t) for t in Tier.objects.order_by("rank")])
 
 
-@router.post("/program/tiers", response={201: ps.TierOut, **WRITE_ERRORS})
+@router.post("/program/tiers", auth=needs("program"), response={201: ps.TierOut, **WRITE_ERRORS})
 def create_tier(request, payload: ps.TierInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         return 201, program_read.tier_body(program.tier_create(data=payload))
@@ -89,12 +91,12 @@ def create_tier(request, payload: ps.TierInput, idempotency_key: str | None = Id
     return run_write(request, produce)
 
 
-@router.get("/program/tiers/{tier_id}", response={200: ps.TierOut, **READ_ERRORS})
+@router.get("/program/tiers/{tier_id}", auth=needs("program"), response={200: ps.TierOut, **READ_ERRORS})
 def get_tier(request, tier_id: str):
     return json_response(200, program_read.tier_body(program_read.tier_get(tier_id=tier_id)))
 
 
-@router.patch("/program/tiers/{tier_id}", response={200: ps.TierOut, **WRITE_ERRORS})
+@router.patch("/program/tiers/{tier_id}", auth=needs("program"), response={200: ps.TierOut, **WRITE_ERRORS})
 def update_tier(request, tier_id: str, payload: ps.TierPatch, idempotency_key: str | None = IdempotencyKey):
     def produce():
         tier = program.tier_update(tier_id=tier_id, data=payload.model_dump(exclude_unset=True, by_alias=True))
@@ -106,12 +108,12 @@ def update_tier(request, tier_id: str, payload: ps.TierPatch, idempotency_key: s
 # --- the whole program ------------------------------------------------------------------------
 
 
-@router.get("/program", response={200: ps.ProgramDocument, **READ_ERRORS})
+@router.get("/program", auth=needs("program"), response={200: ps.ProgramDocument, **READ_ERRORS})
 def export_program(request):
     return json_response(200, program_read.program_export())
 
 
-@router.put("/program", response={200: ps.ImportOut, **WRITE_ERRORS})
+@router.put("/program", auth=needs("program"), response={200: ps.ImportOut, **WRITE_ERRORS})
 def import_program(request, payload: ps.ProgramDocument, idempotency_key: str | None = IdempotencyKey):
     def produce():
         return 200, program.program_import(data=payload.dict(exclude_unset=True), changed_by=_changed_by(request))
@@ -122,7 +124,7 @@ def import_program(request, payload: ps.ProgramDocument, idempotency_key: str | 
 # --- the dry run ------------------------------------------------------------------------------
 
 
-@router.post("/program/simulate", response={200: dict, **CALC_ERRORS})
+@router.post("/program/simulate", auth=needs("program"), response={200: dict, **CALC_ERRORS})
 def simulate(request, payload: ps.SimulateInput):
     """Dry run: what the given rules (ids or draft rule objects) alone would have issued on
     the purchases of the period (Tehran dates, both included), beside the live rules."""

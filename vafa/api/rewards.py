@@ -4,6 +4,7 @@ from django.utils import timezone
 from ninja import Router
 
 from vafa.api import reward_schemas as rs
+from vafa.api.auth import needs
 from vafa.api.common import READ_ERRORS, WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
 from vafa.program.selectors import reward_body
@@ -16,12 +17,13 @@ router = Router()
 # --- catalogue --------------------------------------------------------------------------------
 
 
-@router.get("/program/rewards", response={200: list[rs.RewardOut], **READ_ERRORS}, tags=["program"])
+@router.get("/program/rewards", auth=needs("rewards"),
+            response={200: list[rs.RewardOut], **READ_ERRORS}, tags=["program"])
 def list_rewards(request):
     return json_response(200, [reward_body(r) for r in selectors.reward_list()])
 
 
-@router.post("/program/rewards", response={201: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
+@router.post("/program/rewards", auth=needs("program"), response={201: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
 def create_reward(request, payload: rs.RewardInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         reward = reward_create(**payload.model_dump())
@@ -30,18 +32,21 @@ def create_reward(request, payload: rs.RewardInput, idempotency_key: str | None 
     return run_write(request, produce)
 
 
-@router.get("/program/rewards/{reward_id}", response={200: rs.RewardOut, **READ_ERRORS}, tags=["program"])
+@router.get("/program/rewards/{reward_id}", auth=needs("rewards"),
+            response={200: rs.RewardOut, **READ_ERRORS}, tags=["program"])
 def get_reward(request, reward_id: str):
     return json_response(200, reward_body(selectors.reward_get(reward_id=reward_id)))
 
 
-@router.patch("/program/rewards/{reward_id}", response={200: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
+@router.patch("/program/rewards/{reward_id}", auth=needs("program"),
+              response={200: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
 def update_reward(request, reward_id: str, payload: rs.RewardPatch):
     reward = reward_update(reward_id=reward_id, **payload.model_dump(exclude_unset=True))
     return json_response(200, reward_body(selectors.reward_get(reward_id=reward.pk)))
 
 
-@router.post("/program/rewards/{reward_id}/codes", response={201: rs.PartnerCodesOut, **WRITE_ERRORS},
+@router.post("/program/rewards/{reward_id}/codes", auth=needs("program"),
+             response={201: rs.PartnerCodesOut, **WRITE_ERRORS},
              tags=["program"])
 def upload_partner_codes(request, reward_id: str, payload: rs.PartnerCodesInput,
                          idempotency_key: str | None = IdempotencyKey):
@@ -52,7 +57,8 @@ def upload_partner_codes(request, reward_id: str, payload: rs.PartnerCodesInput,
     return run_write(request, produce)
 
 
-@router.get("/members/{member_id}/rewards", response={200: rs.MemberCatalogueOut, **READ_ERRORS}, tags=["rewards"])
+@router.get("/members/{member_id}/rewards", auth=needs("rewards"),
+            response={200: rs.MemberCatalogueOut, **READ_ERRORS}, tags=["rewards"])
 def member_rewards(request, member_id: str):
     available_points, entries = selectors.member_catalogue(member_id=member_id)
     return json_response(200, {"available_points": available_points, "rewards": [
@@ -63,7 +69,8 @@ def member_rewards(request, member_id: str):
 # --- coupons and promo codes -----------------------------------------------------------------
 
 
-@router.post("/coupons/validate", response={200: rs.CouponValidOut, **WRITE_ERRORS}, tags=["coupons"])
+@router.post("/coupons/validate", auth=needs("rewards"),
+             response={200: rs.CouponValidOut, **WRITE_ERRORS}, tags=["coupons"])
 def validate_coupon(request, payload: rs.CouponCheckInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         check = services.coupon_validate(code=payload.code, member_id=payload.member_id, amount=payload.amount)
@@ -75,7 +82,8 @@ def validate_coupon(request, payload: rs.CouponCheckInput, idempotency_key: str 
     return run_write(request, produce)
 
 
-@router.post("/coupons/redeem", response={201: rs.CouponUseOut, **WRITE_ERRORS}, tags=["coupons"])
+@router.post("/coupons/redeem", auth=needs("rewards"),
+             response={201: rs.CouponUseOut, **WRITE_ERRORS}, tags=["coupons"])
 def redeem_coupon(request, payload: rs.CouponRedeemInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         use = services.coupon_redeem(code=payload.code, member_id=payload.member_id, amount=payload.amount,
@@ -87,7 +95,7 @@ def redeem_coupon(request, payload: rs.CouponRedeemInput, idempotency_key: str |
     return run_write(request, produce)
 
 
-@router.post("/promo-codes", response={201: rs.PromoCodeOut, **WRITE_ERRORS}, tags=["coupons"])
+@router.post("/promo-codes", auth=needs("rewards"), response={201: rs.PromoCodeOut, **WRITE_ERRORS}, tags=["coupons"])
 def create_promo_code(request, payload: rs.PromoCodeInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         return 201, rs.promo_code_body(services.promo_code_create(merchant_id=request.auth.id,
@@ -96,7 +104,8 @@ def create_promo_code(request, payload: rs.PromoCodeInput, idempotency_key: str 
     return run_write(request, produce)
 
 
-@router.get("/members/{member_id}/coupons", response={200: list[rs.MemberCouponOut], **READ_ERRORS},
+@router.get("/members/{member_id}/coupons", auth=needs("rewards"),
+            response={200: list[rs.MemberCouponOut], **READ_ERRORS},
             tags=["coupons"])
 def member_coupons(request, member_id: str):
     now = timezone.now()
@@ -106,7 +115,8 @@ def member_coupons(request, member_id: str):
 # --- gift cards (spend before {code}: the first matching path wins) -----------------------------
 
 
-@router.get("/members/{member_id}/gift-cards", response={200: list[rs.GiftCardDetailOut], **READ_ERRORS},
+@router.get("/members/{member_id}/gift-cards", auth=needs("rewards"),
+            response={200: list[rs.GiftCardDetailOut], **READ_ERRORS},
             tags=["gift cards"])
 def member_gift_cards(request, member_id: str):
     now = timezone.now()
@@ -114,7 +124,8 @@ def member_gift_cards(request, member_id: str):
                                for c in selectors.member_gift_cards(member_id=member_id)])
 
 
-@router.post("/gift-cards/spend", response={201: rs.GiftCardSpendOut, **WRITE_ERRORS}, tags=["gift cards"])
+@router.post("/gift-cards/spend", auth=needs("rewards"),
+             response={201: rs.GiftCardSpendOut, **WRITE_ERRORS}, tags=["gift cards"])
 def spend_gift_card(request, payload: rs.GiftCardSpendInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         use = services.gift_card_spend(code=payload.code, amount_rial=payload.amount_rial,
@@ -125,6 +136,7 @@ def spend_gift_card(request, payload: rs.GiftCardSpendInput, idempotency_key: st
     return run_write(request, produce)
 
 
-@router.get("/gift-cards/{code}", response={200: rs.GiftCardDetailOut, **READ_ERRORS}, tags=["gift cards"])
+@router.get("/gift-cards/{code}", auth=needs("rewards"),
+            response={200: rs.GiftCardDetailOut, **READ_ERRORS}, tags=["gift cards"])
 def get_gift_card(request, code: str):
     return json_response(200, rs.gift_card_detail_body(selectors.gift_card_find(code=code), timezone.now()))

@@ -151,6 +151,13 @@ class RedemptionIn(Schema):
 
     points: Spend | None = None
     reward_id: StrictInt | StrictStr | None = None
+    member_code: str | None = Field(None, max_length=20, description=(
+        "the member's spend code (portal or SMS): required when a partner spends points"))
+
+
+class SpendCodeOut(Schema):
+    via: str
+    expires_at: datetime
 
 
 class RedemptionOut(Schema):

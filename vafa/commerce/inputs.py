@@ -58,6 +58,9 @@ class PurchaseInput(Input):
     redeem_points: Int(0, MAX_POINTS, why="an integer from 0 to 10^12") = 0
     channel: Choice(Purchase.Channel.values) = "in_store"
     payment_method: Text(30, strip=False) = ""
+    # Checked before the purchase by the use case that spends (vafa.usecases.spend_proof).
+    member_code: Text(20, optional=True, why="at most 20 characters") = Field(
+        None, description="the member's spend code (portal or SMS): required when a partner spends points")
 
     @model_validator(mode="after")
     def _adds_up(self):

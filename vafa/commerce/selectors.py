@@ -20,5 +20,17 @@ def member_purchases(*, member_id: int, limit: int = 20, before_id: int | None =
     return page, (page[-1].pk if len(rows) > limit else None)
 
 
-__all__ = ["TierStatus", "applicant_qualifies", "member_purchases", "member_spend", "member_tier_status",
-           "purchase_facts", "purchase_facts_bulk"]
+def purchase_with_external_id(*, merchant_id: int, external_id: str) -> bool:
+    return Purchase.objects.filter(merchant_id=merchant_id, external_id=external_id).exists()
+
+
+__all__ = [
+    "TierStatus",
+    "applicant_qualifies",
+    "member_purchases",
+    "member_spend",
+    "member_tier_status",
+    "purchase_facts",
+    "purchase_facts_bulk",
+    "purchase_with_external_id",
+]

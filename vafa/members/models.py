@@ -195,3 +195,30 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} code for {self.phone} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SpendCode(models.Model):
+    """A short-lived code that proves the member is at the till when a partner spends their
+    points: shown in the portal (digits and QR) or sent by SMS. Only its HMAC is kept."""
+
+    class Via(models.TextChoices):
+        PORTAL = "portal", _("shown in the portal")
+        SMS = "sms", _("sent by SMS")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="spend_codes",
+                               verbose_name=_("member"))
+    via = models.CharField(_("via"), max_length=8, choices=Via.choices)
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    requested_by = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+", verbose_name=_("requested by"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+", verbose_name=_("used by"))
+
+    class Meta:
+        verbose_name = _("spend code")
+        verbose_name_plural = _("spend codes")
+        indexes = [models.Index(fields=["member", "created_at"], name="spend_code_member_created")]

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from vafa.core.errors import MemberNotFound
+from vafa.core.errors import InvalidPhone, MemberNotFound
 from vafa.core.ids import parse_id
 from vafa.core.phone import normalize_phone
 from vafa.members.models import Consent, Member
@@ -22,6 +22,14 @@ def member_list(*, phone: str | None = None, limit: int = 50) -> QuerySet[Member
     if phone:
         qs = qs.filter(phone=normalize_phone(phone))
     return qs[:limit]
+
+
+def member_find_by_phone(*, phone) -> Member | None:
+    """The member with this phone, or None (also for a phone that is not a phone)."""
+    try:
+        return Member.objects.filter(phone=normalize_phone(phone)).first()
+    except InvalidPhone:
+        return None
 
 
 def member_consents(*, member_id: int) -> dict[str, bool | None]:
@@ -51,6 +59,7 @@ __all__ = [
     "in_force",
     "member_consents",
     "member_earn_percent_from_plan",
+    "member_find_by_phone",
     "member_get",
     "member_list",
     "member_membership",

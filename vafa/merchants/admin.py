@@ -19,9 +19,10 @@ class MerchantAdmin(admin.ModelAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("merchant", "name", "prefix", "created_at", "revoked_at")
-    # A key stays with its merchant, and a revoked key stays revoked (revoke with the action).
-    readonly_fields = ("merchant", "prefix", "created_at", "revoked_at")
+    list_display = ("merchant", "name", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
+    # A key stays with its merchant, and a revoked key stays revoked (revoke with the action);
+    # scopes are checked against the merchant in the back-office's key page, not here.
+    readonly_fields = ("merchant", "prefix", "scopes", "created_at", "last_used_at", "revoked_at")
     exclude = ("digest",)
     actions = ["revoke"]
 

@@ -36,6 +36,29 @@ class Branch(models.Model):
         return f"{self.merchant} / {self.name}"
 
 
+class Scope(models.TextChoices):
+    """What a key may do; every API endpoint names the one it needs."""
+
+    MEMBERS_READ = "members:read", _("read members and their points")
+    MEMBERS_WRITE = "members:write", _("create and change members")
+    MEMBERS_PII = "members:pii", _("see national codes")
+    PURCHASES = "purchases", _("record purchases and refunds")
+    POINTS_SPEND = "points:spend", _("spend members' points")
+    POINTS_ADJUST = "points:adjust", _("adjust points by hand")
+    REWARDS = "rewards", _("coupons, gift cards and promo codes")
+    PROGRAM = "program", _("change the program")
+    ENGAGE = "engage", _("messages and campaigns")
+    INSIGHT = "insight", _("reports")
+    WEBHOOKS = "webhooks", _("webhooks")
+
+
+ALL_SCOPES = frozenset(Scope.values)
+# A partner shop earns and burns the club's points; only the operator runs the club.
+PARTNER_FORBIDDEN_SCOPES = frozenset({Scope.PROGRAM, Scope.ENGAGE, Scope.INSIGHT, Scope.POINTS_ADJUST,
+                                      Scope.MEMBERS_PII})
+PARTNER_SCOPES = ALL_SCOPES - PARTNER_FORBIDDEN_SCOPES
+
+
 class ApiKey(models.Model):
     """An integrator's key. Only a SHA-256 digest is stored: keys are long random
     secrets, so a fast digest is safe and keeps every API call to one indexed lookup."""
@@ -45,7 +68,9 @@ class ApiKey(models.Model):
     name = models.CharField(_("name"), max_length=100, default="default")
     prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
     digest = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:

@@ -42,6 +42,11 @@ def reward_get(*, reward_id) -> Reward:
     return reward
 
 
+def reward_cost(*, reward_id) -> int:
+    """The points a reward costs (`RewardNotFound` for no such reward)."""
+    return reward_get(reward_id=reward_id).cost_points
+
+
 @dataclass(frozen=True)
 class MemberFacts:
     """What a reward's availability depends on, read once per member."""

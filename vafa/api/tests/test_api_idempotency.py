@@ -6,6 +6,7 @@ import pytest
 
 from vafa.api.tests.test_api_errors import add_points, assert_error, new_merchant_api
 from vafa.core.tests.fixtures import REQUEST_WRITES, balance, db_state
+from vafa.members.services import spend_code_issue
 
 
 def _key(value: str = "key-1") -> dict:
@@ -165,7 +166,8 @@ def test_the_same_key_with_a_refused_body_is_still_idempotency_conflict(bought, 
 
 def test_keys_belong_to_one_merchant(bought, api):
     other = new_merchant_api()
-    path, body = f"/members/{bought.id}/adjustments", {"points": 25, "reason": "هدیه"}
+    # (A partner may not adjust points, so the shared request is a purchase earning 25 points.)
+    path, body = "/purchases", {"member_id": bought.id, "amount": 250_000}
     first = api.post(path, body, headers=_key("shared"))
     # When another merchant uses the same key for the same request
     second = other.post(path, body, headers=_key("shared"))
@@ -180,7 +182,9 @@ def test_keys_belong_to_one_merchant(bought, api):
 
 def test_another_merchant_may_use_a_key_with_another_body(bought, api):
     api.post(f"/members/{bought.id}/adjustments", {"points": 25, "reason": "x"}, headers=_key("shared"))
-    response = new_merchant_api().post(f"/members/{bought.id}/redemptions", {"points": 10}, headers=_key("shared"))
+    _spend, code = spend_code_issue(member_id=bought.id, via="portal")  # a partner spends with the member there
+    response = new_merchant_api().post(f"/members/{bought.id}/redemptions", {"points": 10, "member_code": code},
+                                       headers=_key("shared"))
     assert response.status_code == 201
     assert balance(bought) == 315
 
