@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vafa.web.manage import audit, dashboard, members, pos, staff
+from vafa.web.manage import audit, dashboard, keys, members, pos, staff
 from vafa.web.manage.auth import home, login_view, logout_view
 
 app_name = "manage"
@@ -14,4 +14,5 @@ urlpatterns = [
     *pos.urlpatterns,
     *audit.urlpatterns,
     *staff.urlpatterns,
+    *keys.urlpatterns,
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vafa.web.portal import auth, history, home, profile, referrals, rewards
+from vafa.web.portal import auth, history, home, profile, referrals, rewards, spend
 
 app_name = "portal"
 urlpatterns = [
@@ -19,6 +19,7 @@ urlpatterns = [
     path("rewards/<int:reward_id>/redeem/", rewards.redeem_view, name="redeem"),
     path("rewards/redemptions/<int:redemption_id>/", rewards.redemption_view, name="redemption"),
     path("referrals/", referrals.referrals_view, name="referrals"),
+    path("spend-code/", spend.spend_code_view, name="spend_code"),
     path("profile/", profile.profile_view, name="profile"),
     path("profile/consents/", profile.consents_view, name="consents"),
 ]
