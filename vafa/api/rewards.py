@@ -73,7 +73,8 @@ def member_rewards(request, member_id: str):
              response={200: rs.CouponValidOut, **WRITE_ERRORS}, tags=["coupons"])
 def validate_coupon(request, payload: rs.CouponCheckInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
-        check = services.coupon_validate(code=payload.code, member_id=payload.member_id, amount=payload.amount)
+        check = services.coupon_validate(code=payload.code, member_id=payload.member_id, amount=payload.amount,
+                                         merchant_id=request.auth.id)
         coupon = check.coupon
         return 200, {**rs.coupon_body(coupon), "valid": True, "discount": check.discount,
                      "starts_at": coupon.starts_at, "member_id": coupon.member_id,
@@ -129,7 +130,7 @@ def member_gift_cards(request, member_id: str):
 def spend_gift_card(request, payload: rs.GiftCardSpendInput, idempotency_key: str | None = IdempotencyKey):
     def produce():
         use = services.gift_card_spend(code=payload.code, amount_rial=payload.amount_rial,
-                                       reference=payload.reference)
+                                       reference=payload.reference, merchant_id=request.auth.id)
         return 201, {"code": rs.gift_card_body(use.gift_card)["code"], "amount_rial": use.amount_rial,
                      "balance_rial": use.balance_after, "reference": use.reference}
 

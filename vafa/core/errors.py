@@ -141,6 +141,14 @@ class CouponMinPurchase(Conflict):
     code, message = "coupon_min_purchase", _("The purchase is below this coupon's minimum.")
 
 
+class CouponNotValidHere(Conflict):
+    code, message = "coupon_not_valid_here", _("This code is not valid at this shop.")
+
+
+class GiftCardNotValidHere(Conflict):
+    code, message = "gift_card_not_valid_here", _("This gift card is not valid at this shop.")
+
+
 class CouponNotForMember(Conflict):
     code, message = "coupon_not_for_member", _("This coupon belongs to another member.")
 

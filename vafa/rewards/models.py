@@ -98,6 +98,9 @@ class GiftCard(models.Model):
     initial_rial = models.PositiveBigIntegerField(_("value (Rials)"))
     balance_rial = models.PositiveBigIntegerField(_("balance (Rials)"))
     expires_at = models.DateTimeField(_("valid until"), null=True, blank=True)
+    # Where it was issued (the points were spent there): it is spent at that merchant's shops.
+    merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", verbose_name=_("issued by"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -115,6 +118,8 @@ class GiftCardUse(models.Model):
     amount_rial = models.PositiveBigIntegerField(_("amount (Rials)"))
     balance_after = models.PositiveBigIntegerField(_("balance after (Rials)"))
     reference = models.CharField(_("reference"), max_length=100, blank=True)
+    merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+", verbose_name=_("spent at"))
     created_at = models.DateTimeField(_("used at"), auto_now_add=True)
 
     class Meta:

@@ -28,9 +28,11 @@ from vafa.core.errors import (
     CouponMinPurchase,
     CouponNotForMember,
     CouponNotFound,
+    CouponNotValidHere,
     CouponUsed,
     GiftCardEmpty,
     GiftCardNotFound,
+    GiftCardNotValidHere,
     IdempotencyConflict,
     RewardLimitReached,
     RewardNotFound,
@@ -118,7 +120,7 @@ def _issue_gift_card(reward: Reward, redemption: Redemption, now: datetime) -> G
     return _create_with_code(
         GiftCard, codes.new_gift_card_code,
         member_id=redemption.member_id, redemption=redemption, initial_rial=reward.amount_rial,
-        balance_rial=reward.amount_rial,
+        balance_rial=reward.amount_rial, merchant_id=redemption.merchant_id,
         expires_at=now + timedelta(days=reward.valid_days) if reward.valid_days else None)
 
 
@@ -231,9 +233,14 @@ def _member_pk(member_id) -> int | None:
     return None if member_id is None else member_get(member_id=member_id).pk
 
 
-def _check_coupon(coupon: Coupon, *, member_pk: int | None, amount: int, now: datetime) -> int:
-    """The discount this coupon gives now, or the reason it does not."""
+def _check_coupon(coupon: Coupon, *, member_pk: int | None, amount: int, now: datetime,
+                  merchant_id: int | None = None) -> int:
+    """The discount this coupon gives now at `merchant_id`'s shop, or the reason it does not. A
+    coupon is valid at the merchant that issued it (whose points bought it, or who minted the
+    promo code), so one shop's discount is never taken at another's expense."""
     details: dict[str, Any] = {"code": coupon.code}
+    if merchant_id is not None and coupon.merchant_id is not None and coupon.merchant_id != merchant_id:
+        raise CouponNotValidHere(details=details)
     if (coupon.starts_at is not None and now < coupon.starts_at) or (
             coupon.expires_at is not None and now >= coupon.expires_at):
         raise CouponExpired(details={**details, "starts_at": _iso(coupon.starts_at),
@@ -257,7 +264,7 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def coupon_validate(*, code: str, member_id=None, amount: int) -> CouponCheck:
+def coupon_validate(*, code: str, member_id=None, amount: int, merchant_id: int | None = None) -> CouponCheck:
     """What a code would take off a basket of `amount` now, for this member; writes nothing.
 
     A personal coupon presented without a member is accepted (the code is the bearer's); a
@@ -265,7 +272,7 @@ def coupon_validate(*, code: str, member_id=None, amount: int) -> CouponCheck:
     amount = checked(Rial(), amount, "amount")
     member_pk = _member_pk(member_id)
     coupon = coupon_find(code=code)
-    discount = _check_coupon(coupon, member_pk=member_pk, amount=amount, now=timezone.now())
+    discount = _check_coupon(coupon, member_pk=member_pk, amount=amount, now=timezone.now(), merchant_id=merchant_id)
     return CouponCheck(discount=discount, coupon=coupon)
 
 
@@ -281,7 +288,8 @@ def coupon_redeem(*, code: str, member_id=None, amount: int, merchant_id: int | 
         coupon = Coupon.objects.select_for_update().filter(code=normalized).first() if normalized else None
         if coupon is None:
             raise CouponNotFound(details={"code": str(code)[:64]})
-        discount = _check_coupon(coupon, member_pk=member_pk, amount=amount, now=timezone.now())
+        discount = _check_coupon(coupon, member_pk=member_pk, amount=amount, now=timezone.now(),
+                                 merchant_id=merchant_id)
         # The condition repeats the check in SQL: with the row lock it always holds; the
         # table's check constraint guards the same line once more.
         if not Coupon.objects.filter(pk=coupon.pk, used_count__lt=F("usage_limit")).update(
@@ -319,8 +327,9 @@ def promo_code_create(*, merchant_id: int | None, **fields) -> Coupon:
 # --- gift cards ---------------------------------------------------------------------------------
 
 
-def gift_card_spend(*, code: str, amount_rial: int, reference: str = "") -> GiftCardUse:
-    """Take `amount_rial` from a gift card's balance (part of it or all); never below zero."""
+def gift_card_spend(*, code: str, amount_rial: int, reference: str = "", merchant_id: int | None = None) -> GiftCardUse:
+    """Take `amount_rial` from a gift card's balance (part of it or all); never below zero; only
+    at the merchant that issued it."""
     amount_rial = checked(Rial(1), amount_rial, "amount_rial")
     reference = checked(REFERENCE, reference, "reference")
     normalized = codes.normalize(code) if isinstance(code, str) else None
@@ -328,6 +337,8 @@ def gift_card_spend(*, code: str, amount_rial: int, reference: str = "") -> Gift
         card = GiftCard.objects.select_for_update().filter(code=normalized).first() if normalized else None
         if card is None:
             raise GiftCardNotFound(details={"code": str(code)[:64]})
+        if merchant_id is not None and card.merchant_id is not None and card.merchant_id != merchant_id:
+            raise GiftCardNotValidHere(details={"code": card.code})
         if card.expires_at is not None and timezone.now() >= card.expires_at:
             raise GiftCardEmpty(details={"code": card.code, "reason": "expired",
                                          "expires_at": card.expires_at.isoformat()})
@@ -337,7 +348,7 @@ def gift_card_spend(*, code: str, amount_rial: int, reference: str = "") -> Gift
         card.balance_rial -= amount_rial
         card.save(update_fields=["balance_rial"])
         return GiftCardUse.objects.create(gift_card=card, amount_rial=amount_rial, balance_after=card.balance_rial,
-                                          reference=reference)
+                                          reference=reference, merchant_id=merchant_id)
 
 
 # --- partner code pools -------------------------------------------------------------------------

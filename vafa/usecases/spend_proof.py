@@ -22,6 +22,11 @@ def spend_proof_needed(*, merchant_id: int, points: int) -> bool:
     return bool(above) and points > above
 
 
+def spend_proof_asked(*, merchant_id: int) -> bool:
+    """Whether this merchant's till ever asks for the member's code (to show the field)."""
+    return merchant_id != operator_id() or bool(settings.OPERATOR_SPEND_PROOF_ABOVE)
+
+
 def spend_proof_check(*, merchant_id: int, member_id, code, points: int) -> int | None:
     """The checked code's id when a proof is needed (None when not), or `Forbidden` with the
     wrong try counted. Use the id with `spend_proof_use` in the spend's transaction."""

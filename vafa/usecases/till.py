@@ -55,6 +55,7 @@ from vafa.rewards.selectors import coupon_state, member_coupons, normalize_code
 from vafa.rewards.services import coupon_redeem, coupon_validate
 from vafa.usecases.checkout_preview import checkout_preview
 from vafa.usecases.joining import member_join
+from vafa.usecases.spend_proof import spend_proof_check, spend_proof_needed, spend_proof_use
 
 # --- the member at the till ---------------------------------------------------------------------
 
@@ -150,7 +151,8 @@ def till_preview(*, merchant_id: int, member_id: int, basket: int, redeem_points
     discount, coupon_error = 0, None
     if coupon_code:
         try:
-            discount = coupon_validate(code=coupon_code, member_id=member_id, amount=basket).discount
+            discount = coupon_validate(code=coupon_code, member_id=member_id, amount=basket,
+                                       merchant_id=merchant_id).discount
         except ApplicationError as error:
             coupon_error = error
     amount = basket - discount
@@ -212,7 +214,7 @@ def _replay(*, merchant_id: int, member_id: int, external_id: str, basket: int, 
 
 def till_checkout(*, merchant_id: int, member_id, basket: int, external_id: str, redeem_points: int = 0,
                   coupon_code: str = "", payment_method: str = "", occurred_at: datetime | None = None,
-                  actor: Actor | None = None) -> TillResult:
+                  actor: Actor | None = None, member_code: str = "") -> TillResult:
     """Record a till checkout in one transaction: the purchase (points spent and earned), then
     the coupon's use on the same reference, and their audit entries as `actor`'s. Any refusal
     leaves nothing behind.
@@ -229,9 +231,14 @@ def till_checkout(*, merchant_id: int, member_id, basket: int, external_id: str,
     if not external_id:
         raise ValidationFailed(details={"external_id": "required"})
     coupon_code = (coupon_code or "").strip()
+    proof = None
+    if spend_proof_needed(merchant_id=merchant_id, points=redeem_points) and not Purchase.objects.filter(
+            merchant_id=merchant_id, external_id=external_id).exists():  # (a double submit replays)
+        proof = spend_proof_check(merchant_id=merchant_id, member_id=member.pk, code=member_code,
+                                  points=redeem_points)
     checkout = functools.partial(_checkout, merchant_id=merchant_id, member=member, basket=basket,
                                  external_id=external_id, redeem_points=redeem_points, coupon_code=coupon_code,
-                                 payment_method=payment_method, occurred_at=occurred_at, actor=actor)
+                                 payment_method=payment_method, occurred_at=occurred_at, actor=actor, proof=proof)
     if transaction.get_connection().in_atomic_block:
         return checkout()  # the caller's transaction: it resolves a lost race itself
     try:
@@ -241,13 +248,16 @@ def till_checkout(*, merchant_id: int, member_id, basket: int, external_id: str,
 
 
 def _checkout(*, merchant_id: int, member: Member, basket: int, external_id: str, redeem_points: int,
-              coupon_code: str, payment_method: str, occurred_at: datetime | None, actor: Actor | None) -> TillResult:
+              coupon_code: str, payment_method: str, occurred_at: datetime | None, actor: Actor | None,
+              proof: int | None = None) -> TillResult:
     with transaction.atomic():
         replay = _replay(merchant_id=merchant_id, member_id=member.pk, external_id=external_id, basket=basket,
                          redeem_points=redeem_points, coupon_code=coupon_code, payment_method=payment_method)
         if replay is not None:
             return replay
-        discount = coupon_validate(code=coupon_code, member_id=member.pk, amount=basket).discount if coupon_code else 0
+        spend_proof_use(proof=proof, merchant_id=merchant_id)
+        discount = coupon_validate(code=coupon_code, member_id=member.pk, amount=basket,
+                                   merchant_id=merchant_id).discount if coupon_code else 0
         amount = basket - discount
         most = earn_policy().redeemable_points(redeem_points, amount=amount)
         if most < redeem_points:

@@ -23,6 +23,7 @@ from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, Validat
 from vafa.core.phone import mask_phone, national_mobile
 from vafa.merchants.models import Merchant
 from vafa.rewards.services import coupon_validate
+from vafa.usecases.spend_proof import spend_proof_asked
 from vafa.usecases.till import till_checkout, till_join, till_member, till_member_find, till_preview, till_receipt
 from vafa.web.access import TILL, staff_merchant_id, staff_required
 from vafa.web.manage.pos_forms import (
@@ -147,7 +148,7 @@ def member(request, member_id: int):
                 result = till_checkout(merchant_id=merchant_id, member_id=info.member.pk, basket=data["amount"],
                                        redeem_points=data["redeem_points"], coupon_code=data["coupon"],
                                        external_id=data["external_id"], payment_method=data["payment_method"],
-                                       actor=Actor.of(request))
+                                       member_code=data["member_code"], actor=Actor.of(request))
             except ApplicationError as error:
                 status = add_service_error(form, error)
             else:
@@ -159,6 +160,7 @@ def member(request, member_id: int):
     return _page(request, "web/manage/pos_member.html", {
         "info": info, "form": form, "phone": _shown_phone(request, info.member), "error_codes": error_codes,
         "joined": request.method == "GET" and request.GET.get("joined") == "1",
+        "asks_spend_code": merchant_id is not None and spend_proof_asked(merchant_id=merchant_id),
     }, status=status)
 
 
@@ -205,7 +207,8 @@ def coupon(request, member_id: int):
         return _partial_error(request, template, ValidationFailed(
             _("Type the amount first: a coupon is checked against it."), details={"amount": "required"}))
     try:
-        check = coupon_validate(code=code, member_id=info.member.pk, amount=basket)
+        check = coupon_validate(code=code, member_id=info.member.pk, amount=basket,
+                                merchant_id=staff_merchant_id(request))
     except ApplicationError as error:
         return _partial_error(request, template, error)
     return render(request, template, {"check": check, "basket": basket})

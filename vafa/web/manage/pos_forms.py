@@ -112,6 +112,9 @@ class CheckoutForm(forms.Form):
     coupon = forms.CharField(label=_("Coupon code"), max_length=64, required=False, widget=_text(
         accesskey="c", autocapitalize="characters", spellcheck="false", **{"class": "ltr"}))
     payment_method = forms.ChoiceField(label=_("Payment"), choices=PAYMENT_METHODS, initial="card")
+    member_code = forms.CharField(label=_("Member's spend code"), max_length=20, required=False, widget=_text(
+        inputmode="numeric", autocomplete="off", **{"class": "ltr"}),
+        help_text=_("The member shows it in the club's portal, or it comes to them by SMS."))
     external_id = forms.CharField(widget=forms.HiddenInput, max_length=40)
 
     def clean_external_id(self):
@@ -132,6 +135,8 @@ _ERROR_FIELDS = {
 
 def error_field(error, form: forms.Form) -> str | None:
     name = _ERROR_FIELDS.get(error.code)
+    if name is None and "member_code" in getattr(error, "details", {}):
+        name = "member_code"
     if name is None and error.code == "validation_error":
         name = next((key for key in error.details if key in form.fields), None)
     return name if name in form.fields else None

@@ -540,3 +540,39 @@ def test_csrf_is_enforced_on_the_checkout(merchant, sara):
     accepted = client.post(member_url(sara), {**data, "csrfmiddlewaretoken": token})
     assert accepted.status_code == 302
     assert Purchase.objects.count() == 1
+
+
+# --- a partner's till asks for the member's spend code ------------------------------------------
+
+
+def test_a_partners_till_spends_points_only_with_the_members_code(staff_client, merchant, member):
+    from vafa.members.models import SpendCode
+    from vafa.members.services import spend_code_issue
+
+    member_adjust(merchant_id=merchant.pk, member_id=member.pk, points=500, reason="set-up")
+    partner = merchant_create(name="کافه شریک")
+    client = staff_client("cashier", shop=partner)
+    page = client.get(member_url(member)).content.decode()
+    assert 'data-testid="member-code-field"' in page
+    before = db_state(*SALE_WRITES)
+    response, _data = checkout(client, member, redeem_points="100")
+    assert response.status_code == 422  # the cashier asks the member and types it
+    assert codes(response) == ["forbidden"] and db_state(*SALE_WRITES) == before
+    response, _data = checkout(client, member, redeem_points="100", member_code="000000")
+    assert response.status_code == 422 and db_state(*SALE_WRITES) == before
+    _spend, code = spend_code_issue(member_id=member.pk, via="portal")
+    response, _data = checkout(client, member, redeem_points="100", member_code=code)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert balance(member) == 500 - 100 + 249  # 2,500,000 Rials less 10,000 of points earns 249
+    assert SpendCode.objects.get(via="portal").used_by_id == partner.pk
+    # earning alone needs no code
+    response, _data = checkout(client, member)
+    assert response.status_code == 302
+
+
+def test_the_operators_till_asks_no_code(staff_client, member, merchant):
+    member_adjust(merchant_id=merchant.pk, member_id=member.pk, points=500, reason="set-up")
+    client = staff_client("cashier")
+    assert 'data-testid="member-code-field"' not in client.get(member_url(member)).content.decode()
+    response, _data = checkout(client, member, redeem_points="100")
+    assert response.status_code == 302
