@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.utils import timezone
 from ninja.security import HttpBearer
 
+from vafa.core.audit import Actor, calling_key_set
 from vafa.core.errors import Forbidden, RateLimited
 from vafa.merchants.models import ALL_SCOPES
 from vafa.merchants.selectors import api_key_grant
@@ -52,6 +53,8 @@ class ApiKeyAuth(HttpBearer):
             return None
         merchant, grant = found
         request.api_key = grant
+        request.api_actor = Actor.of_key(request, key_id=grant.key_id, prefix=grant.prefix)
+        calling_key_set(request.api_actor)
         if self.scope is not None and not grant.allows(self.scope):
             raise Forbidden(details={"scope": f"this key lacks the scope {self.scope}"})
         _within_rate(grant.key_id, self.scope or "")

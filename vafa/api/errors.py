@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
+from vafa.core.audit import calling_key_reset, calling_key_set
 from vafa.core.errors import ApplicationError, MalformedJson, NotFound, Unauthorized, ValidationFailed
 from vafa.core.inputs import Input, error_details
 
@@ -83,13 +84,20 @@ def install(api) -> None:
 
 class ApiErrorShapeMiddleware:
     """Answers under /api/ are JSON in the one error shape, even where Django or ninja would
-    answer HTML (405 method not allowed, 404 in debug mode)."""
+    answer HTML (405 method not allowed, 404 in debug mode); and no request leaves its API key
+    behind for the next one in this thread."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        # The API key that authenticates this request is remembered for the rows it writes
+        # (vafa.core.audit.calling_key_id), and forgotten when the request ends.
+        token = calling_key_set(None)
+        try:
+            response = self.get_response(request)
+        finally:
+            calling_key_reset(token)
         if (request.path.startswith("/api/") and response.status_code >= 400
                 and not response.get("Content-Type", "").startswith("application/json")):
             if response.status_code == 405:

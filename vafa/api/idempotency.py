@@ -16,7 +16,9 @@ from django.utils import timezone
 
 from vafa.api.errors import error_body
 from vafa.core import sql
+from vafa.core.audit import audit_record
 from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
+from vafa.core.masking import mask_national_id
 from vafa.ledger.models import IdempotencyRecord
 
 Produce = Callable[[], tuple[int, dict]]
@@ -50,11 +52,33 @@ def _replay(merchant, key: str, fingerprint: str) -> JsonResponse | None:
     return response
 
 
+def _audited(request, produce: Produce, action: str) -> Produce:
+    """`produce`, and an audit entry of what it made, as the key's change, in its transaction."""
+
+    def run() -> tuple[int, dict]:
+        status, body = produce()
+        target = body.get("id", body.get("member_id", "")) if isinstance(body, dict) else ""
+        after = {k: (mask_national_id(v) if k == "national_id" and isinstance(v, str) else v)
+                 for k, v in _json(body).items()} if isinstance(body, dict) else body
+        audit_record(actor=request.api_actor, action=f"api.{action}", target_type=action.partition(".")[0],
+                     target_id=str(target), target_label=str(body.get("name", "") if isinstance(body, dict) else ""),
+                     after=after)
+        return status, body
+
+    return run
+
+
 def run_write(request, produce: Produce, *, on_integrity_error: Produce | None = None,
-              precheck: Callable[[], None] | None = None) -> JsonResponse:
+              precheck: Callable[[], None] | None = None, audit: str | None = None) -> JsonResponse:
     """Run one write endpoint: `produce` calls the service and answers (status, body).
     `precheck` runs before the write's transaction and only when there is no answer to replay
-    (a member's spend code, whose wrong tries must be counted even though the write is refused)."""
+    (a member's spend code, whose wrong tries must be counted even though the write is refused).
+    `audit` names the change ("rule.create") for the audit log; the ledger's own writes need
+    none: their transfers and purchases record the key."""
+    if audit is not None:
+        produce = _audited(request, produce, audit)
+        if on_integrity_error is not None:
+            on_integrity_error = _audited(request, on_integrity_error, audit)
     key = request.headers.get("Idempotency-Key")
     if precheck is not None:
         stored = None

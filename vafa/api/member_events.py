@@ -26,7 +26,7 @@ def create_event(request, payload: es.EventIn, idempotency_key: str | None = Ide
                      "points_earned": event.points_earned, "applied_rules": event.applied_rules,
                      "balance_after": getattr(event, "balance_after", None), "occurred_at": event.occurred_at}
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="event.create")
 
 
 @router.post("/program/packaging-codes", auth=needs("program"),
@@ -39,4 +39,4 @@ def upload_packaging_codes(request, payload: es.PackagingCodesInput, idempotency
         added = packaging_codes_upload(codes=payload.codes, sku=payload.sku, batch=payload.batch)
         return 201, {"added": added, "unused": packaging_codes_unused()}
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="packaging_codes.upload")

@@ -50,7 +50,7 @@ def create_member(request, payload: s.MemberIn, idempotency_key: str | None = Id
         member = member_join(merchant_id=request.auth.id, **payload.dict())
         return 201, _member_answer(request, member.pk)
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="member.create")
 
 
 @router.get("/members", auth=needs("members:read"), response={200: list[s.MemberOut], **READ_ERRORS}, tags=["members"])
@@ -76,8 +76,12 @@ def patch_member(request, member_id: str, payload: s.MemberPatchIn):
     points (rules with the `profile_completed` trigger)."""
     member = members.member_get(member_id=member_id)
     changes = payload.dict(exclude_unset=True)
-    member_update(member_id=member.pk, changes=changes)
-    return json_response(200, _member_answer(request, member.pk))
+
+    def produce():
+        member_update(member_id=member.pk, changes=changes)
+        return 200, _member_answer(request, member.pk)
+
+    return run_write(request, produce, audit="member.update")
 
 
 @router.get("/members/{member_id}/points", auth=needs("members:read"),
@@ -150,7 +154,7 @@ def create_spend_code(request, member_id: str, idempotency_key: str | None = Ide
         code, _raw = spend_code_issue(member_id=member.pk, via="sms", merchant_id=request.auth.id)
         return 201, {"via": code.via, "expires_at": code.expires_at}
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="spend_code.send")
 
 
 @router.post("/members/{member_id}/adjustments", auth=needs("points:adjust"),

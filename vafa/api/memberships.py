@@ -43,7 +43,7 @@ def approve_application(request, member_id: str, idempotency_key: str | None = I
     def produce():
         return 200, application_body(members.application_approve(member_id=member.pk, staff=_staff(request)))
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="application.approve")
 
 
 @router.post("/applications/{member_id}/reject", auth=needs("members:write"),
@@ -57,7 +57,7 @@ def reject_application(request, member_id: str, payload: cs.ApplicationRejectIn,
         application = members.application_reject(member_id=member.pk, staff=_staff(request), reason=payload.reason)
         return 200, application_body(application)
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="application.reject")
 
 
 # --- membership plans and paid memberships ----------------------------------------------------
@@ -84,7 +84,7 @@ def create_plan(request, payload: cs.PlanInput, idempotency_key: str | None = Id
     def produce():
         return 201, plan_body(members.plan_create(**payload.model_dump()))
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="plan.create")
 
 
 @router.patch("/program/plans/{plan_id}", auth=needs("program"),
@@ -93,7 +93,7 @@ def update_plan(request, plan_id: str, payload: cs.PlanPatch, idempotency_key: s
     def produce():
         return 200, plan_body(members.plan_update(plan_id=plan_id, **payload.model_dump()))
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="plan.update")
 
 
 @router.post("/members/{member_id}/memberships", auth=needs("members:write"),
@@ -107,7 +107,7 @@ def create_membership(request, member_id: str, payload: cs.MembershipIn,
         membership = members.membership_record(member_id=member.pk, merchant_id=request.auth.id, **payload.model_dump())
         return 201, membership_body(membership)
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="membership.create")
 
 
 @router.get("/members/{member_id}/memberships", auth=needs("members:read"),

@@ -47,7 +47,7 @@ def create_rule(request, payload: ps.RuleInput, idempotency_key: str | None = Id
         rule = program.rule_create(data=payload, changed_by=_changed_by(request))  # checked once, by ninja
         return 201, program_read.rule_body(rule)
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="rule.create")
 
 
 @router.get("/program/rules/{rule_id}", auth=needs("program"), response={200: ps.RuleOut, **READ_ERRORS})
@@ -63,7 +63,7 @@ def update_rule(request, rule_id: str, payload: ps.RulePatch, idempotency_key: s
                                    changed_by=_changed_by(request))
         return 200, program_read.rule_body(rule)
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="rule.update")
 
 
 @router.get("/program/rules/{rule_id}/revisions", auth=needs("program"),
@@ -88,7 +88,7 @@ def create_tier(request, payload: ps.TierInput, idempotency_key: str | None = Id
     def produce():
         return 201, program_read.tier_body(program.tier_create(data=payload))
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="tier.create")
 
 
 @router.get("/program/tiers/{tier_id}", auth=needs("program"), response={200: ps.TierOut, **READ_ERRORS})
@@ -102,7 +102,7 @@ def update_tier(request, tier_id: str, payload: ps.TierPatch, idempotency_key: s
         tier = program.tier_update(tier_id=tier_id, data=payload.model_dump(exclude_unset=True, by_alias=True))
         return 200, program_read.tier_body(tier)
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="tier.update")
 
 
 # --- the whole program ------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def import_program(request, payload: ps.ProgramDocument, idempotency_key: str | 
     def produce():
         return 200, program.program_import(data=payload.dict(exclude_unset=True), changed_by=_changed_by(request))
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="program.import")
 
 
 # --- the dry run ------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ def create_reward(request, payload: rs.RewardInput, idempotency_key: str | None 
         reward = reward_create(**payload.model_dump())
         return 201, reward_body(selectors.reward_get(reward_id=reward.pk))
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="reward.create")
 
 
 @router.get("/program/rewards/{reward_id}", auth=needs("rewards"),
@@ -41,8 +41,11 @@ def get_reward(request, reward_id: str):
 @router.patch("/program/rewards/{reward_id}", auth=needs("program"),
               response={200: rs.RewardOut, **WRITE_ERRORS}, tags=["program"])
 def update_reward(request, reward_id: str, payload: rs.RewardPatch):
-    reward = reward_update(reward_id=reward_id, **payload.model_dump(exclude_unset=True))
-    return json_response(200, reward_body(selectors.reward_get(reward_id=reward.pk)))
+    def produce():
+        reward = reward_update(reward_id=reward_id, **payload.model_dump(exclude_unset=True))
+        return 200, reward_body(selectors.reward_get(reward_id=reward.pk))
+
+    return run_write(request, produce, audit="reward.update")
 
 
 @router.post("/program/rewards/{reward_id}/codes", auth=needs("program"),
@@ -54,7 +57,7 @@ def upload_partner_codes(request, reward_id: str, payload: rs.PartnerCodesInput,
         added = services.partner_codes_upload(reward_id=reward_id, codes=payload.codes)
         return 201, {"added": added, "available": selectors.reward_get(reward_id=reward_id).available_codes}
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="partner_codes.upload")
 
 
 @router.get("/members/{member_id}/rewards", auth=needs("rewards"),
@@ -93,7 +96,7 @@ def redeem_coupon(request, payload: rs.CouponRedeemInput, idempotency_key: str |
         return 201, {"code": rs.coupon_body(coupon)["code"], "discount": use.discount,
                      "used_count": coupon.used_count, "usage_limit": coupon.usage_limit}
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="coupon.redeem")
 
 
 @router.post("/promo-codes", auth=needs("rewards"), response={201: rs.PromoCodeOut, **WRITE_ERRORS}, tags=["coupons"])
@@ -102,7 +105,7 @@ def create_promo_code(request, payload: rs.PromoCodeInput, idempotency_key: str 
         return 201, rs.promo_code_body(services.promo_code_create(merchant_id=request.auth.id,
                                                                   **payload.model_dump()))
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="promo_code.create")
 
 
 @router.get("/members/{member_id}/coupons", auth=needs("rewards"),
@@ -134,7 +137,7 @@ def spend_gift_card(request, payload: rs.GiftCardSpendInput, idempotency_key: st
         return 201, {"code": rs.gift_card_body(use.gift_card)["code"], "amount_rial": use.amount_rial,
                      "balance_rial": use.balance_after, "reference": use.reference}
 
-    return run_write(request, produce)
+    return run_write(request, produce, audit="gift_card.spend")
 
 
 @router.get("/gift-cards/{code}", auth=needs("rewards"),

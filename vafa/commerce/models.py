@@ -17,6 +17,8 @@ class Purchase(models.Model):
     member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="purchases",
                                verbose_name=_("member"))
     external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    api_key = models.ForeignKey("merchants.ApiKey", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", db_index=False, verbose_name=_("API key"))
     amount = models.BigIntegerField(_("amount (Rials)"))
     tax = models.BigIntegerField(_("tax (Rials)"), default=0)
     shipping = models.BigIntegerField(_("shipping (Rials)"), default=0)

@@ -16,6 +16,7 @@ from vafa.commerce.inputs import ItemIn, PurchaseInput
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.commerce.referral_awards import referral_undo, referrer_book
 from vafa.core import sql
+from vafa.core.audit import calling_key_id
 from vafa.core.errors import (
     BranchNotFound,
     DuplicateExternalId,
@@ -135,7 +136,8 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     earned = lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=occurred_at, source=source)
     purchase = Purchase(
         merchant_id=merchant_id, member_id=book.member_id, branch_id=branch_id,
-        external_id=external_id, amount=amount, tax=tax, shipping=shipping, discount=facts.discount,
+        external_id=external_id, api_key_id=calling_key_id(), amount=amount, tax=tax, shipping=shipping,
+        discount=facts.discount,
         channel=channel, payment_method=payment_method, points_earned=earned, points_redeemed=redeemed,
         balance_after=book.balance, applied_rules=[line.body() for line in lines], fingerprint=fingerprint,
         occurred_at=occurred_at, recorded_at=book.now,
@@ -154,10 +156,10 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     return purchase
 
 
-_PURCHASE_FIELDS = ["merchant_id", "member_id", "branch_id", "external_id", "amount", "tax", "shipping", "discount",
-                    "channel", "payment_method", "points_earned", "points_redeemed", "balance_after",
-                    "applied_rules", "refunded_amount", "points_reversed", "points_returned", "fingerprint",
-                    "occurred_at", "recorded_at"]
+_PURCHASE_FIELDS = ["merchant_id", "member_id", "branch_id", "external_id", "api_key_id", "amount", "tax",
+                    "shipping", "discount", "channel", "payment_method", "points_earned", "points_redeemed",
+                    "balance_after", "applied_rules", "refunded_amount", "points_reversed", "points_returned",
+                    "fingerprint", "occurred_at", "recorded_at"]
 _ITEM_FIELDS = ["purchase_id", "sku", "name", "category", "quantity", "unit_price"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,12 +55,14 @@ def changed_fields(before: dict | None, after: dict | None) -> tuple[dict | None
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change, as the audit log records it: a staff user and the address their
-    request came from. Views build it (`Actor.of(request)`) and pass it to the service, which
-    writes the entry in the transaction of the change."""
+    """Who makes a change, as the audit log records it: a staff user, or an API key, and the
+    address their request came from. Views build it (`Actor.of(request)`) and pass it to the
+    service, which writes the entry in the transaction of the change."""
 
     user: Any = None
     ip: str | None = None
+    api_key_id: int | None = None
+    api_key_prefix: str = ""
 
     @classmethod
     def of(cls, request) -> Actor:
@@ -67,25 +70,59 @@ class Actor:
 
         return cls(user=getattr(request, "user", None), ip=client_ip(request))
 
+    @classmethod
+    def of_key(cls, request, *, key_id: int, prefix: str) -> Actor:
+        from vafa.core.client_ip import client_ip
+
+        return cls(ip=client_ip(request), api_key_id=key_id, api_key_prefix=prefix)
+
+    @property
+    def name(self) -> str:
+        if self.api_key_id is not None:
+            return f"API {self.api_key_prefix}"
+        user = self.user
+        return user.get_username() if user is not None and getattr(user, "is_authenticated", False) else ""
+
+
+# The API key behind the current request, for the rows it writes to say so (a transfer, a
+# purchase); set by the API's authentication and cleared when the request ends.
+_calling_key: ContextVar[Actor | None] = ContextVar("vafa_calling_key", default=None)
+
+
+def calling_key_set(actor: Actor | None) -> Token:
+    return _calling_key.set(actor)
+
+
+def calling_key_reset(token: Token) -> None:
+    _calling_key.reset(token)
+
+
+def calling_key_id() -> int | None:
+    actor = _calling_key.get()
+    return actor.api_key_id if actor is not None else None
+
 
 def audit_record(*, actor, action: str, target: models.Model | None = None, target_type: str = "",
                  target_id: str = "", target_label: str = "", before: dict | None = None,
                  after: dict | None = None, ip: str | None = None) -> AuditEntry:
-    """One entry. `actor` is an `Actor` or a user (whose `ip` may be given apart)."""
+    """One entry. `actor` is an `Actor` (a staff user or an API key) or a user (whose `ip` may
+    be given apart)."""
+    api_key_id = None
     if isinstance(actor, Actor):
-        actor, ip = actor.user, ip or actor.ip
+        api_key_id, name, ip = actor.api_key_id, actor.name, ip or actor.ip
+        actor = actor.user if api_key_id is None else None
+    else:
+        name = Actor(user=actor).name
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
         target_label = target_label or str(target)[:200]
-    name = ""
-    if actor is not None and getattr(actor, "is_authenticated", False):
-        name = actor.get_username()
-    else:
-        actor = None
     return AuditEntry.objects.create(
-        actor=actor, actor_name=name, action=action, target_type=target_type, target_id=str(target_id),
-        target_label=target_label[:200], before=_plain(before), after=_plain(after), ip=ip or None,
+        actor=actor, actor_name=name, api_key_id=api_key_id, action=action, target_type=target_type,
+        target_id=str(target_id), target_label=target_label[:200], before=_plain(before), after=_plain(after),
+        ip=ip or None,
     )
 
 

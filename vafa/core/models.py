@@ -22,6 +22,8 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The API key that made the change (core sits below the merchants app: an id, not a key).
+    api_key_id = models.BigIntegerField(_("API key"), null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
 
     class Meta:

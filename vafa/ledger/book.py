@@ -13,6 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 
 from vafa.core import sql
+from vafa.core.audit import calling_key_id
 from vafa.core.errors import InsufficientPoints, MemberNotFound
 from vafa.core.events import publish
 from vafa.ledger.events import PointsAdjusted, PointsExpired, PointsRedeemed
@@ -20,7 +21,7 @@ from vafa.ledger.models import Account, Lot, Transfer
 from vafa.members.models import Member
 
 _TRANSFER_FIELDS = ["debit_id", "credit_id", "amount", "kind", "merchant_id", "issuer_id", "source_kind",
-                    "source_id", "rule", "memo", "reverses_id", "created_at"]
+                    "source_id", "rule", "memo", "reverses_id", "api_key_id", "created_at"]
 _ANNOUNCED = (Transfer.Kind.REDEEM, Transfer.Kind.EXPIRE, Transfer.Kind.ADJUST)
 _LOT_FIELDS = ["account_id", "transfer_id", "merchant_id", "amount", "remaining", "expired", "available_at",
                "expires_at", "created_at"]
@@ -96,7 +97,7 @@ class MemberBook:
 
     # --- writing -----------------------------------------------------------------
     def _transfer(self, **fields) -> Transfer:
-        transfer = Transfer(created_at=self.now, **fields)
+        transfer = Transfer(created_at=self.now, api_key_id=calling_key_id(), **fields)
         self._transfers.append(transfer)
         return transfer
 

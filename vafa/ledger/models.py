@@ -66,6 +66,10 @@ class Transfer(models.Model):
     memo = models.CharField(_("memo"), max_length=255, blank=True)
     reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="reversals", verbose_name=_("reverses"))
+    # The API key whose request wrote it (none for staff, the portal and jobs); not indexed:
+    # it is read when a key's writes are reviewed, never on a hot path.
+    api_key = models.ForeignKey("merchants.ApiKey", null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+", db_index=False, verbose_name=_("API key"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:

@@ -265,3 +265,43 @@ def test_a_revoked_or_rotated_key_is_refused(funded, merchant):
     assert ApiClient(new_raw).get(f"/members/{funded.id}").status_code == 200
     api_key_revoke(key=new_key)
     assert_error(ApiClient(new_raw).get(f"/members/{funded.id}"), 401, "unauthorized")
+
+
+# --- every API write names its key ---------------------------------------------------------------
+
+
+def test_the_ledgers_writes_record_the_key_and_other_writes_are_audited(funded, merchant):
+    from vafa.core.models import AuditEntry
+
+    key, raw = api_key_create(merchant=merchant, name="website")
+    client = ApiClient(raw)
+    bought = client.post("/purchases", {"member_id": funded.id, "amount": 500_000, "redeem_points": 10})
+    assert bought.status_code == 201
+    purchase = Purchase.objects.get(pk=bought.json()["id"])
+    assert purchase.api_key_id == key.pk
+    assert set(Transfer.objects.filter(source_kind="purchase", source_id=purchase.pk)
+               .values_list("api_key_id", flat=True)) == {key.pk}
+    assert client.post(f"/members/{funded.id}/adjustments", {"points": 5, "reason": "x"}).status_code == 201
+    assert Transfer.objects.filter(kind="adjust").latest("pk").api_key_id == key.pk
+    assert not AuditEntry.objects.exists()  # the ledger's writes say it themselves
+    patched = client.client.patch(f"/api/v1/members/{funded.id}", data=json.dumps({"first_name": "مینا"}),
+                                  content_type="application/json", headers=client.headers)
+    assert patched.status_code == 200
+    rule = client.post("/program/rules", {"id": "tea", "name": "Tea", "trigger": "purchase",
+                                            "effect": {"type": "fixed_points", "points": 5}})
+    assert rule.status_code == 201, rule.content
+    entries = list(AuditEntry.objects.order_by("pk").values_list("action", "actor_name", "api_key_id", "target_id"))
+    assert entries == [("api.member.update", f"API {key.prefix}", key.pk, str(funded.id)),
+                       ("api.rule.create", f"API {key.prefix}", key.pk, str(rule.json()["id"]))]
+    assert AuditEntry.objects.get(action="api.member.update").after["national_id"] == "******5948"
+    # a staff member's or a job's write names no key
+    member_adjust(merchant_id=merchant.id, member_id=funded.id, points=1, reason="by hand")
+    assert Transfer.objects.latest("pk").api_key_id is None
+
+
+def test_a_refused_write_leaves_no_audit_entry(merchant, funded):
+    from vafa.core.models import AuditEntry
+
+    client = _client(merchant)
+    assert client.post("/program/rules", {"id": "bad", "trigger": "nothing"}).status_code == 422
+    assert not AuditEntry.objects.exists()
