@@ -16,9 +16,16 @@ from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
 TYPE_WHY = "lower-case letters, digits, _ . -, at most 64"
 
 
-def _not_an_occasion(value: str) -> str:
+# Awarded by the club itself, once per member, when it happens: posting one would claim the
+# welcome bonus again and again.
+INTERNAL_TYPES = ("join", "profile_completed")
+
+
+def _postable(value: str) -> str:
     if value.startswith("occasion."):  # occasions are awarded by the daily run, not posted
         fail(TYPE_WHY)
+    if value in INTERNAL_TYPES:
+        fail("join and profile_completed are awarded by the club itself and cannot be posted")
     return value
 
 
@@ -33,8 +40,8 @@ class EventInput(Input):
     """A member's event; the same `key` again is the same event."""
 
     type: Annotated[Text(64, strip=False, pattern=r"^[a-z][a-z0-9_.\-]{0,63}$", why=TYPE_WHY),
-                    AfterValidator(_not_an_occasion)] = Field(
-        description="review, survey, packaging_code, profile_completed, join, or a custom type")
+                    AfterValidator(_postable)] = Field(
+        description="review, survey, packaging_code, or a custom type (join and profile_completed are the club's own)")
     properties: Annotated[dict[str, Any], BeforeValidator(_properties)] = Field(
         {}, description=f"at most {MAX_PROPERTIES_JSON} characters as JSON; a packaging_code event has its code")
     key: Text(150, min_length=1, optional=True, why="at most 150 characters") = Field(

@@ -90,7 +90,8 @@ def _record(*, member_id: int, event_type: str, properties: dict, key: str | Non
         tier = program.tier_by_id(member_tier_id(member_id=member_id)) if program.tiers else None
         ctx = engine.Context(trigger=trigger, occurred_at=at, member_kind=book.member_kind,
                              tier=tier.code if tier else None, merchant_id=merchant_id, occasion=occasion,
-                             event_type=custom_type, point_value_rial=program.policy.point_value_rial, items=items)
+                             event_type=custom_type, event_key=key, point_value_rial=program.policy.point_value_rial,
+                             items=items)
         lines = rule_lines(rules, ctx, recorded_usage(program, member_id=member_id, moment=at))
     source = ("event", None)
     earned = lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=at, source=source)

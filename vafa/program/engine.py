@@ -23,8 +23,11 @@ CONDITION_FACTS = {
     "interests": "interests", "merchants": "merchant_id", "branches": "branch", "channels": "channel",
     "payment_methods": "payment_method", "first_purchase": "nth_purchase", "nth_purchase": "nth_purchase",
     "every_nth_purchase": "nth_purchase", "weekdays": "occurred_at", "hours": "occurred_at",
-    "starts_at": "occurred_at", "ends_at": "occurred_at",
+    "starts_at": "occurred_at", "ends_at": "occurred_at", "require_key": "event_key",
 }
+# Facts only a posted event has (vafa.member_events.triggers fills them); a rule asks for them
+# only with a posted event's trigger (vafa.program.inputs.POSTED_TRIGGERS).
+EVENT_ONLY_FACTS = frozenset({"event_key"})
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Context:
     payment_method: str = ""
     occasion: str | None = None
     event_type: str | None = None
+    event_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,7 @@ def matches(rule: Rule, ctx: Context) -> bool:
         not c.get("channels") or ctx.channel in c["channels"],
         not c.get("payment_methods") or ctx.payment_method in c["payment_methods"],
         not c.get("first_purchase") or ctx.nth_purchase == 1,
+        not c.get("require_key") or bool(ctx.event_key),
         not c.get("nth_purchase") or ctx.nth_purchase in c["nth_purchase"],
         not c.get("every_nth_purchase") or (ctx.nth_purchase > 0 and ctx.nth_purchase % c["every_nth_purchase"] == 0),
         not c.get("weekdays") or WEEKDAYS[local.weekday()] in c["weekdays"],

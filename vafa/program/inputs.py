@@ -91,6 +91,10 @@ class Hours(Input):
 _SHORT_TEXTS = "a list of short texts (at most 64 characters each)"
 
 
+# Triggers of events a shop posts (POST /events), whose `key` a rule may require.
+POSTED_TRIGGERS = frozenset({"event", "review", "survey", "packaging_code"})
+
+
 class Conditions(Input):
     """Every condition is optional; a rule applies when all that it sets hold."""
 
@@ -118,6 +122,8 @@ class Conditions(Input):
     every_nth_purchase: Int(1, MAX_QUANTITY, optional=True) = Field(
         None, description="every n-th purchase of the member, e.g. 5")
     first_purchase: Bool = Field(False, description="the member's first purchase")
+    require_key: Bool = Field(False, description=(
+        "an event rule: only events posted with a `key` (counted once per key) earn"))
     hours: Hours | None = Field(None, description="between these times of the day, in Tehran time")
     starts_at: Moment(why="an ISO date-time, e.g. 2026-03-21T00:00:00+03:30") = Field(
         None, description="from this moment (without an offset: Tehran time)")
@@ -320,6 +326,9 @@ class RuleInput(Input):
             fail(f"one of {', '.join(Rule.Occasion.values)}", "occasion")
         if self.trigger == Rule.Trigger.EVENT and not self.event_type:
             fail("required for an event rule, at most 64 characters", "event_type")
+        if self.conditions.require_key and self.trigger not in POSTED_TRIGGERS:
+            fail(f"only for rules of posted events ({', '.join(sorted(POSTED_TRIGGERS))})", "conditions",
+                 "require_key")
         return self
 
     def row(self) -> dict:

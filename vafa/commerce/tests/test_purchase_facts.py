@@ -17,5 +17,6 @@ def test_every_condition_reads_a_fact_of_the_context():
 
 
 def test_the_builder_fills_every_fact_a_condition_reads_but_tags_and_segments():
-    unsupplied = {c for c, fact in engine.CONDITION_FACTS.items() if fact not in facts.SUPPLIED}
+    unsupplied = {c for c, fact in engine.CONDITION_FACTS.items()
+                  if fact not in facts.SUPPLIED | engine.EVENT_ONLY_FACTS}
     assert unsupplied == {"tags", "segments"}

@@ -229,3 +229,40 @@ def test_packaging_code_uploads_refuse_bad_codes(api):
     assert_error(api.post("/program/packaging-codes", {"codes": []}), 422, "validation_error")
     assert_error(api.post("/program/packaging-codes", {"codes": ["OK", " - "]}), 422, "validation_error")
     assert PackagingCode.objects.count() == 0
+
+
+# --- internal triggers cannot be posted; a rule may require a key -------------------------------
+
+
+@pytest.mark.parametrize("event_type", ["join", "profile_completed"])
+def test_the_clubs_own_triggers_cannot_be_posted(api, member, event_type):
+    live(name="Welcome", trigger=event_type, effect={"type": "fixed_points", "points": 100})
+    before = db_state(*REQUEST_WRITES, Event)
+    for key in (None, "again-1"):
+        body = {"member_id": member.pk, "type": event_type, **({"key": key} if key else {})}
+        details = assert_error(api.post("/events", body), 422, "validation_error")
+        assert "club itself" in details["type"]
+    assert db_state(*REQUEST_WRITES, Event) == before
+
+
+def test_a_rule_that_requires_a_key_ignores_keyless_events(api, member):
+    live(name="App installed", trigger="event", event_type="app_install", conditions={"require_key": True},
+         effect={"type": "fixed_points", "points": 300})
+    keyless = api.post("/events", {"member_id": member.pk, "type": "app_install"})
+    assert keyless.status_code == 201 and keyless.json()["points_earned"] == 0
+    keyed = api.post("/events", {"member_id": member.pk, "type": "app_install", "key": "device-1"})
+    assert keyed.json()["points_earned"] == 300
+    assert api.post("/events", {"member_id": member.pk, "type": "app_install", "key": "device-1"}).json()["id"] == \
+        keyed.json()["id"]
+    assert balance(member) == 300
+
+
+def test_require_key_is_refused_on_a_trigger_nobody_posts(db):
+    from vafa.core.errors import ValidationFailed
+    from vafa.program.models import Rule
+
+    with pytest.raises(ValidationFailed) as caught:
+        rule_create(data={"name": "x", "trigger": "purchase", "conditions": {"require_key": True},
+                          "effect": {"type": "fixed_points", "points": 1}})
+    assert "conditions.require_key" in caught.value.details
+    assert not Rule.objects.exists()
