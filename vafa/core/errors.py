@@ -205,6 +205,10 @@ class ValidationFailed(ApplicationError):
     code, status, message = "validation_error", 422, _("The request is not valid.")
 
 
+class PointsOutOfBounds(ValidationFailed):
+    """Points beyond vafa.core.limits (a validation_error; `details` says which bound)."""
+
+
 class InvalidPhone(ValidationFailed):
     code, message = "invalid_phone", _("This is not a valid Iranian mobile number.")
 

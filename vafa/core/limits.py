@@ -2,7 +2,11 @@
 attack, never a real purchase, reward or programme."""
 
 MAX_RIAL = 10**15  # a quadrillion Rials
-MAX_POINTS = 10**12
+MAX_POINTS = 10**12  # one figure given in points: an adjustment, a reward's cost, a rule's fixed points
+# What the rules may give for one purchase or event, and what a member may hold: far below what
+# a 64-bit column holds (9.2 * 10^18), so no sum of them can overflow one.
+MAX_AWARD_POINTS = 10**15
+MAX_BALANCE = 10**16
 MAX_COUNT = 2**31 - 1  # a stock, a usage limit: what a PositiveIntegerField holds on every database
 MAX_ITEMS = 500  # lines of one purchase
 MAX_QUANTITY = 10**6  # of one line

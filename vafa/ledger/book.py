@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from vafa.core import sql
 from vafa.core.audit import calling_key_id
-from vafa.core.errors import InsufficientPoints, MemberNotFound
+from vafa.core.errors import InsufficientPoints, MemberNotFound, PointsOutOfBounds
 from vafa.core.events import publish
+from vafa.core.limits import MAX_BALANCE
 from vafa.ledger.events import PointsAdjusted, PointsExpired, PointsRedeemed
 from vafa.ledger.models import Account, Lot, Transfer
 from vafa.members.models import Member
@@ -111,6 +112,8 @@ class MemberBook:
                source: tuple[str, int | None] = ("", None), rule: str = "", memo: str = "",
                reverses: Transfer | None = None) -> Transfer:
         assert amount > 0, "credit amount must be positive"
+        if self.balance + amount > MAX_BALANCE:
+            raise PointsOutOfBounds(details={"points": f"the member's balance would pass {MAX_BALANCE}"})
         transfer = self._transfer(
             debit_id=from_account_id, credit_id=self.account.id, amount=amount, kind=kind,
             merchant_id=merchant_id, issuer_id=merchant_id, source_kind=source[0], source_id=source[1],

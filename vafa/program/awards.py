@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from django.db.models import F
 
 from vafa.core import sql
+from vafa.core.errors import PointsOutOfBounds
 from vafa.core.jalali import add_months, periods_of
+from vafa.core.limits import MAX_AWARD_POINTS
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.services import system_account_id
 from vafa.program import engine
@@ -150,6 +152,9 @@ def lines_apply(book, lines: list[Line], program: Program, *, merchant_id: int |
     """Credit every line with points to the member's book; answer the total. Pending days and
     expiry follow the rule's overrides, else the program's."""
     policy = program.policy
+    if sum(line.points for line in lines if line.points > 0) > MAX_AWARD_POINTS:
+        # A purchase of a quadrillion Rials under a generous rule: refused, not a 500 or a fortune.
+        raise PointsOutOfBounds(details={"amount": f"the points it would earn pass {MAX_AWARD_POINTS}"})
     issued_from = system_account_id(Account.Role.ISSUED, merchant_id) if merchant_id else system_account_id(
         Account.Role.ADJUSTMENTS)
     total = 0

@@ -30,6 +30,7 @@ from vafa.core.inputs import (
     validated,
 )
 from vafa.core.limits import (
+    MAX_AWARD_POINTS,
     MAX_COUNT,
     MAX_DAYS,
     MAX_EARN_PERCENT,
@@ -176,11 +177,19 @@ class Effect(Input):
 
 
 class PointsPerAmount(Effect):
-    """`points` for every `per_rial` Rials of the earn base."""
+    """`points` for every `per_rial` Rials of the earn base: at most a point per Rial, so the
+    largest purchase earns at most MAX_AWARD_POINTS."""
 
     type: Literal["points_per_amount"]
     points: Int(1, MAX_POINTS_PER_AMOUNT)
     per_rial: Int(1, MAX_RIAL)
+
+    @model_validator(mode="after")
+    def _bounded(self):
+        if MAX_RIAL * self.points // self.per_rial > MAX_AWARD_POINTS:
+            fail(f"at most one point per Rial: the largest purchase would earn more than {MAX_AWARD_POINTS}",
+                 "points")
+        return self
 
 
 class FixedPoints(Effect):

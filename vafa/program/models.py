@@ -57,6 +57,15 @@ class ProgramSettings(models.Model):
     def __str__(self) -> str:
         return str(_("Program settings"))
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from vafa.core.limits import MAX_AWARD_POINTS, MAX_RIAL
+
+        # At most a point per Rial, as for a rule: the largest purchase stays within the bound.
+        if self.earn_per_rial and self.earn_points * MAX_RIAL // self.earn_per_rial > MAX_AWARD_POINTS:
+            raise ValidationError({"earn_points": _("At most one point per Rial.")})
+
 
 class Rule(models.Model):
     """An earning rule as data (DESIGN "The program as data"). Only `live` rules earn.
