@@ -48,7 +48,7 @@ def create_refund(request, purchase_id: str, payload: ps.RefundInput,
                   idempotency_key: str | None = IdempotencyKey):
     def produce():
         refund = commerce.refund_record(merchant_id=request.auth.id, purchase_id=purchase_id,
-                                        amount=payload.amount)
+                                        amount=payload.amount, external_id=payload.external_id)
         return 201, refund_body(refund)
 
     return run_write(request, produce)

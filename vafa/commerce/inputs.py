@@ -87,3 +87,5 @@ class PreviewInput(PurchaseInput):
 
 class RefundInput(Input):
     amount: Rial(1) = Field(description="the value returned, in the measure of the purchase's amount")
+    external_id: Text(100, optional=True, why="at most 100 characters") = Field(
+        None, description="the shop's own id of the refund: the same one again refunds once")

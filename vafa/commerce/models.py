@@ -70,6 +70,8 @@ class PurchaseItem(models.Model):
 
 class Refund(models.Model):
     purchase = models.ForeignKey(Purchase, on_delete=models.PROTECT, related_name="refunds")
+    # The shop's own id for the refund: a retry without an Idempotency-Key cannot refund twice.
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
     amount = models.BigIntegerField(_("amount (Rials)"))
     points_reversed = models.BigIntegerField(_("points reversed"))
     points_returned = models.BigIntegerField(_("spent points given back"))
@@ -79,7 +81,11 @@ class Refund(models.Model):
     class Meta:
         verbose_name = _("refund")
         verbose_name_plural = _("refunds")
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(fields=["purchase", "external_id"], name="refund_external_id_unique",
+                                    condition=Q(external_id__isnull=False)),
+        ]
 
     def __str__(self) -> str:
         return f"refund {self.amount} of #{self.purchase_id}"

@@ -12,7 +12,7 @@ from django.utils import timezone
 from vafa.commerce.after_purchase import after_purchase
 from vafa.commerce.events import PurchaseRecorded, PurchaseRefunded
 from vafa.commerce.facts import purchase_facts
-from vafa.commerce.inputs import ItemIn, PurchaseInput
+from vafa.commerce.inputs import ItemIn, PurchaseInput, RefundInput
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.commerce.referral_awards import referral_undo, referrer_book
 from vafa.core import sql
@@ -28,6 +28,7 @@ from vafa.core.ids import parse_id
 from vafa.core.inputs import Rial, checked, validated
 from vafa.core.phone import normalize_phone
 from vafa.ledger.models import Account, Lot, Transfer
+from vafa.ledger.selectors import lots_spent_by
 from vafa.ledger.services import book_open, ensure_can_spend, ensure_not_blocked, system_account_id
 from vafa.merchants.selectors import branch_id_for_code
 from vafa.program.selectors import earn_policy, program_now, purchase_lines, recorded_usage
@@ -169,18 +170,27 @@ def _insert(obj, fields: list[str]) -> None:
     obj._state.adding = False
 
 
-def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
+def refund_record(*, merchant_id: int, purchase_id, amount: int, external_id: str | None = None) -> Refund:
     """Refund part of a purchase. Its share of the purchase reverses that share of the points
     earned and gives back that share of the points spent; cumulative rounding makes the last
-    refund exact. A reversal the member already spent becomes a deficit."""
+    refund exact. A reversal the member already spent becomes a deficit. A refund sent again
+    with the same `external_id` answers the first one (another amount: DuplicateExternalId)."""
     pk = parse_id(purchase_id, PurchaseNotFound)
     amount = checked(Rial(1), amount, "amount")
+    external_id = validated(RefundInput, {"amount": amount, "external_id": external_id}).external_id
     with transaction.atomic(savepoint=False):
         member_id = (Purchase.objects.filter(pk=pk, merchant_id=merchant_id)
                      .values_list("member_id", flat=True).first())
         if member_id is None:
             raise PurchaseNotFound(details={"id": pk})
         book = book_open(member_id=member_id)  # serialises refunds of this member's purchases
+        if external_id is not None:
+            earlier = Refund.objects.filter(purchase_id=pk, external_id=external_id).first()
+            if earlier is not None:
+                if earlier.amount != amount:
+                    raise DuplicateExternalId(details={"external_id": external_id, "refund_id": earlier.pk,
+                                                       "amount": earlier.amount})
+                return earlier
         purchase = Purchase.objects.get(pk=pk)
         left = purchase.amount - purchase.refunded_amount
         if amount > left:
@@ -197,19 +207,16 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
         clawed = _claw_back(book, purchase, originals, reverse, merchant_id=merchant_id, source=source,
                             amount=amount)
         if give_back:
-            policy = earn_policy()
-            book.credit(give_back, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
-                        from_account_id=system_account_id(Account.Role.REDEEMED, merchant_id),
-                        reverses=redeemed,
-                        expires_at=policy.expires_at(book.now), memo=f"refund of {amount} IRR")
+            _give_back(book, purchase, give_back, redeemed, merchant_id=merchant_id, source=source, amount=amount)
         if refunded == purchase.amount:
             referral_undo(book, purchase, merchant_id=merchant_id)
         book.flush()
         Purchase.objects.filter(pk=purchase.pk).update(
             refunded_amount=refunded, points_reversed=purchase.points_reversed + reverse,
             points_returned=purchase.points_returned + give_back)
-        refund = Refund.objects.create(purchase=purchase, amount=amount, points_reversed=clawed,
-                                       points_returned=give_back, balance_after=book.balance)
+        refund = Refund.objects.create(purchase=purchase, external_id=external_id, amount=amount,
+                                       points_reversed=clawed, points_returned=give_back,
+                                       balance_after=book.balance)
         publish(PurchaseRefunded(refund_id=refund.pk, purchase_id=purchase.pk, member_id=member_id,
                                  merchant_id=merchant_id, amount=amount, points_reversed=clawed,
                                  points_returned=give_back, balance_after=book.balance))
@@ -217,6 +224,24 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int) -> Refund:
 
 
 _EARNING_KINDS = [Transfer.Kind.EARN, Transfer.Kind.BONUS]
+
+
+def _give_back(book, purchase: Purchase, points: int, redeemed: Transfer | None, *, merchant_id: int, source,
+               amount: int) -> None:
+    """Give back spent points to the lots they came from, with the expiry they had; what had
+    expired meanwhile expires again at once. A purchase recorded before lots were tracked
+    gets a fresh lot, as it always did."""
+    spent = lots_spent_by(source_kind="purchase", source_id=purchase.pk)
+    from_account = system_account_id(Account.Role.REDEEMED, merchant_id)
+    memo = f"refund of {amount} IRR"
+    if sum(spent.values()) >= points:
+        book.restore(points, spent, from_account_id=from_account, merchant_id=merchant_id, source=source,
+                     reverses=redeemed, memo=memo)
+        book.expire_due(to_account_id=system_account_id(Account.Role.EXPIRED))
+        return
+    book.credit(points, kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, source=source,
+                from_account_id=from_account, reverses=redeemed, expires_at=earn_policy().expires_at(book.now),
+                memo=memo)
 
 
 def _claw_back(book, purchase: Purchase, earned: list[Transfer], reverse: int, *, merchant_id: int, source,

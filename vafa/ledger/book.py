@@ -18,7 +18,7 @@ from vafa.core.errors import InsufficientPoints, MemberNotFound, PointsOutOfBoun
 from vafa.core.events import publish
 from vafa.core.limits import MAX_BALANCE
 from vafa.ledger.events import PointsAdjusted, PointsExpired, PointsRedeemed
-from vafa.ledger.models import Account, Lot, Transfer
+from vafa.ledger.models import Account, Lot, LotUse, Transfer
 from vafa.members.models import Member
 
 _TRANSFER_FIELDS = ["debit_id", "credit_id", "amount", "kind", "merchant_id", "issuer_id", "source_kind",
@@ -48,6 +48,7 @@ class MemberBook:
     _new_lots: list[tuple[Transfer, Lot]] = field(default_factory=list)
     _dirty: dict[int, Lot] = field(default_factory=dict)
     _expired_lots: dict[int, Lot] = field(default_factory=dict)
+    _uses: list[tuple[Transfer, Lot, int]] = field(default_factory=list)
 
     def __post_init__(self):
         self.balance = self.account.balance
@@ -150,22 +151,24 @@ class MemberBook:
         if not allow_deficit and amount > spendable:
             raise InsufficientPoints(details={"requested": amount, "available": max(spendable, 0),
                                               "deficit": self.deficit()})
-        taken_by_issuer: dict[int | None, int] = defaultdict(int)
+        takes: dict[int | None, list[tuple[Lot, int]]] = defaultdict(list)
         left = amount
         for lot in candidates:
             if left == 0:
                 break
             take = min(lot.remaining, left)
             self._touch(lot, -take)
-            taken_by_issuer[lot.merchant_id] += take
+            takes[lot.merchant_id].append((lot, take))
             left -= take
         transfers = []
-        for issuer_id, taken in taken_by_issuer.items():
-            transfers.append(self._transfer(
-                debit_id=self.account.id, credit_id=to_account_id, amount=taken, kind=kind,
+        for issuer_id, taken in takes.items():
+            transfer = self._transfer(
+                debit_id=self.account.id, credit_id=to_account_id, amount=sum(t for _l, t in taken), kind=kind,
                 merchant_id=merchant_id, issuer_id=issuer_id, source_kind=source[0], source_id=source[1],
                 rule=rule, memo=memo[:255], reverses=reverses,
-            ))
+            )
+            transfers.append(transfer)
+            self._uses += [(transfer, lot, take) for lot, take in taken]
         if left:
             # Only claw-backs get here: the shortfall becomes a debt lot, repaid by later credits.
             transfer = self._transfer(
@@ -184,6 +187,59 @@ class MemberBook:
                     available_at=self.now, expires_at=None, created_at=self.now)))
         self.balance -= amount
         return transfers
+
+    def restore(self, amount: int, spent: dict[int, int], *, from_account_id: int, merchant_id: int | None,
+                source: tuple[str, int | None] = ("", None), memo: str = "",
+                reverses: Transfer | None = None) -> list[Transfer]:
+        """Give back `amount` of the points a debit took, to the very lots it took them from
+        (`spent`: lot id -> points still owed back), so they keep their expiry: the latest to
+        expire first. Points of a lot already past its expiry expire again at once
+        (`expire_due`). One transfer per issuer, as the debit made."""
+        assert 0 < amount <= sum(spent.values()), "restore more than was spent"
+        lots = self._lots_by_id(list(spent))
+        lots.sort(key=lambda lot: (lot.expires_at is not None, -(lot.expires_at.timestamp() if lot.expires_at
+                                                                 else 0), -lot.pk))
+        backs: list[tuple[Lot, int]] = []
+        left = amount
+        for lot in lots:
+            if left == 0:
+                break
+            back = min(spent[lot.pk], left)
+            self._touch(lot, back)
+            backs.append((lot, back))
+            left -= back
+        by_issuer: dict[int | None, list[tuple[Lot, int]]] = defaultdict(list)
+        for lot, back in backs:
+            by_issuer[lot.merchant_id].append((lot, back))
+        transfers = []
+        for issuer_id, given in by_issuer.items():
+            transfer = self._transfer(
+                debit_id=from_account_id, credit_id=self.account.id, amount=sum(b for _l, b in given),
+                kind=Transfer.Kind.REFUND_REVERSAL, merchant_id=merchant_id, issuer_id=issuer_id,
+                source_kind=source[0], source_id=source[1], rule="", memo=memo[:255], reverses=reverses)
+            transfers.append(transfer)
+            self._uses += [(transfer, lot, -back) for lot, back in given]
+        self.balance += amount
+        for lot, back in backs:  # restored live points repay a deficit first, as any credit does
+            debts = [debt for debt in self._all_lots() if debt.remaining < 0]
+            if self.debt and debts and not self._expired(lot):
+                repay = min(back, self.debt, -debts[0].remaining)
+                self._touch(debts[0], repay)
+                self._touch(lot, -repay)
+                self.debt -= repay
+        return transfers
+
+    def _lots_by_id(self, ids: list[int]) -> list[Lot]:
+        """These lots, spent ones too (the open ones come from `lots()`, the rest are loaded)."""
+        known = {lot.pk: lot for lot in self.lots()}
+        missing = [pk for pk in ids if pk not in known]
+        if missing:
+            for lot in Lot.objects.filter(pk__in=missing, account_id=self.account.id):
+                known[lot.pk] = lot
+                self._lots.append(lot)
+            expires = {lot.pk: lot.expires_at for lot in self._lots}
+            self._lots.sort(key=lambda lot: (expires[lot.pk] is None, expires[lot.pk] or self.now, lot.pk))
+        return [known[pk] for pk in ids if pk in known]
 
     def _expired(self, lot: Lot) -> bool:
         return lot.expires_at is not None and lot.expires_at <= self.now
@@ -228,6 +284,8 @@ class MemberBook:
         for (_t, lot), lot_id in zip(self._new_lots, lot_ids, strict=True):
             lot.id = lot_id
             lot._state.adding = False
+        sql.insert(LotUse, ["transfer_id", "lot_id", "points"],
+                   [[transfer.id, lot.id, points] for transfer, lot, points in self._uses])
         sql.update_by_id(Lot, "remaining", {lot.id: lot.remaining for lot in self._dirty.values()})
         sql.update_by_id(Lot, "expired", {lot.id: lot.expired for lot in self._expired_lots.values()})
         if self.balance != self.account.balance:
@@ -239,7 +297,7 @@ class MemberBook:
         if self._lots is not None:
             self._lots = [lot for lot in self._all_lots() if lot.remaining != 0]
         written = self._transfers
-        self._transfers, self._new_lots, self._dirty, self._expired_lots = [], [], {}, {}
+        self._transfers, self._new_lots, self._dirty, self._expired_lots, self._uses = [], [], {}, {}, []
         self._announce(written)
 
     def _announce(self, transfers: list[Transfer]) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from vafa.ledger.models import Account, IdempotencyRecord, Lot, Transfer
+from vafa.ledger.models import Account, IdempotencyRecord, Lot, LotUse, Transfer
 from vafa.ledger.selectors import account_derived_balances
 
 Check = Callable[[], list[str]]
@@ -96,12 +96,35 @@ def check_single_effect() -> list[str]:
     return problems
 
 
+def check_lot_uses() -> list[str]:
+    """6. A debit's recorded lot uses add up to what it took from lots (a redemption: all of
+    it; a claw-back: at most all, the rest is a deficit); a restore gives back what it credits;
+    no lot gives more than it held or gets back more than it gave."""
+    problems = []
+    by_transfer = (LotUse.objects.values("transfer_id", "transfer__amount", "transfer__kind")
+                   .annotate(taken=Sum("points", filter=Q(points__gt=0)), back=Sum("points", filter=Q(points__lt=0))))
+    for row in by_transfer:
+        taken, back, amount = row["taken"] or 0, -(row["back"] or 0), row["transfer__amount"]
+        if taken and back:
+            problems.append(f"6. transfer {row['transfer_id']} both takes from and gives back to lots")
+        elif back and back != amount:
+            problems.append(f"6. transfer {row['transfer_id']} gives back {back} to lots but credits {amount}")
+        elif taken > amount or (row["transfer__kind"] == Transfer.Kind.REDEEM and taken != amount):
+            problems.append(f"6. transfer {row['transfer_id']} took {taken} from lots but debits {amount}")
+    by_lot = LotUse.objects.values("lot_id", "lot__amount").annotate(net=Sum("points"))
+    for row in by_lot:
+        if not 0 <= row["net"] <= row["lot__amount"]:
+            problems.append(f"6. lot {row['lot_id']} of {row['lot__amount']} points has {row['net']} used")
+    return problems
+
+
 CHECKS: list[tuple[str, Check]] = [
     ("1. all balances sum to zero", check_zero_sum),
     ("2. cached member balances equal their transfers", check_cached_balances),
     ("3. member balances equal their lots", check_lots),
     ("4. no redemption below zero", check_no_overspend),
     ("5. no write takes effect twice", check_single_effect),
+    ("6. lot uses match their transfers", check_lot_uses),
 ]
 
 

@@ -131,6 +131,20 @@ class Lot(models.Model):
         return f"lot {self.pk}: {self.remaining}/{self.amount}"
 
 
+class LotUse(models.Model):
+    """Which lots a debit took its points from (points > 0), and which a refund gave them back
+    to (points < 0): so a refund restores the very points it spent, with their expiry, and a
+    coalition's settlement knows whose points were spent. Rows are only ever added."""
+
+    transfer = models.ForeignKey(Transfer, on_delete=models.PROTECT, related_name="lot_uses")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="uses")
+    points = models.BigIntegerField(_("points"))
+
+    class Meta:
+        verbose_name = _("lot use")
+        verbose_name_plural = _("lot uses")
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a write sent with an Idempotency-Key, replayed for retries."""
 

@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from vafa.core.errors import MemberNotFound
-from vafa.ledger.models import Account, Lot, Transfer
+from vafa.ledger.models import Account, Lot, LotUse, Transfer
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,11 @@ from vafa.ledger.checks import verify_ledger  # noqa: E402
 
 __all__ = ["PointsSummary", "account_derived_balances", "member_account", "member_ledger", "member_points",
            "verify_ledger"]
+
+
+def lots_spent_by(*, source_kind: str, source_id: int) -> dict[int, int]:
+    """Lot id -> points a source's redemptions took from it and no refund has given back yet."""
+    rows = (LotUse.objects.filter(transfer__source_kind=source_kind, transfer__source_id=source_id)
+            .filter(Q(transfer__kind=Transfer.Kind.REDEEM) | Q(points__lt=0))
+            .values("lot_id").annotate(s=Sum("points")).values_list("lot_id", "s"))
+    return {lot_id: points for lot_id, points in rows if points > 0}

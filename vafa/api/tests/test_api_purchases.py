@@ -460,3 +460,35 @@ def test_a_purchase_dated_by_a_bare_day_happened_at_its_first_moment_in_tehran(a
     assert body["occurred_at"] == "2026-02-28T20:30:00Z"
     bad = api.post("/purchases", {"member_id": member.pk, "amount": 10_000, "occurred_at": "2026-02-30"})
     assert (bad.status_code, list(bad.json()["error"]["details"])) == (422, ["occurred_at"])
+
+
+def test_a_refund_sent_again_with_its_external_id_refunds_once(member, api, checkout):
+    from vafa.commerce.models import Refund
+
+    pid = checkout["id"]
+    first = api.post(f"/purchases/{pid}/refunds", {"amount": 500_000, "external_id": "RET-1"})
+    assert first.status_code == 201, first.content
+    # A retry without an Idempotency-Key answers the first refund and changes nothing
+    before = db_state(*REQUEST_WRITES)
+    again = api.post(f"/purchases/{pid}/refunds", {"amount": 500_000, "external_id": "RET-1"})
+    assert (again.status_code, again.json()) == (201, first.json())
+    assert db_state(*REQUEST_WRITES) == before
+    # The same id with another amount is refused, naming the first refund
+    details = assert_error(api.post(f"/purchases/{pid}/refunds", {"amount": 400_000, "external_id": "RET-1"}),
+                           409, "duplicate_external_id")
+    assert details == {"external_id": "RET-1", "refund_id": first.json()["id"], "amount": 500_000}
+    assert db_state(*REQUEST_WRITES) == before
+    # Another id is another refund; the id is per purchase
+    assert api.post(f"/purchases/{pid}/refunds", {"amount": 500_000, "external_id": "RET-2"}).status_code == 201
+    assert list(Refund.objects.order_by("id").values_list("external_id", "amount")) == [
+        ("RET-1", 500_000), ("RET-2", 500_000)]
+    assert balance(member) == 250
+
+
+@pytest.mark.parametrize("external_id", ["x" * 101, 12, ["RET-1"]])
+def test_a_refund_external_id_must_be_short_text(member, api, checkout, external_id):
+    before = db_state(*REQUEST_WRITES)
+    details = assert_error(api.post(f"/purchases/{checkout['id']}/refunds",
+                                    {"amount": 1000, "external_id": external_id}), 422, "validation_error")
+    assert list(details) == ["external_id"]
+    assert db_state(*REQUEST_WRITES) == before

@@ -8,7 +8,7 @@ from vafa.commerce.services import ItemIn, purchase_record
 from vafa.core.tests.fixtures import statements
 from vafa.merchants.services import branch_create
 
-MAX_QUERIES = 12
+MAX_QUERIES = 13  # with points spent: the lot uses (which lots the redemption took) are one more
 
 
 def _items(n):
@@ -42,11 +42,12 @@ def test_service_queries_do_not_grow_with_items(funded_member, merchant, n_items
         result = purchase_record(merchant_id=merchant.id, member_id=funded_member.id, amount=5_000_000,
                                  items=_items(n_items), external_id=f"q-{n_items}", redeem_points=450,
                                  branch="THR-1")
-    # Then it took a fixed number of queries, at most 12
+    # Then it took a fixed number of queries
     assert result.purchase.points_redeemed == 450
     assert result.purchase.items.count() == n_items
-    # external_id seen?, lock account, settings, lots, purchase, items, transfers, new lot, lots update, balance
-    assert statements(ctx) == 10, [q["sql"][:120] for q in ctx.captured_queries]
+    # external_id seen?, lock account, settings, lots, purchase, items, transfers, new lot, the lots
+    # the redemption used, lots update, balance
+    assert statements(ctx) == 11, [q["sql"][:120] for q in ctx.captured_queries]
 
 
 @pytest.mark.parametrize("n_items", [1, 5])
@@ -59,8 +60,8 @@ def test_http_purchase_queries_are_constant(funded_member, api, n_items):
                             headers={"Idempotency-Key": f"key-{n_items}"})
     # Then the whole request, authentication and idempotency included, stays within the budget
     assert response.status_code == 201, response.content
-    # the service's 10, the API key lookup and the idempotency record
-    assert statements(ctx) == 12 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
+    # the service's 11, the API key lookup and the idempotency record
+    assert statements(ctx) == 13 <= MAX_QUERIES, [q["sql"][:120] for q in ctx.captured_queries]
 
 
 def test_queries_with_a_full_program_are_bounded(funded_member, merchant):
@@ -81,7 +82,7 @@ def test_queries_with_a_full_program_are_bounded(funded_member, merchant):
                                  items=_items(5), external_id="full", redeem_points=100, branch="THR-1")
     assert [line["rule_id"] for line in result.purchase.applied_rules][:2] == ["base", "tier:gold"]
     assert len(result.purchase.applied_rules) == 4
-    # Then it costs the plain purchase's 10 statements plus: the n-th count, the tier (read once,
+    # Then it costs the plain purchase's 11 statements plus: the n-th count, the tier (read once,
     # also for its review), the caps' usage, the budget's row lock, the awards, the budget
     # counter, and the review's measures
-    assert statements(ctx) == 17, [q["sql"][:120] for q in ctx.captured_queries]
+    assert statements(ctx) == 18, [q["sql"][:120] for q in ctx.captured_queries]

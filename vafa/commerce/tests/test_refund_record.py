@@ -5,6 +5,7 @@ the member already spent becomes a deficit that blocks redemptions until repaid.
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase, Refund
@@ -13,7 +14,7 @@ from vafa.core.errors import InsufficientPoints, PurchaseNotFound, RefundExceeds
 from vafa.core.jalali import add_months
 from vafa.core.tests import fixtures
 from vafa.core.tests.fixtures import assert_ledger_ok, balance
-from vafa.ledger.models import Account, Lot, Transfer
+from vafa.ledger.models import Account, Lot, LotUse, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import points_redeem
 from vafa.merchants.services import merchant_create
@@ -41,7 +42,7 @@ def refund(merchant, purchase, amount) -> Refund:
     return refund_record(merchant_id=merchant.pk, purchase_id=purchase.pk, amount=amount)
 
 
-WRITES = (Account, Transfer, Lot, Purchase, Refund)  # what a refund (or a purchase) may write
+WRITES = (Account, Transfer, Lot, LotUse, Purchase, Refund)  # what a refund (or a purchase) may write
 
 
 def refused(error, **kwargs):
@@ -168,9 +169,15 @@ def test_spent_points_are_given_back_in_the_same_proportion(rich_member, merchan
         redeem.pk,
         purchase.pk,
     )
-    lot = Lot.objects.get(transfer=given)
-    assert (lot.amount, lot.remaining, lot.merchant_id) == (150, 150, merchant.pk)
-    assert add_months(before, 12) <= lot.expires_at <= add_months(after, 12)
+    # ... to the lot they were spent from, which keeps its expiry: no new lot is made
+    spent_from = LotUse.objects.get(transfer=redeem)
+    assert spent_from.points == 300
+    assert list(LotUse.objects.filter(transfer=given).values_list("lot_id", "points")) == [(spent_from.lot_id, -150)]
+    assert not Lot.objects.filter(transfer=given).exists()
+    lot = Lot.objects.get(pk=spent_from.lot_id)
+    assert (lot.amount, lot.remaining) == (1000, 850)
+    assert lot.expires_at < add_months(before, 12)
+    assert after > before
     # When the other half is refunded, Then everything is back as before the purchase
     rest = refund(merchant, purchase, 500_000)
     assert (rest.points_reversed, rest.points_returned, rest.balance_after) == (49, 150, 1000)
@@ -187,6 +194,75 @@ def test_given_back_points_round_so_the_last_refund_is_exact(rich_member, mercha
     refunds = [refund(merchant, purchase, amount) for amount in (333_333, 333_333, 333_333, 1)]
     assert [(r.points_reversed, r.points_returned) for r in refunds] == [(31, 110), (32, 111), (32, 111), (1, 1)]
     assert [r.balance_after for r in refunds] == [842, 921, 1000, 1000]
+    assert_ledger_ok()
+
+
+def test_given_back_points_keep_the_expiry_of_the_lots_they_came_from(member, merchant):
+    # Given 100 points expiring in 2 months and 100 expiring in 11, and a purchase spending 150
+    now = timezone.now()
+    old = buy(merchant, member, 1_000_000, occurred_at=add_months(now, -10))
+    new = buy(merchant, member, 1_000_000, occurred_at=add_months(now, -1))
+    old_lot, new_lot = (Lot.objects.get(transfer__source_id=p.pk, transfer__kind="earn") for p in (old, new))
+    purchase = buy(merchant, member, 15_000, redeem_points=150, occurred_at=now)
+    assert purchase.points_earned == 0
+    assert (Lot.objects.get(pk=old_lot.pk).remaining, Lot.objects.get(pk=new_lot.pk).remaining) == (0, 50)
+    # When a third of it is refunded, Then 50 points come back to the later lot first
+    r = refund(merchant, purchase, 5_000)
+    assert (r.points_returned, r.balance_after) == (50, 100)
+    assert (Lot.objects.get(pk=old_lot.pk).remaining, Lot.objects.get(pk=new_lot.pk).remaining) == (0, 100)
+    # When the rest is, Then the earlier lot gets its 100 back, with its old expiry
+    r = refund(merchant, purchase, 10_000)
+    assert (r.points_returned, r.balance_after) == (100, 200)
+    restored = Lot.objects.get(pk=old_lot.pk)
+    assert (restored.remaining, restored.expires_at) == (100, old_lot.expires_at)
+    assert Lot.objects.filter(account__member=member).count() == 2
+    assert member_points(member_id=member.pk).expiring[0]["expires_at"] == old_lot.expires_at
+    assert_ledger_ok()
+
+
+def test_given_back_points_that_expired_meanwhile_stay_expired(member, merchant):
+    # Given 100 points spent, whose lot then expired
+    earned = buy(merchant, member, 1_000_000)
+    lot = Lot.objects.get(transfer__source_id=earned.pk)
+    purchase = buy(merchant, member, 10_000, redeem_points=100)
+    assert (purchase.points_redeemed, balance(member)) == (100, 0)
+    with fixtures.ledger_unguarded():  # as if a year had passed
+        Lot.objects.filter(pk=lot.pk).update(expires_at=timezone.now() - DAY)
+    # When the purchase is refunded
+    r = refund(merchant, purchase, 10_000)
+    # Then the 100 points come back to the lot and expire at once: the balance stays 0
+    assert (r.points_returned, r.balance_after) == (100, 0)
+    stored = Lot.objects.get(pk=lot.pk)
+    assert (stored.remaining, stored.expired) == (0, 100)
+    expiry = Transfer.objects.get(kind="expire", debit__member=member)
+    assert (expiry.amount, expiry.debit.member_id) == (100, member.pk)
+    assert_ledger_ok()
+
+
+def test_a_purchase_from_before_lot_tracking_gets_a_fresh_lot(rich_member, merchant):
+    purchase = buy(merchant, rich_member, 1_000_000, redeem_points=300)
+    with fixtures.ledger_unguarded(), connection.cursor() as cursor:  # as a database from before 0007
+        cursor.execute("DELETE FROM ledger_lotuse")
+    before = timezone.now()
+    r = refund(merchant, purchase, 1_000_000)
+    assert (r.points_returned, r.balance_after) == (300, 1000)
+    given = Transfer.objects.get(kind="refund_reversal", credit__member=rich_member)
+    lot = Lot.objects.get(transfer=given)
+    assert (lot.amount, lot.remaining) == (300, 300)
+    assert add_months(before, 12) <= lot.expires_at <= add_months(timezone.now(), 12)
+
+
+def test_a_redemption_across_two_issuers_is_given_back_to_each(member, merchant):
+    partner = merchant_create(name="Partner shop")
+    buy(merchant, member, 1_000_000, occurred_at=timezone.now() - 3 * DAY)
+    buy(partner, member, 1_000_000, occurred_at=timezone.now() - 2 * DAY)
+    purchase = buy(merchant, member, 15_000, redeem_points=150)
+    redeems = {t.issuer_id: t.amount for t in Transfer.objects.filter(kind="redeem", source_id=purchase.pk)}
+    assert redeems == {merchant.pk: 100, partner.pk: 50}
+    refund(merchant, purchase, 15_000)
+    given = {t.issuer_id: t.amount for t in Transfer.objects.filter(kind="refund_reversal", credit__member=member)}
+    assert given == {merchant.pk: 100, partner.pk: 50}
+    assert sorted(Lot.objects.filter(account__member=member).values_list("remaining", flat=True)) == [100, 100]
     assert_ledger_ok()
 
 

@@ -16,7 +16,7 @@ from django.db import connection, models, transaction
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core.errors import ApplicationError
 from vafa.ledger.checks import verify_ledger
-from vafa.ledger.models import Account, Lot, Transfer
+from vafa.ledger.models import Account, Lot, LotUse, Transfer
 from vafa.members.models import Consent, Member, Occasion
 from vafa.program.models import Reward
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
@@ -41,7 +41,7 @@ def assert_ledger_ok() -> None:
 # The database refuses to edit ledger history (ledger migration 0005, PostgreSQL only); tests of
 # what `vafa verify-ledger` catches, and data sets that re-date history, lift the guard on purpose.
 _LEDGER_GUARDS = (("ledger_transfer", "ledger_transfer_immutable"), ("ledger_lot", "ledger_lot_guarded_columns"),
-                  ("ledger_lot", "ledger_lot_kept"))
+                  ("ledger_lot", "ledger_lot_kept"), ("ledger_lotuse", "ledger_lotuse_immutable"))
 
 
 @contextmanager
@@ -72,9 +72,10 @@ def _toggle(cursor, action: str) -> None:
 
 # What a request to the API may write about members and points. Idempotency records are left
 # out: a refused request sent with a key is remembered on purpose.
-REQUEST_WRITES = (Member, Consent, Occasion, Account, Transfer, Lot, Purchase, PurchaseItem, Refund)
+REQUEST_WRITES = (Member, Consent, Occasion, Account, Transfer, Lot, LotUse, Purchase, PurchaseItem, Refund)
 # What redeeming a reward, or using a coupon or a gift card, may write.
-REWARD_WRITES = (Account, Transfer, Lot, Reward, Redemption, Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode)
+REWARD_WRITES = (Account, Transfer, Lot, LotUse, Reward, Redemption, Coupon, CouponUse, GiftCard, GiftCardUse,
+                 PartnerCode)
 
 
 def db_state(*tables: type[models.Model]) -> dict[str, list[dict]]:

@@ -588,12 +588,13 @@ def test_the_verify_ledger_command_reports_success(busy_ledger):
     out = StringIO()
     call_command("verify_ledger", stdout=out)
     lines = out.getvalue().splitlines()
-    assert lines[:5] == [
+    assert lines[:6] == [
         "ok   1. all balances sum to zero",
         "ok   2. cached member balances equal their transfers",
         "ok   3. member balances equal their lots",
         "ok   4. no redemption below zero",
         "ok   5. no write takes effect twice",
+        "ok   6. lot uses match their transfers",
     ]
     transfers, lots = Transfer.objects.count(), Lot.objects.count()
     assert lines[-2:] == [

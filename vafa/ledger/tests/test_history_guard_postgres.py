@@ -12,23 +12,25 @@ from django.utils import timezone
 
 from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.tests.fixtures import assert_ledger_ok, balance, ledger_unguarded
-from vafa.ledger.models import Account, Lot, Transfer
+from vafa.ledger.models import Account, Lot, LotUse, Transfer
 from vafa.ledger.services import points_adjust, points_expire, points_redeem
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 TRANSFER_IMMUTABLE = "ledger transfers are immutable: record a reversing transfer"
 LOT_KEPT = "ledger lots are never deleted: record a reversing transfer"
+LOT_USE_KEPT = "ledger lot uses are only ever added"
 LOT_COLUMNS = "ledger lots change only in remaining and expired: record a reversing transfer"
 TRIGGERS = [("ledger_lot", "ledger_lot_guarded_columns"), ("ledger_lot", "ledger_lot_kept"),
+            ("ledger_lotuse", "ledger_lotuse_immutable"),
             ("ledger_transfer", "ledger_transfer_immutable")]
 
 
 def rows() -> dict[str, list[str]]:
-    """Both tables as PostgreSQL prints their rows: equal means byte for byte the same."""
+    """The tables as PostgreSQL prints their rows: equal means byte for byte the same."""
     with connection.cursor() as cursor:
         found = {}
-        for table in ("ledger_transfer", "ledger_lot"):
+        for table in ("ledger_transfer", "ledger_lot", "ledger_lotuse"):
             cursor.execute(f"SELECT t::text FROM {table} t ORDER BY id")
             found[table] = [row for (row,) in cursor.fetchall()]
     return found
@@ -50,7 +52,7 @@ def execute(sql: str, params=()) -> None:
 def installed_triggers() -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid"
-                       " WHERE NOT t.tgisinternal AND c.relname IN ('ledger_transfer', 'ledger_lot')"
+                       " WHERE NOT t.tgisinternal AND c.relname IN ('ledger_transfer', 'ledger_lot', 'ledger_lotuse')"
                        " ORDER BY 1, 2")
         return cursor.fetchall()
 
@@ -78,11 +80,13 @@ def test_a_transfers_amount_cannot_be_changed_by_sql_or_the_orm(history):
 
 
 def test_a_transfer_cannot_be_deleted_by_sql_or_the_orm(history):
-    # The redemption's transfer has no lot, so the ORM's delete reaches the database
+    # The redemption's transfer has no lot (its lot uses go first, so the ORM's delete reaches
+    # the database)
     redeem = history["redeem"]
     refused_by_the_database(TRANSFER_IMMUTABLE, lambda: execute(
         "DELETE FROM ledger_transfer WHERE id = %s", [redeem.pk]))
-    refused_by_the_database(TRANSFER_IMMUTABLE, lambda: Transfer.objects.filter(pk=redeem.pk).delete())
+    refused_by_the_database(LOT_USE_KEPT, lambda: (LotUse.objects.filter(transfer=redeem)._raw_delete(
+        connection.alias), Transfer.objects.filter(pk=redeem.pk).delete()))
     refused_by_the_database(TRANSFER_IMMUTABLE, lambda: Transfer.objects.filter(pk=redeem.pk)._raw_delete(
         connection.alias))
 
@@ -98,6 +102,13 @@ def test_the_error_says_which_row_and_what_was_refused(history):
         Lot.objects.filter(pk=lot.pk).update(amount=1, remaining=1, expires_at=None)
     assert caught.value.__cause__.diag.message_detail == (
         f"UPDATE of ledger_lot id {lot.pk} refused (changed: amount, expires_at, remaining)")
+
+
+def test_a_lot_use_cannot_be_changed_or_deleted(history):
+    use = LotUse.objects.get(transfer=history["redeem"])
+    assert (use.lot_id, use.points) == (history["lot"].pk, 50)
+    refused_by_the_database(LOT_USE_KEPT, lambda: LotUse.objects.filter(pk=use.pk).update(points=1))
+    refused_by_the_database(LOT_USE_KEPT, lambda: execute("DELETE FROM ledger_lotuse"))
 
 
 # --- lots ------------------------------------------------------------------------------------
@@ -121,8 +132,10 @@ def test_a_lots_amount_account_and_expiry_cannot_be_changed(history, member_fact
         refused_by_the_database(LOT_COLUMNS, change)
 
 
-def test_a_lot_cannot_be_deleted_by_sql_or_the_orm(history):
-    lot = history["lot"]
+def test_a_lot_cannot_be_deleted_by_sql_or_the_orm(history, member, merchant):
+    # A lot nothing was spent from (no lot use protects it), so the ORM's delete reaches the database
+    purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=1_000_000, external_id="P-2")
+    lot = Lot.objects.get(transfer__source_kind="purchase", transfer__kind="earn", uses__isnull=True)
     refused_by_the_database(LOT_KEPT, lambda: execute("DELETE FROM ledger_lot WHERE id = %s", [lot.pk]))
     refused_by_the_database(LOT_KEPT, lambda: Lot.objects.filter(pk=lot.pk).delete())
     refused_by_the_database(LOT_KEPT, lambda: Lot.objects.get(pk=lot.pk).delete())
@@ -176,7 +189,8 @@ def test_the_triggers_are_installed_and_the_migration_removes_them_again(db):
     executor.migrate([("ledger", "0004_idempotency_names")])
     assert installed_triggers() == []
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname IN ('ledger_transfer_refuse', 'ledger_lot_refuse')")
+        cursor.execute("SELECT count(*) FROM pg_proc WHERE proname IN ('ledger_transfer_refuse', 'ledger_lot_refuse',"
+                       " 'ledger_lotuse_refuse')")
         assert cursor.fetchone() == (0,)
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes("ledger"))

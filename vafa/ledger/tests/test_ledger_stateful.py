@@ -89,7 +89,7 @@ WRITES = (Account, Transfer, Lot, Purchase, Refund, IdempotencyRecord)
 # --- the model ----------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class MLot:
     seq: int  # creation order: the id order of the stored lots
     merchant: int | None  # issuer
@@ -143,6 +143,7 @@ class MPurchase:
     reversed: int = 0  # the refunded share of the points earned
     returned: int = 0
     clawed: int = 0  # what refunds took back: never points of its own lot that already expired
+    spent: dict = field(default_factory=dict)  # MLot -> points its redemption took and no refund gave back
 
 
 class LedgerMachine(RuleBasedStateMachine):
@@ -190,21 +191,44 @@ class LedgerMachine(RuleBasedStateMachine):
         merchant: int | None,
         allow_deficit: bool = False,
         prefer: int | None = None,
-    ) -> None:
+    ) -> list[tuple[MLot, int]]:
         member = self.members[m]
         lots = member.live()
         lots.sort(key=lambda lot: prefer is None or lot.earn_of != prefer)  # stable: the purchase's own lot first
         assert allow_deficit or member.can_spend(amount)
         left = amount
+        taken: list[tuple[MLot, int]] = []
         for lot in lots:
             take = min(lot.remaining, left)
             if take:
                 lot.remaining -= take
                 left -= take
+                taken.append((lot, take))
                 self.flows[(member.pk, kind, "out", merchant, lot.merchant)] += take
         if left:
             member.debt += left
             self.flows[(member.pk, kind, "out", merchant, merchant)] += left
+        return taken
+
+    def _restore(self, p: "MPurchase", amount: int) -> None:
+        """A refund gives spent points back to the lots they came from, latest to expire first;
+        live ones repay a deficit first; what is past its expiry expires again at once."""
+        member = self.members[p.member]
+        left = amount
+        for lot in sorted(p.spent, key=lambda lot: (lot.expires_at, lot.seq), reverse=True):
+            back = min(p.spent[lot], left)
+            if not back:
+                continue
+            p.spent[lot] -= back
+            left -= back
+            lot.remaining += back
+            self.flows[(member.pk, "refund_reversal", "in", p.merchant, lot.merchant)] += back
+            if not lot.past_expiry:
+                repay = min(back, member.debt)
+                lot.remaining -= repay
+                member.debt -= repay
+        assert left == 0
+        self._expire_member(member, lambda lot: lot.past_expiry)
 
     def _expire(self, now: datetime) -> tuple[int, int]:
         members = points = 0
@@ -293,8 +317,7 @@ class LedgerMachine(RuleBasedStateMachine):
         result = call()
         earned = (amount - redeemed * POINT_VALUE) // EARN_PER_RIAL
         p = result.purchase
-        if redeemed:
-            self._debit(m, redeemed, kind="redeem", merchant=merchant_id)
+        spent = self._debit(m, redeemed, kind="redeem", merchant=merchant_id) if redeemed else []
         if earned:
             self._credit(
                 m,
@@ -312,7 +335,7 @@ class LedgerMachine(RuleBasedStateMachine):
             member.balance,
         )
         self.model_purchases[p.pk] = MPurchase(
-            p.pk, m, merchant_id, external_id, amount, redeem, occurred_at, earned, redeemed
+            p.pk, m, merchant_id, external_id, amount, redeem, occurred_at, earned, redeemed, spent=dict(spent)
         )
         if external_id:
             self.external_ids[(merchant_id, external_id)] = p.pk
@@ -411,7 +434,6 @@ class LedgerMachine(RuleBasedStateMachine):
             error = self._unchanged(RefundExceedsPurchase, call)
             assert error.details == {"refundable": left, "requested": amount}
             return
-        before = timezone.now()
         refund = call()
         p.refunded += amount
         reverse = p.earned * p.refunded // p.amount - p.reversed
@@ -427,13 +449,7 @@ class LedgerMachine(RuleBasedStateMachine):
         if clawed:
             self._debit(p.member, clawed, kind="refund_reversal", merchant=p.merchant, allow_deficit=True, prefer=p.pk)
         if give_back:
-            self._credit(
-                p.member,
-                give_back,
-                kind="refund_reversal",
-                merchant=p.merchant,
-                expires_at=add_months(before, EXPIRY_MONTHS),
-            )
+            self._restore(p, give_back)
         assert (refund.points_reversed, refund.points_returned, refund.balance_after) == (
             clawed,
             give_back,
