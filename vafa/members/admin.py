@@ -1,8 +1,11 @@
+from django import forms
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from vafa.core.admin import ViewOnlyAdmin
-from vafa.core.errors import ApplicationError
+from vafa.core.errors import ApplicationError, MemberExists
+from vafa.core.national_id import validate_national_id
+from vafa.core.phone import normalize_phone
 from vafa.members import services as members
 from vafa.members.models import Application, Consent, Interest, Member, Membership, MembershipPlan, Occasion
 
@@ -17,14 +20,83 @@ class OccasionInline(admin.TabularInline):
     extra = 0
 
 
+class MemberAdminForm(forms.ModelForm):
+    """The admin's member form checks what the API checks, with the same services: the phone
+    normalised and unique, the national code valid for the member's kind, the e-mail and birth
+    date sane, an organisation named."""
+
+    class Meta:
+        model = Member
+        fields = ("phone", "kind", "first_name", "last_name", "organization_name", "national_id", "email",
+                  "birth_date", "status", "interests")
+
+    def clean_phone(self):
+        try:
+            phone = normalize_phone(self.cleaned_data["phone"])
+        except ApplicationError as error:
+            raise forms.ValidationError(error.message) from None
+        if Member.objects.filter(phone=phone).exclude(pk=self.instance.pk).exists():
+            raise forms.ValidationError(MemberExists().message)
+        return phone
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or self.instance.kind
+        checks = {
+            "national_id": lambda v: validate_national_id(v, kind) if v else "",
+            "email": lambda v: members.member_email_checked(v or ""),
+            "birth_date": lambda v: members.member_birth_date_checked(v),
+        }
+        for name, check in checks.items():
+            if name in data:
+                try:
+                    data[name] = check(data[name])
+                except (ApplicationError, ValueError) as error:
+                    self.add_error(name, getattr(error, "message", str(error)))
+        if kind == Member.Kind.ORGANIZATION and not (data.get("organization_name") or "").strip():
+            self.add_error("organization_name", _("An organization needs its name."))
+        return data
+
+
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
+    form = MemberAdminForm
     list_display = ("phone", "first_name", "last_name", "organization_name", "kind", "status", "joined_at")
     list_filter = ("kind", "status")
     search_fields = ("phone", "first_name", "last_name", "organization_name", "national_id", "referral_code")
-    readonly_fields = ("referral_code", "joined_at")
-    raw_id_fields = ("referred_by",)
+    # Who referred whom is decided once, when the member joins: editing it could make a cycle.
+    readonly_fields = ("referral_code", "referred_by", "merchant", "joined_at")
     inlines = [ConsentInline, OccasionInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A member's kind decides what their national code is: it is chosen when they join.
+        return (*self.readonly_fields, "kind") if obj is not None else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if not change:
+            # Joined as through the API: an account, the join event and its welcome bonus.
+            created = members.member_create(
+                phone=data["phone"], kind=data["kind"], first_name=data.get("first_name", ""),
+                last_name=data.get("last_name", ""), organization_name=data.get("organization_name", ""),
+                national_id=data.get("national_id", ""), email=data.get("email", ""),
+                birth_date=data.get("birth_date"), status=data["status"])
+            obj.pk, obj.referral_code, obj.joined_at = created.pk, created.referral_code, created.joined_at
+            obj._state.adding, obj._state.db = False, created._state.db
+            return
+        profile = {name: data[name] for name in members.PROFILE_FIELDS if name in form.changed_data}
+        if profile:
+            members.member_update(member_id=obj.pk, changes=profile)
+        if "phone" in form.changed_data:
+            members.member_phone_set(member_id=obj.pk, phone=data["phone"])
+        if "status" in form.changed_data:
+            members.member_status_set(member=obj, status=data["status"])
+
+    def save_related(self, request, form, formsets, change):
+        # The interests are the only many-to-many field; the inlines save themselves.
+        form.instance.interests.set(form.cleaned_data.get("interests") or [])
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
 
 admin.site.register(Interest)

@@ -108,6 +108,29 @@ def _check_birth_date(birth_date: dt.date | None) -> None:
         raise ValidationFailed(details={"birth_date": f"from {EARLIEST_DATE} to today"})
 
 
+def member_email_checked(email: str) -> str:
+    """The e-mail as stored, or ValidationFailed (the checks of member_create and member_update)."""
+    return _check_email(email)
+
+
+def member_birth_date_checked(birth_date: dt.date | None) -> dt.date | None:
+    _check_birth_date(birth_date)
+    return birth_date
+
+
+@transaction.atomic
+def member_phone_set(*, member_id: int, phone: str) -> Member:
+    """Give a member another phone (normalised; unique)."""
+    phone = normalize_phone(phone)
+    member = Member.objects.select_for_update().get(pk=member_id)
+    if Member.objects.filter(phone=phone).exclude(pk=member_id).exists():
+        raise MemberExists(details={"phone": phone})
+    member.phone = phone
+    member.save(update_fields=["phone"])
+    publish(MemberUpdated(member_id=member.pk, fields=("phone",)))
+    return member
+
+
 def _occasion(data: Mapping) -> Occasion:
     kind = data.get("kind")
     if kind not in Occasion.Kind.values or not isinstance(data.get("date"), dt.date) \
