@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "vafa.core.client_ip.ForwardedForCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "vafa.core.locale.ClubLocaleMiddleware",
@@ -229,13 +230,17 @@ LOGGING = {
 
 # One-time login codes (vafa/members/otp.py has the defaults); e.g. VAFA_OTP_TTL_SECONDS=180.
 for _name, _minimum in (("TTL_SECONDS", 1), ("RESEND_SECONDS", 0), ("PHONE_PER_HOUR", 1), ("IP_PER_HOUR", 1),
-                        ("MAX_ATTEMPTS", 1), ("PHONE_MAX_FAILURES", 1), ("LOCK_SECONDS", 0)):
+                        ("MAX_ATTEMPTS", 1), ("IP_MAX_FAILURES", 1), ("LOCK_SECONDS", 0),
+                        ("CLUB_PER_HOUR", 1)):
     if env_str(f"VAFA_OTP_{_name}"):
         globals()[f"VAFA_OTP_{_name}"] = env_int(f"VAFA_OTP_{_name}", 0, minimum=_minimum)
 
 # API calls per minute and key (in each server process, or club-wide with a shared cache); a scope
 # may have a stricter limit: VAFA_API_RATE_BY_SCOPE="program=60,points:adjust=300".
 API_RATE_PER_MINUTE = env_int("VAFA_API_RATE_PER_MINUTE", 120_000, minimum=1)
+# The largest API request body (a programme document or a code pool fits well inside); larger: 413.
+API_MAX_BODY_BYTES = env_int("VAFA_API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)
 API_RATE_BY_SCOPE = {}
 for _item in env_list("VAFA_API_RATE_BY_SCOPE"):
     _scope, _, _limit = _item.partition("=")

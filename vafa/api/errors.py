@@ -1,11 +1,19 @@
 """One error shape for the whole API: {"error": {"code", "message", "details"}}."""
 
+from django.conf import settings
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
 from vafa.core.audit import calling_key_reset, calling_key_set
-from vafa.core.errors import ApplicationError, MalformedJson, NotFound, Unauthorized, ValidationFailed
+from vafa.core.errors import (
+    ApplicationError,
+    MalformedJson,
+    NotFound,
+    RequestTooLarge,
+    Unauthorized,
+    ValidationFailed,
+)
 from vafa.core.inputs import Input, error_details
 
 
@@ -93,6 +101,10 @@ class ApiErrorShapeMiddleware:
     def __call__(self, request):
         # The API key that authenticates this request is remembered for the rows it writes
         # (vafa.core.audit.calling_key_id), and forgotten when the request ends.
+        if request.path.startswith("/api/"):
+            too_large = _body_too_large(request)
+            if too_large is not None:
+                return application_error_response(too_large)
         token = calling_key_set(None)
         try:
             response = self.get_response(request)
@@ -106,6 +118,16 @@ class ApiErrorShapeMiddleware:
             if response.status_code == 404:
                 return application_error_response(NotFound(details={"path": request.path}))
         return response
+
+
+def _body_too_large(request) -> RequestTooLarge | None:
+    """A body over VAFA_API_MAX_BODY_BYTES is refused before anything reads it."""
+    limit = settings.API_MAX_BODY_BYTES
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return RequestTooLarge(details={"max_bytes": limit}) if length > limit else None
 
 
 def handler404(request, exception=None):

@@ -225,6 +225,11 @@ class OtpInvalid(ValidationFailed):
     code, message = "otp_invalid", _("The code is wrong or has expired.")
 
 
+# 413
+class RequestTooLarge(ApplicationError):
+    code, status, message = "request_too_large", 413, _("The request is too large.")
+
+
 # 429
 class RateLimited(ApplicationError):
     code, status, message = "rate_limited", 429, _("Too many requests; try again later.")

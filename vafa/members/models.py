@@ -181,8 +181,6 @@ class OneTimeCode(models.Model):
     expires_at = models.DateTimeField(_("expires at"))
     attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
     used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-    # Set on the code whose wrong attempt locked the phone; the lock outlives the code itself.
-    locked_until = models.DateTimeField(_("phone locked until"), null=True, blank=True)
     requested_ip = models.GenericIPAddressField(_("requested from IP"), null=True, blank=True)
 
     class Meta:
@@ -195,6 +193,22 @@ class OneTimeCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} code for {self.phone} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CodeFailure(models.Model):
+    """A wrong one-time code typed from an address (IPv6 grouped by /64). Too many from one
+    address lock that address, never the phone: a stranger cannot keep a member out."""
+
+    address = models.GenericIPAddressField(_("address"))
+    phone = models.CharField(_("phone"), max_length=16)
+    at = models.DateTimeField(_("at"))
+    # Set on the failure that locked the address.
+    locked_until = models.DateTimeField(_("address locked until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("wrong code")
+        verbose_name_plural = _("wrong codes")
+        indexes = [models.Index(fields=["address", "at"], name="codefailure_address_at")]
 
 
 class SpendCode(models.Model):

@@ -7,10 +7,16 @@ Rules (each number is a setting, `VAFA_OTP_*`, with the default shown):
 - a code has 6 digits, lives 120 s (`TTL_SECONDS`) and works once; requesting a new code voids
   the earlier ones;
 - per phone at most one code every 60 s (`RESEND_SECONDS`) and 5 an hour (`PHONE_PER_HOUR`); per
-  IP 20 an hour (`IP_PER_HOUR`) -> `RateLimited` with `details={"retry_after": seconds}`;
-- 5 wrong attempts burn a code (`MAX_ATTEMPTS`); 10 wrong attempts for a phone within an hour
-  (`PHONE_MAX_FAILURES`) lock it for 1800 s (`LOCK_SECONDS`) -> `OtpLocked`, for requests and
-  verifies alike.
+  address 20 an hour (`IP_PER_HOUR`); the whole club 3,000 an hour (`CLUB_PER_HOUR`, with an
+  error in the log: someone is spending the club's SMS credit) -> `RateLimited` with
+  `details={"retry_after": seconds}`;
+- 5 wrong attempts burn a code (`MAX_ATTEMPTS`); 10 wrong codes from one address within an hour
+  (`IP_MAX_FAILURES`) lock that address for 1800 s (`LOCK_SECONDS`) -> `OtpLocked`, for requests
+  and verifies alike. The lock is on the guesser's address, never on the phone: a stranger
+  typing wrong codes for a member's number cannot keep the member out, and per phone the
+  guesses stay few (5 codes an hour, 5 tries each, of a million).
+
+Addresses are counted as `vafa.core.client_ip.address_group` gives them: IPv6 by its /64.
 
 Only an HMAC of the code is stored, so a database dump does not hand out valid codes.
 """
@@ -19,21 +25,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import math
 import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from vafa.core.client_ip import address_group
 from vafa.core.digits import to_ascii_digits
 from vafa.core.errors import OtpInvalid, OtpLocked, RateLimited
 from vafa.core.phone import normalize_phone
 from vafa.integrations.services import sms_queue
-from vafa.members.models import OneTimeCode
+from vafa.members.models import CodeFailure, OneTimeCode
+
+log = logging.getLogger("vafa.security")
 
 CODE_DIGITS = 6
 HOUR = timedelta(hours=1)
@@ -44,7 +54,8 @@ _DEFAULTS = {
     "PHONE_PER_HOUR": 5,
     "IP_PER_HOUR": 20,
     "MAX_ATTEMPTS": 5,
-    "PHONE_MAX_FAILURES": 10,
+    "IP_MAX_FAILURES": 10,
+    "CLUB_PER_HOUR": 3000,
     "LOCK_SECONDS": 1800,
 }
 
@@ -63,13 +74,13 @@ def _seconds_until(moment: datetime, now: datetime) -> int:
     return max(1, math.ceil((moment - now).total_seconds()))
 
 
-def _lock_state(*, phone: str, now: datetime) -> tuple[datetime | None, datetime]:
-    """(the end of the phone's current lock or None, where its failure window starts).
+def _lock_state(*, address: str, now: datetime) -> tuple[datetime | None, datetime]:
+    """(the end of the address's current lock or None, where its failure window starts).
 
     Failures made before the last lock ended are already paid for, so they do not count again.
     """
     last_lock = (
-        OneTimeCode.objects.filter(phone=phone, locked_until__isnull=False)
+        CodeFailure.objects.filter(address=address, locked_until__isnull=False)
         .order_by("-locked_until")
         .values_list("locked_until", flat=True)
         .first()
@@ -82,8 +93,10 @@ def _lock_state(*, phone: str, now: datetime) -> tuple[datetime | None, datetime
     return None, window_start
 
 
-def _raise_if_locked(*, phone: str, now: datetime) -> datetime:
-    locked_until, window_start = _lock_state(phone=phone, now=now)
+def _raise_if_locked(*, address: str | None, now: datetime) -> datetime:
+    if address is None:
+        return now
+    locked_until, window_start = _lock_state(address=address, now=now)
     if locked_until is not None:
         raise OtpLocked(details={"retry_after": _seconds_until(locked_until, now)})
     return window_start
@@ -117,6 +130,7 @@ def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = Non
     Raises `InvalidPhone`, `OtpLocked` or `RateLimited` (details `retry_after`), changing nothing.
     """
     phone = normalize_phone(phone)
+    address = address_group(ip)
     now = now or timezone.now()
     purpose = OneTimeCode.Purpose.LOGIN
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
@@ -124,14 +138,14 @@ def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = Non
         # Checked and written under one lock per phone, so two requests at the same instant
         # cannot both pass the once-a-minute check.
         _lock_phone(phone)
-        _raise_if_locked(phone=phone, now=now)
+        _raise_if_locked(address=address, now=now)
         by_phone = OneTimeCode.objects.filter(phone=phone)
         _check_rate(by_phone, limit=1, window=timedelta(seconds=_setting("RESEND_SECONDS")), now=now)
         _check_rate(by_phone, limit=_setting("PHONE_PER_HOUR"), window=HOUR, now=now)
-        if ip:
-            _check_rate(
-                OneTimeCode.objects.filter(requested_ip=ip), limit=_setting("IP_PER_HOUR"), window=HOUR, now=now
-            )
+        if address:
+            _check_rate(OneTimeCode.objects.filter(requested_ip=address), limit=_setting("IP_PER_HOUR"),
+                        window=HOUR, now=now)
+        _check_club_rate(now)
         # One valid code per phone: the newest SMS is the one the person will type.
         by_phone.filter(purpose=purpose, used_at__isnull=True).update(used_at=now)
         otp = OneTimeCode.objects.create(
@@ -140,7 +154,7 @@ def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = Non
             code_hash=_hash(phone=phone, purpose=purpose, code=code),
             created_at=now,
             expires_at=now + timedelta(seconds=_setting("TTL_SECONDS")),
-            requested_ip=ip or None,
+            requested_ip=address,
         )
         text = gettext("Your club login code: %(code)s") % {"code": code}
         # Not worth sending once the code's life is over, counted from now on the clock.
@@ -149,18 +163,31 @@ def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = Non
     return otp
 
 
-def otp_verify(*, phone: str, code: str, now: datetime | None = None) -> str:
+def _check_club_rate(now: datetime) -> None:
+    """The club's own ceiling: past it, somebody is sending codes to many numbers (SMS pumping)."""
+    limit = _setting("CLUB_PER_HOUR")
+    try:
+        _check_rate(OneTimeCode.objects.all(), limit=limit, window=HOUR, now=now)
+    except RateLimited:
+        if cache.add("vafa:otp-club-cap-alerted", True, timeout=600):  # once per ten minutes
+            log.error("One-time codes: the club-wide limit of %d an hour is reached; new codes are refused. "
+                      "Check the login page's traffic (VAFA_OTP_CLUB_PER_HOUR).", limit)
+        raise
+
+
+def otp_verify(*, phone: str, code: str, ip: str | None = None, now: datetime | None = None) -> str:
     """Check `code` (ASCII, Persian or Arabic digits) for `phone`; answer the E.164 phone.
 
-    The code is used up on success. Raises `InvalidPhone`, `OtpLocked` (details `retry_after`)
-    or `OtpInvalid` (wrong, expired, used or burnt; details `attempts_left` after a wrong try).
-    A wrong attempt is committed before the error is raised, so this must not run inside an
-    outer transaction (the durable block below refuses to).
+    The code is used up on success. Raises `InvalidPhone`, `OtpLocked` (details `retry_after`:
+    the address `ip` guessed too often) or `OtpInvalid` (wrong, expired, used or burnt; details
+    `attempts_left` after a wrong try). A wrong attempt is committed before the error is
+    raised, so this must not run inside an outer transaction (the durable block refuses to).
     """
     phone = normalize_phone(phone)
+    address = address_group(ip)
     now = now or timezone.now()
     purpose = OneTimeCode.Purpose.LOGIN
-    window_start = _raise_if_locked(phone=phone, now=now)
+    window_start = _raise_if_locked(address=address, now=now)
     code = to_ascii_digits(code if isinstance(code, str) else "").strip()
     if len(code) != CODE_DIGITS or not code.isascii() or not code.isdigit():
         raise OtpInvalid(details={"code": f"{CODE_DIGITS} digits"})  # cannot match: no attempt spent
@@ -184,19 +211,14 @@ def otp_verify(*, phone: str, code: str, now: datetime | None = None) -> str:
             otp.save(update_fields=["used_at"])
             return phone
         otp.attempts += 1
-        update_fields = ["attempts"]
-        failures = (
-            OneTimeCode.objects.filter(phone=phone, created_at__gt=window_start)
-            .exclude(pk=otp.pk)
-            .aggregate(n=Sum("attempts"))["n"]
-            or 0
-        ) + otp.attempts
-        if failures >= _setting("PHONE_MAX_FAILURES"):
-            otp.locked_until = now + timedelta(seconds=_setting("LOCK_SECONDS"))
-            update_fields.append("locked_until")
-            error = OtpLocked(details={"retry_after": _setting("LOCK_SECONDS")})
-        else:
-            error = OtpInvalid(details={"attempts_left": max_attempts - otp.attempts})
-        otp.save(update_fields=update_fields)
+        otp.save(update_fields=["attempts"])
+        error = OtpInvalid(details={"attempts_left": max_attempts - otp.attempts})
+        if address is not None:
+            failure = CodeFailure.objects.create(address=address, phone=phone, at=now)
+            failures = CodeFailure.objects.filter(address=address, at__gt=window_start).count()
+            if failures >= _setting("IP_MAX_FAILURES"):
+                failure.locked_until = now + timedelta(seconds=_setting("LOCK_SECONDS"))
+                failure.save(update_fields=["locked_until"])
+                error = OtpLocked(details={"retry_after": _setting("LOCK_SECONDS")})
     # Raised after the block: the wrong attempt is committed, not rolled back with the error.
     raise error

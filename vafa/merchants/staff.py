@@ -18,6 +18,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
+from vafa.core.client_ip import address_group
 from vafa.core.errors import RateLimited, ValidationFailed
 from vafa.merchants.models import LoginFailure, StaffProfile, StaffRole
 
@@ -40,9 +41,11 @@ _ADMIN_VIEW = {
 _OWNER_ONLY_MODELS = {"staffprofile", "loginfailure"}
 
 LOGIN_WINDOW = timedelta(minutes=15)
-LOGIN_MAX_PER_USERNAME = 5
+# Wrong passwords lock a name at one address (IPv6 by its /64) and an address for all names:
+# never a name everywhere, or anyone could lock the owner out by typing wrong passwords.
+# `vafa unlock-login NAME` clears a name's failures.
+LOGIN_MAX_PER_USERNAME = 5  # per name and address
 LOGIN_MAX_PER_IP = 20
-
 
 def _covers(names: set[str], content_type) -> bool:
     return content_type.app_label in names or f"{content_type.app_label}.{content_type.model}" in names
@@ -111,15 +114,16 @@ def staff_deactivate(*, user) -> None:
 
 
 def login_allowed(*, username: str, ip: str | None) -> None:
-    """Raises RateLimited when this username or this IP failed too often lately."""
+    """Raises RateLimited when this name failed too often lately from this address, or this
+    address did for any name."""
     now = timezone.now()
-    since = now - LOGIN_WINDOW
-    recent = LoginFailure.objects.filter(at__gte=since)
+    address = address_group(ip)
+    recent = LoginFailure.objects.filter(at__gte=now - LOGIN_WINDOW, ip=address)
     by_name = recent.filter(username=username.lower()).order_by("at").values_list("at", flat=True)
     if username and by_name.count() >= LOGIN_MAX_PER_USERNAME:
         raise RateLimited(details={"retry_after": _retry_after(by_name.first(), now)})
-    if ip:
-        by_ip = recent.filter(ip=ip).order_by("at").values_list("at", flat=True)
+    if address:
+        by_ip = recent.order_by("at").values_list("at", flat=True)
         if by_ip.count() >= LOGIN_MAX_PER_IP:
             raise RateLimited(details={"retry_after": _retry_after(by_ip.first(), now)})
 
@@ -129,4 +133,10 @@ def _retry_after(oldest, now) -> int:
 
 
 def login_failed(*, username: str, ip: str | None) -> None:
-    LoginFailure.objects.create(username=(username or "").lower()[:150], ip=ip, at=timezone.now())
+    LoginFailure.objects.create(username=(username or "").lower()[:150], ip=address_group(ip), at=timezone.now())
+
+
+def login_unlock(*, username: str) -> int:
+    """Forget a name's failed logins from every address; answers how many there were."""
+    deleted, _ = LoginFailure.objects.filter(username=username.strip().lower()).delete()
+    return deleted

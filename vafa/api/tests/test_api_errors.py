@@ -116,6 +116,7 @@ MESSAGES = {
     "otp_invalid": ("The code is wrong or has expired.", "کد نادرست است یا منقضی شده است."),
     "otp_locked": ("Too many wrong codes; ask for a new code later.",
                    "کدهای نادرست زیادی وارد شده است؛ کمی بعد کد تازه بخواهید."),
+    "request_too_large": ("The request is too large.", "درخواست بیش از حد بزرگ است."),
     "rate_limited": (
         "Too many requests; try again later.",
         "تعداد درخواست‌ها بیش از حد مجاز است؛ کمی بعد دوباره تلاش کنید.",
@@ -723,6 +724,8 @@ def test_idempotency_conflict_changes_nothing(funded, api):
 SCENARIOS = {
     "unauthorized": (401, lambda api, m, lang: ApiClient("wrong").get(f"/members/{m.id}", lang=lang)),
     "malformed_json": (400, lambda api, m, lang: api.post("/members", raw="{", lang=lang)),
+    "request_too_large": (413, lambda api, m, lang: api.post(
+        "/members", {"phone": "09351234567", "first_name": "x" * (2 * 1024 * 1024)}, lang=lang)),
     "not_found": (404, lambda api, m, lang: api.get("/nope", lang=lang)),
     "member_not_found": (404, lambda api, m, lang: api.get("/members/abc", lang=lang)),
     "purchase_not_found": (404, lambda api, m, lang: api.post("/purchases/0/refunds", {"amount": 1}, lang=lang)),

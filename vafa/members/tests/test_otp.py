@@ -1,4 +1,5 @@
-"""One-time codes by SMS (issue 5): expiry, single use, rate limits, burning and phone locks."""
+"""One-time codes by SMS (issues 5 and 11): expiry, single use, rate limits, burning, and locks of
+the guessing address (IPv6 by /64), never of the phone."""
 
 import json
 import re
@@ -11,7 +12,7 @@ from django.utils import timezone, translation
 from vafa.core.errors import InvalidPhone, OtpInvalid, OtpLocked, RateLimited
 from vafa.core.tests.fixtures import db_state
 from vafa.ledger.tests.test_concurrency_postgres import run_together
-from vafa.members.models import OneTimeCode
+from vafa.members.models import CodeFailure, OneTimeCode
 from vafa.members.services import otp_request, otp_verify
 
 PHONE = "+989121234567"
@@ -81,7 +82,7 @@ def test_request_stores_a_hashed_code_and_sends_it_by_sms(outbox, django_capture
     assert (row.pk, row.phone, row.purpose, row.created_at, row.expires_at) == (
         otp.pk, PHONE, "login", T0, T0 + timedelta(minutes=2)
     )
-    assert (row.attempts, row.used_at, row.locked_until, row.requested_ip) == (0, None, None, "192.0.2.7")
+    assert (row.attempts, row.used_at, row.requested_ip) == (0, None, "192.0.2.7")
     # And the SMS carrying a 6-digit code went to that phone
     [message] = messages(outbox)
     assert message["to"] == PHONE
@@ -219,51 +220,101 @@ def test_wrong_attempts_are_counted_and_five_burn_the_code(request_code):
     # The burnt code no longer works, even when right, and no further attempt is counted
     error = fail_verify(OtpInvalid, seconds=6, code=code)
     assert error.details == {}
-    assert OneTimeCode.objects.values_list("attempts", "used_at", "locked_until").get() == (5, None, None)
+    assert OneTimeCode.objects.values_list("attempts", "used_at").get() == (5, None)
 
 
-def test_ten_wrong_attempts_in_an_hour_lock_the_phone_for_thirty_minutes(request_code, outbox):
+def fail_from(error, *, seconds: float, code: str, ip: str, phone: str = PHONE):
+    with pytest.raises(error) as caught:
+        otp_verify(phone=phone, code=code, ip=ip, now=at(seconds))
+    return caught.value
+
+
+ATTACKER = "198.51.100.9"
+
+
+def test_ten_wrong_codes_from_one_address_lock_that_address_not_the_phone(request_code, outbox):
     first = request_code(seconds=0)
     for n in range(5):
-        fail_verify(OtpInvalid, seconds=1 + n, code=wrong(first))
+        fail_from(OtpInvalid, seconds=1 + n, code=wrong(first), ip=ATTACKER)
     second = request_code(seconds=60)
     for n in range(4):
-        fail_verify(OtpInvalid, seconds=61 + n, code=wrong(second))
+        fail_from(OtpInvalid, seconds=61 + n, code=wrong(second), ip=ATTACKER)
 
-    # The tenth wrong attempt locks the phone
-    error = fail_verify(OtpLocked, seconds=70, code=wrong(second))
+    # The tenth wrong code from the address locks the address for thirty minutes
+    error = fail_from(OtpLocked, seconds=70, code=wrong(second), ip=ATTACKER)
     assert error.details == {"retry_after": 1800}
-    assert OneTimeCode.objects.get(pk=OneTimeCode.objects.order_by("pk").last().pk).locked_until == at(1870)
-    before = snapshot(outbox)
+    assert CodeFailure.objects.filter(locked_until__isnull=False).get().locked_until == at(1870)
+    before = snapshot(outbox), db_state(CodeFailure)
 
-    # While locked, no code can be requested and even the right code is refused
+    # While locked, the address can neither ask for a code nor try one, even the right one
     with pytest.raises(OtpLocked) as caught:
-        otp_request(phone=PHONE, now=at(100))
+        otp_request(phone="09351234567", ip=ATTACKER, now=at(100))
     assert caught.value.details == {"retry_after": 1770}
-    error = fail_verify(OtpLocked, seconds=1869.5, code=second)
-    assert error.details == {"retry_after": 1}
-    assert snapshot(outbox) == before
+    assert fail_from(OtpLocked, seconds=1869.5, code=second, ip=ATTACKER).details == {"retry_after": 1}
+    assert (snapshot(outbox), db_state(CodeFailure)) == before
 
-    # When the lock ends, a new code works, and the old failures do not lock again at once
-    third = request_code(seconds=1870)
-    error = fail_verify(OtpInvalid, seconds=1871, code=wrong(third))
-    assert error.details == {"attempts_left": 4}
-    assert otp_verify(phone=PHONE, code=third, now=at(1872)) == PHONE
-    # Another phone was never affected
-    other = request_code("09351234567", seconds=100)
-    assert otp_verify(phone="09351234567", code=other, now=at(101)) == "+989351234567"
+    # The member, from their own address, is never locked out: a new code works at once
+    third = request_code(seconds=120, ip="192.0.2.50")
+    assert otp_verify(phone=PHONE, code=third, ip="192.0.2.50", now=at(121)) == PHONE
+
+    # When the lock ends, the old failures do not lock the address again at once
+    fourth = request_code(seconds=1870, ip=ATTACKER)
+    assert fail_from(OtpInvalid, seconds=1871, code=wrong(fourth), ip=ATTACKER).details == {"attempts_left": 4}
+    assert otp_verify(phone=PHONE, code=fourth, ip=ATTACKER, now=at(1872)) == PHONE
+
+
+def test_an_ipv6_address_counts_by_its_64(request_code, settings):
+    settings.VAFA_OTP_MAX_ATTEMPTS = 20
+    code = request_code(seconds=0)
+    # Ten wrong codes from ten addresses of one /64 are ten from one address
+    for n in range(9):
+        fail_from(OtpInvalid, seconds=1 + n, code=wrong(code), ip=f"2001:db8:7:7::{n + 1:x}")
+    error = fail_from(OtpLocked, seconds=20, code=wrong(code), ip="2001:db8:7:7:ffff:ffff:ffff:ffff")
+    assert error.details == {"retry_after": 1800}
+    assert set(CodeFailure.objects.values_list("address", flat=True)) == {"2001:db8:7:7::"}
+    # Another /64 is another address
+    assert fail_from(OtpInvalid, seconds=21, code=wrong(code), ip="2001:db8:7:8::1").details == {
+        "attempts_left": 9}
+
+
+def test_codes_asked_from_one_ipv6_64_share_the_hourly_limit(request_code, settings):
+    settings.VAFA_OTP_IP_PER_HOUR = 2
+    request_code("09120000001", ip="2001:db8::1")
+    request_code("09120000002", ip="2001:db8::2")
+    with pytest.raises(RateLimited):
+        otp_request(phone="09120000003", ip="2001:db8::ffff", now=at(0))
+    request_code("09120000004", ip="2001:db8:0:1::1")
+
+
+def test_the_club_wide_hourly_cap_refuses_codes_and_logs_an_error(request_code, settings, caplog):
+    from django.core.cache import cache
+
+    cache.delete("vafa:otp-club-cap-alerted")
+    settings.VAFA_OTP_CLUB_PER_HOUR = 3
+    for n in range(3):
+        request_code(f"0912000000{n}", seconds=n, ip=f"192.0.2.{n}")
+    with caplog.at_level("ERROR", logger="vafa.security"):
+        for n in range(2):
+            with pytest.raises(RateLimited) as caught:
+                otp_request(phone=f"0935000000{n}", ip=f"203.0.113.{n}", now=at(10))
+    assert caught.value.details == {"retry_after": 3590}
+    alerts = [r for r in caplog.records if "club-wide limit of 3 an hour" in r.getMessage()]
+    assert len(alerts) == 1  # once, not per request
+    assert OneTimeCode.objects.count() == 3
+    # An hour after the first code, codes go again
+    request_code("09350000009", seconds=3601)
 
 
 def test_failures_older_than_an_hour_do_not_count(request_code):
     first = request_code(seconds=0)
     for n in range(5):
-        fail_verify(OtpInvalid, seconds=1 + n, code=wrong(first))
+        fail_from(OtpInvalid, seconds=1 + n, code=wrong(first), ip=ATTACKER)
     second = request_code(seconds=3601)
     for n in range(5):
-        fail_verify(OtpInvalid, seconds=3602 + n, code=wrong(second))
-    assert OneTimeCode.objects.filter(locked_until__isnull=False).count() == 0
+        fail_from(OtpInvalid, seconds=3602 + n, code=wrong(second), ip=ATTACKER)
+    assert CodeFailure.objects.filter(locked_until__isnull=False).count() == 0
     third = request_code(seconds=3661)
-    assert otp_verify(phone=PHONE, code=third, now=at(3662)) == PHONE
+    assert otp_verify(phone=PHONE, code=third, ip=ATTACKER, now=at(3662)) == PHONE
 
 
 def test_limits_follow_the_settings(request_code, settings):

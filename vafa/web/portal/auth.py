@@ -114,7 +114,7 @@ def code_view(request):
     if not form.is_valid():
         return page(request, "login_code.html", _code_context(request, form), status=422)
     try:
-        phone = otp_verify(phone=phone, code=form.cleaned_data["code"], now=timezone.now())
+        phone = otp_verify(phone=phone, code=form.cleaned_data["code"], ip=client_ip(request), now=timezone.now())
     except OtpLocked as error:
         return page(request, "login_code.html", _code_context(
             request, form, error=error_text(error), error_code=error.code,

@@ -94,3 +94,70 @@ def test_pages_are_persian_unless_english_was_chosen_while_the_api_follows_accep
     fa = api.get("/members/999999", lang="fa").json()["error"]["message"]
     en = api.get("/members/999999", lang="en").json()["error"]["message"]
     assert en == "No member with this id or phone number exists." and fa != en and "عضو" in fa
+
+
+# --- one way in, locks that nobody else can cause (issue 11) ---------------------------------------
+
+
+def test_the_admin_login_is_the_back_office_login_with_its_throttle(client):
+    staff_create(username="ali", password=PASSWORD, role="manager")
+    response = client.get("/admin/login/?next=/admin/members/")
+    assert (response.status_code, response["Location"]) == (302, "/manage/login/?next=%2Fadmin%2Fmembers%2F")
+    # A POST to the admin's form logs nobody in: its form is not served at all
+    response = client.post("/admin/login/", {"username": "ali", "password": PASSWORD})
+    assert response.status_code == 302 and "_auth_user_id" not in client.session
+    # Guessing through the one form is throttled, and a right password then goes to the admin
+    for _ in range(LOGIN_MAX_PER_USERNAME):
+        _login(client, "ali", password="nope", next_url="/admin/")
+    assert _login(client, "ali", next_url="/admin/").status_code == 429
+    assert client.get("/admin/").status_code == 302  # still not logged in
+
+
+def test_wrong_passwords_from_one_address_do_not_lock_the_name_elsewhere(client):
+    staff_create(username="owner", password=PASSWORD, role="owner")
+    attacker = Client(REMOTE_ADDR="198.51.100.7")
+    for _ in range(LOGIN_MAX_PER_USERNAME):
+        _login(attacker, "owner", password="nope")
+    assert _login(attacker, "owner").status_code == 429
+    # The owner, at the shop's address, logs in
+    owner = Client(REMOTE_ADDR="192.0.2.10")
+    assert _login(owner, "owner").status_code == 302
+    assert "_auth_user_id" in owner.session
+
+
+def test_an_ipv6_attacker_counts_as_one_address_per_64(client):
+    staff_create(username="ali", password=PASSWORD, role="cashier")
+    for n in range(LOGIN_MAX_PER_USERNAME):
+        _login(Client(REMOTE_ADDR=f"2001:db8:5:5::{n + 1}"), "ali", password="nope")
+    assert _login(Client(REMOTE_ADDR="2001:db8:5:5:aaaa::1"), "ali").status_code == 429
+    assert _login(Client(REMOTE_ADDR="2001:db8:5:6::1"), "ali").status_code == 302
+    assert set(LoginFailure.objects.values_list("ip", flat=True)) == {"2001:db8:5:5::"}
+
+
+def test_vafa_unlock_login_lets_a_locked_name_in_at_once(client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    staff_create(username="ali", password=PASSWORD, role="cashier")
+    for _ in range(LOGIN_MAX_PER_USERNAME):
+        _login(client, "ali", password="nope")
+    assert _login(client, "ali").status_code == 429
+    out = StringIO()
+    call_command("unlock_login", "ALI", stdout=out)
+    assert out.getvalue() == "ALI: 5 failed login(s) forgotten; the name may log in now.\n"
+    assert _login(client, "ali").status_code == 302
+
+
+def test_a_forwarded_for_header_without_trusted_proxies_is_warned_of_once(client, caplog, settings):
+    from vafa.core import client_ip
+
+    settings.TRUSTED_PROXIES = 0
+    client_ip._warned = False
+    with caplog.at_level("WARNING", logger="vafa.security"):
+        for _ in range(3):
+            client.get("/manage/login/", headers={"X-Forwarded-For": "203.0.113.5"})
+            _login(client, "nobody", password="nope")
+    warnings = [r for r in caplog.records if "VAFA_TRUSTED_PROXIES is 0" in r.getMessage()]
+    assert len(warnings) == 1
+    assert set(LoginFailure.objects.values_list("ip", flat=True)) == {"127.0.0.1"}

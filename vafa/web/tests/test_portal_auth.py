@@ -147,8 +147,8 @@ def test_resend_after_the_wait_sends_a_new_code(client, outbox, capture):
     assert response.status_code == 302 and OneTimeCode.objects.count() == 2 and len(outbox.messages()) == 2
 
 
-def test_too_many_wrong_codes_lock_the_phone_429(client, member_factory, outbox, capture, settings):
-    settings.VAFA_OTP_PHONE_MAX_FAILURES = 3
+def test_too_many_wrong_codes_lock_the_address_429(client, member_factory, outbox, capture, settings):
+    settings.VAFA_OTP_IP_MAX_FAILURES = 3
     member_factory(phone="09121234567")
     request_code(client, capture)
     good = outbox.last_code(PHONE)
