@@ -20,20 +20,21 @@ from django.utils import timezone
 
 from vafa.core.client_ip import address_group
 from vafa.core.errors import RateLimited, ValidationFailed
-from vafa.merchants.models import LoginFailure, StaffProfile, StaffRole
+from vafa.merchants.models import LoginFailure, Merchant, StaffProfile, StaffRole
 
 ROLES = tuple(StaffRole.values)
 # What each role may change in the admin, by app ("program") or model ("program.rule"); the
 # models in ADMIN_VIEW it may only look at.
 _ADMIN_CHANGE = {
-    StaffRole.MANAGER: {"merchants", "members", "ledger", "program", "rewards", "referrals", "commerce",
-                         "member_events", "core"},
+    # Not the merchants, their branches or API keys: only the operator's owners change those.
+    StaffRole.MANAGER: {"members", "ledger", "program", "rewards", "referrals", "commerce", "member_events", "core"},
     # The rules, tiers and rewards only: lists of members' tiers and awards name members by
     # phone, which the back-office masks for marketers, and the point value is money.
     StaffRole.MARKETER: {"program.rule", "program.rulerevision", "program.tier", "program.reward"},
     StaffRole.CASHIER: set(),
 }
 _ADMIN_VIEW = {
+    StaffRole.MANAGER: {"merchants.merchant", "merchants.branch", "merchants.apikey"},
     StaffRole.MARKETER: {"program.programsettings"},
 }
 
@@ -82,9 +83,11 @@ def staff_role_set(*, user, role: str) -> StaffProfile:
     if role not in ROLES:
         raise ValidationFailed(details={"role": "unknown"})
     profile, _ = StaffProfile.objects.update_or_create(user=user, defaults={"role": role})
-    user.is_staff = role != StaffRole.CASHIER
-    # A superuser bypasses every admin permission: only an owner keeps that.
-    user.is_superuser = user.is_superuser and role == StaffRole.OWNER
+    # The admin shows the whole club: a partner's staff work only in the back-office's till.
+    partner = staff_is_partner(profile)
+    user.is_staff = role != StaffRole.CASHIER and not partner
+    # A superuser bypasses every admin permission: only the operator's owner keeps that.
+    user.is_superuser = user.is_superuser and role == StaffRole.OWNER and not partner
     user.save(update_fields=["is_staff", "is_superuser"])
     user.groups.remove(*Group.objects.filter(name__startswith="vafa:"))
     group, _ = Group.objects.get_or_create(name=f"vafa:{role}")
@@ -92,8 +95,16 @@ def staff_role_set(*, user, role: str) -> StaffProfile:
     return profile
 
 
+def staff_is_partner(profile: StaffProfile | None) -> bool:
+    """Does this staff member work for a partner (a merchant other than the club's operator)?"""
+    from vafa.merchants.services import operator_id
+
+    return profile is not None and profile.merchant_id is not None and profile.merchant_id != operator_id()
+
+
 @transaction.atomic
-def staff_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = ""):
+def staff_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = "",
+                 merchant_id: int | None = None):
     username = (username or "").strip()
     if not username:
         raise ValidationFailed(details={"username": "required"})
@@ -104,6 +115,10 @@ def staff_create(*, username: str, password: str, role: str, first_name: str = "
         raise ValidationFailed(details={"username": "exists"})
     user = User.objects.create_user(username=username, password=password, first_name=first_name,
                                     last_name=last_name)
+    if merchant_id is not None:
+        if not Merchant.objects.filter(pk=merchant_id).exists():
+            raise ValidationFailed(details={"merchant": "unknown"})
+        StaffProfile.objects.create(user=user, role=role, merchant_id=merchant_id)
     staff_role_set(user=user, role=role)
     return user
 

@@ -79,7 +79,7 @@ def staff_state(user) -> StaffState:
 
 
 def staff_account_create(*, username: str, password: str, role: str, first_name: str = "", last_name: str = "",
-                         actor: Actor | None = None):
+                         merchant_id: int | None = None, actor: Actor | None = None):
     """A new staff account with a role, audited as made by `actor`. The caller has checked the
     password against Django's validators (the form shows their messages)."""
     if not password:
@@ -91,7 +91,7 @@ def staff_account_create(*, username: str, password: str, role: str, first_name:
         raise ValidationFailed(details={"username": "at most 150 characters"})
     with transaction.atomic():
         user = staff_create(username=username, password=password, role=role, first_name=(first_name or "").strip(),
-                            last_name=(last_name or "").strip())
+                            last_name=(last_name or "").strip(), merchant_id=merchant_id)
         if actor is not None:
             audit_record(actor=actor, action="staff.create", target=user,
                          after=staff_state(staff_get(user_id=user.pk)).as_dict())

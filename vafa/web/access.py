@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from vafa.members.models import Member
 from vafa.merchants.models import StaffRole
-from vafa.merchants.selectors import club_merchant_id, staff_role
+from vafa.merchants.selectors import club_merchant_id, staff_is_partner, staff_role
 
 OWNER = StaffRole.OWNER.value
 MANAGER = StaffRole.MANAGER.value
@@ -32,8 +32,10 @@ TILL = (OWNER, MANAGER, CASHIER)
 MEMBER_SESSION_KEY = "vafa_member_id"
 
 
-def staff_required(*roles: str):
-    """Only active staff in one of `roles`; others are sent to log in, or refused (403)."""
+def staff_required(*roles: str, partners: bool = False):
+    """Only active staff in one of `roles`; others are sent to log in, or refused (403). A
+    partner's staff (of a merchant other than the operator) only where `partners` says: the
+    till, which records their merchant's own sales."""
     allowed = frozenset(roles)
 
     def decorate(view):
@@ -42,15 +44,20 @@ def staff_required(*roles: str):
             role = staff_role(request.user)
             if role is None:
                 return redirect_to_login(request.get_full_path(), reverse("manage:login"))
-            if role not in allowed:
+            if role not in allowed or (not partners and staff_is_partner(_profile(request.user))):
                 raise PermissionDenied
             request.staff_role = role
             return view(request, *args, **kwargs)
 
         wrapped.allowed_roles = allowed
+        wrapped.partner_staff = partners
         return wrapped
 
     return decorate
+
+
+def _profile(user):
+    return getattr(user, "staff_profile", None) if hasattr(user, "staff_profile") else None
 
 
 def member_login(request, member: Member) -> None:
@@ -92,7 +99,7 @@ def member_required(view):
 def staff_merchant_id(request) -> int | None:
     """The merchant a staff member works for: their own, else the club's first active merchant
     (a single-shop club has one). None when no merchant exists yet."""
-    profile = getattr(request.user, "staff_profile", None) if hasattr(request.user, "staff_profile") else None
+    profile = _profile(request.user)
     if profile is not None and profile.merchant_id is not None:
         return profile.merchant_id
     return club_merchant_id()

@@ -82,15 +82,16 @@ def test_bad_role_or_taken_username_creates_nothing():
     assert get_user_model().objects.count() == users and Group.objects.count() == groups
 
 
-def test_logins_are_throttled_per_username_and_per_ip():
+def test_logins_are_throttled_per_username_and_address_and_per_address():
     for _ in range(LOGIN_MAX_PER_USERNAME - 1):
         login_failed(username="Ali", ip="10.0.0.1")
     login_allowed(username="ali", ip="10.0.0.1")
     login_failed(username="ali", ip="10.0.0.1")
     with pytest.raises(RateLimited) as raised:
-        login_allowed(username="ALI", ip="10.0.0.9")
+        login_allowed(username="ALI", ip="10.0.0.1")
     assert 1 <= raised.value.details["retry_after"] <= 15 * 60 + 1
-    login_allowed(username="reza", ip="10.0.0.9")  # another name from another address is fine
+    login_allowed(username="ali", ip="10.0.0.9")  # the name from another address is not locked
+    login_allowed(username="reza", ip="10.0.0.1")  # nor another name from this one, yet
 
     for n in range(LOGIN_MAX_PER_IP - LOGIN_MAX_PER_USERNAME):
         login_failed(username=f"guess{n}", ip="10.0.0.1")

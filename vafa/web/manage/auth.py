@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from vafa.core.client_ip import client_ip
 from vafa.core.errors import RateLimited
-from vafa.merchants.selectors import staff_role
+from vafa.merchants.selectors import staff_is_partner, staff_role
 from vafa.merchants.services import login_allowed, login_failed
 from vafa.web.access import ALL_STAFF, CASHIER, staff_required
 
@@ -50,6 +50,7 @@ def logout_view(request):
     return redirect("manage:login")
 
 
-@staff_required(*ALL_STAFF)
+@staff_required(*ALL_STAFF, partners=True)
 def home(request):
-    return redirect("manage:pos" if request.staff_role == CASHIER else "manage:dashboard")
+    till_only = request.staff_role == CASHIER or staff_is_partner(getattr(request.user, "staff_profile", None))
+    return redirect("manage:pos" if till_only else "manage:dashboard")

@@ -78,7 +78,7 @@ def _page(request, template: str, context: dict, status: int = 200):
 # --- find and join ------------------------------------------------------------------------------
 
 
-@staff_required(*TILL)
+@staff_required(*TILL, partners=True)
 @require_GET
 def index(request):
     if "phone" not in request.GET:
@@ -97,7 +97,7 @@ def index(request):
     return redirect("manage:pos-member", member_id=member.pk)
 
 
-@staff_required(*TILL)
+@staff_required(*TILL, partners=True)
 @require_POST
 def join(request):
     form = JoinForm(request.POST, prefix="join")
@@ -130,7 +130,7 @@ def _member_or_404(member_id: int):
         raise Http404 from None
 
 
-@staff_required(*TILL)
+@staff_required(*TILL, partners=True)
 @require_http_methods(["GET", "POST"])
 def member(request, member_id: int):
     info = _member_or_404(member_id)
@@ -168,7 +168,7 @@ def _partial_error(request, template: str, error, status: int | None = None):
     return render(request, template, {"error": error}, status=status or error_status(error))
 
 
-@staff_required(*TILL)
+@staff_required(*TILL, partners=True)
 @require_GET
 def preview(request, member_id: int):
     info = _member_or_404(member_id)
@@ -193,7 +193,7 @@ def preview(request, member_id: int):
     return render(request, template, {"info": info, "preview": result})
 
 
-@staff_required(*TILL)
+@staff_required(*TILL, partners=True)
 @require_GET
 def coupon(request, member_id: int):
     info = _member_or_404(member_id)
@@ -217,7 +217,7 @@ def coupon(request, member_id: int):
 # --- the receipt --------------------------------------------------------------------------------
 
 
-@staff_required(*TILL)
+@staff_required(*TILL, partners=True)
 @require_GET
 def receipt(request, purchase_id: int):
     merchant_id = staff_merchant_id(request)

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, StaffNotFound
 from vafa.merchants.models import StaffRole
-from vafa.merchants.selectors import staff_list, staff_state
+from vafa.merchants.selectors import merchants_all, staff_list, staff_state
 from vafa.merchants.services import staff_account_create, staff_active_set, staff_role_change
 from vafa.web.access import OWNER, staff_required
 
@@ -36,6 +36,18 @@ class StaffCreateForm(forms.Form):
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "ltr"}))
     password2 = forms.CharField(label=gettext_lazy("Password again"), strip=False,
                                 widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "class": "ltr"}))
+
+    merchant = forms.TypedChoiceField(label=gettext_lazy("Works for"), coerce=int, required=False, empty_value=None,
+                                      help_text=gettext_lazy("A partner's staff use only the till, for their shop."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        shops = [(m.pk, m.name) for m in merchants_all()]
+        if len(shops) > 1:
+            self.fields["merchant"].choices = shops
+            self.fields["merchant"].initial = shops[0][0]
+        else:  # a single-shop club has nothing to choose
+            del self.fields["merchant"]
 
     def clean_username(self):
         username = self.cleaned_data["username"].strip()
@@ -88,7 +100,7 @@ def create(request):
     try:
         user = staff_account_create(username=data["username"], password=data["password1"], role=data["role"],
                                     first_name=data["first_name"], last_name=data["last_name"],
-                                    actor=Actor.of(request))
+                                    merchant_id=data.get("merchant"), actor=Actor.of(request))
     except ApplicationError as error:
         form.add_error(None, error.message)
         return _page(request, form=form, status=error.status)

@@ -98,3 +98,38 @@ def test_member_pages_send_strangers_and_staff_to_the_member_login(route, patter
         assert response.status_code in (302, 405), url
         if response.status_code == 302:
             assert response["Location"].startswith("/login/"), url
+
+
+# --- a partner's staff: the till only (issue 11) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("route", "pattern"), MANAGE, ids=[r or "home" for r, _ in MANAGE])
+def test_a_partners_staff_open_only_the_till(route, pattern, ids, merchant):
+    from vafa.merchants.services import merchant_create
+
+    partner = merchant_create(name="Partner cafe")
+    url = "/manage/" + _path(route, ids)
+    for role in ROLES:
+        client = Client()
+        client.force_login(staff_create(username=f"p-{role}", password="long-enough-pass-1", role=role,
+                                        merchant_id=partner.pk))
+        got, posted = client.get(url).status_code, client.post(url, {}).status_code
+        if pattern.callback.partner_staff and role in pattern.callback.allowed_roles:
+            assert got != 403 and posted != 403 and got < 500 and posted < 500, (role, url)
+        else:
+            assert got in (403, 405) and posted == 403, (role, url, got, posted)
+
+
+def test_a_partners_staff_have_no_admin_and_land_at_the_till(merchant):
+    from vafa.merchants.services import merchant_create
+
+    partner = merchant_create(name="Partner cafe")
+    user = staff_create(username="p-owner", password="long-enough-pass-1", role="owner", merchant_id=partner.pk)
+    assert (user.is_staff, user.is_superuser) == (False, False)
+    client = Client()
+    client.force_login(user)
+    assert client.get("/manage/")["Location"] == "/manage/pos/"
+    assert client.get("/admin/members/member/").status_code == 302  # the admin's door: not staff
+    # The operator's own staff keep the admin
+    own = staff_create(username="o-manager", password="long-enough-pass-1", role="manager", merchant_id=merchant.pk)
+    assert own.is_staff

@@ -156,3 +156,17 @@ def test_deactivate_and_reactivate(owner_client):
 
 def test_unknown_account_is_404(owner_client):
     assert owner_client.post(reverse("manage:staff-deactivate", args=[424242])).status_code == 404
+
+
+def test_with_partners_the_owner_chooses_whom_a_new_account_works_for(owner_client):
+    from vafa.merchants.services import merchant_create
+
+    operator, partner = merchant_create(name="Club shop"), merchant_create(name="Partner cafe")
+    page = owner_client.get(reverse("manage:staff")).content.decode()
+    assert 'name="merchant"' in page and "Partner cafe" in page
+    body = {"username": "barista", "role": "manager", "merchant": str(partner.pk),
+            "password1": "Sunny-Teapot-4821", "password2": "Sunny-Teapot-4821"}
+    assert owner_client.post(reverse("manage:staff-create"), body).status_code == 302
+    user = User.objects.get(username="barista")
+    assert (user.staff_profile.merchant_id, user.is_staff) == (partner.pk, False)
+    assert operator.pk != partner.pk
