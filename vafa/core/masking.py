@@ -9,3 +9,11 @@ def mask_national_id(value: str) -> str:
         return value
     keep = value[-4:] if len(value) > 4 else ""
     return "*" * (len(value) - len(keep)) + keep
+
+
+def mask_email(value: str) -> str:
+    """`sara.rad@example.com` -> `s***@example.com`."""
+    if not value or "@" not in value:
+        return value
+    local, domain = value.rsplit("@", 1)
+    return f"{local[:1]}***@{domain}"

@@ -3,7 +3,8 @@
 Phone numbers: owners and managers see every number in full. Cashiers and marketers see
 numbers masked (+98912***4567), except on the rows found by the full number they typed (they
 already know it, and the till needs to confirm it); a member's page shows them the masked
-number and national code too. Every action is its own POST address for owners and managers
+number and national code too (the last four digits); cashiers see e-mails masked and no birth
+date. Searches by phone, name or national code go by POST, never in the address. Every action is its own POST address for owners and managers
 only, and writes one audit entry in the same transaction as the change.
 """
 
@@ -16,10 +17,11 @@ from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, DuplicateSubmission, MemberNotFound
+from vafa.core.masking import mask_email, mask_national_id
 from vafa.core.phone import mask_phone
 from vafa.ledger.models import Transfer
 from vafa.members.models import Member
@@ -30,7 +32,7 @@ from vafa.rewards.selectors import coupon_state, gift_card_state
 from vafa.usecases.member_directory import member_file, member_search
 from vafa.usecases.member_history import member_activity
 from vafa.usecases.points import member_adjust
-from vafa.web.access import ALL_STAFF, MANAGERS, staff_merchant_id, staff_required
+from vafa.web.access import ALL_STAFF, CASHIER, MANAGERS, staff_merchant_id, staff_required
 from vafa.web.manage.member_forms import AdjustForm, MemberSearchForm, RejectForm
 from vafa.web.reasons import with_reasons
 from vafa.web.templatetags.vafa import points as format_points
@@ -43,26 +45,28 @@ def _sees_full_phone(request) -> bool:
     return request.staff_role in MANAGERS
 
 
-def mask_national_id(value: str) -> str:
-    return f"{'*' * (len(value) - 3)}{value[-3:]}" if value else ""
-
-
 @staff_required(*ALL_STAFF)
+@require_http_methods(["GET", "POST"])
 def index(request):
-    form = MemberSearchForm(request.GET or None, tiers=program_now().tiers)
+    # A search by phone, name or national code is a POST: it never lands in an access log or
+    # the browser's history. The other filters may come in the address too.
+    data = request.POST.copy() if request.method == "POST" else request.GET.copy()
+    if request.method == "GET":
+        data.pop("q", None)
+    page_number = data.pop("page", [None])[-1]
+    data.pop("csrfmiddlewaretoken", None)
+    form = MemberSearchForm(data or None, tiers=program_now().tiers)
     filters = {}
     if form.is_bound:
         form.is_valid()  # an invalid filter is shown with its error and left out
         filters = form.filters()
     full = _sees_full_phone(request)
     qs, phone_hit = member_search(**filters, partial_numbers=full)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(qs, PAGE_SIZE).get_page(page_number)
     for row in page.object_list:
         row.shown_phone = row.phone if full or row.phone == phone_hit else mask_phone(row.phone)
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"nav": "members", "form": form, "page": page, "query": query.urlencode(),
-               "full_phone": full}
+    context = {"nav": "members", "form": form, "page": page, "query": data.urlencode(),
+               "pages_form": "member-search", "full_phone": full}
     htmx = getattr(request, "htmx", None)
     if htmx and not htmx.history_restore_request:
         return render(request, "web/manage/member_results.html", {**context, "oob": True})
@@ -97,6 +101,9 @@ def _detail(request, member_id, *, adjust_form=None, reject_form=None, status=20
         "ledger_next": ledger_next, "ledger_paged": before_id is not None,
         "shown_phone": member.phone if full else mask_phone(member.phone),
         "shown_national_id": member.national_id if full else mask_national_id(member.national_id),
+        # A cashier needs neither to sell: shown masked, like the phone.
+        "shown_email": mask_email(member.email) if request.staff_role == CASHIER else member.email,
+        "birth_date_hidden": request.staff_role == CASHIER and member.birth_date is not None,
         "can_manage": request.staff_role in MANAGERS,
         "adjust_form": adjust_form or AdjustForm(),
         "reject_form": reject_form or RejectForm(),

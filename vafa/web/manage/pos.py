@@ -79,11 +79,12 @@ def _page(request, template: str, context: dict, status: int = 200):
 
 
 @staff_required(*TILL, partners=True)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def index(request):
-    if "phone" not in request.GET:
+    # The number is looked up by POST: it never lands in an access log or the browser's history.
+    if request.method == "GET":
         return _page(request, "web/manage/pos.html", {"form": SearchForm()})
-    form = SearchForm(request.GET)
+    form = SearchForm(request.POST)
     if not form.is_valid():
         return _page(request, "web/manage/pos.html", {"form": form}, status=422)
     phone = form.cleaned_data["phone"]

@@ -143,12 +143,12 @@ def _pages(club) -> dict[str, list[tuple[str, str]]]:
         "owner": [
             ("dashboard", "/manage/dashboard/"),
             ("members", "/manage/members/"),
-            ("members-search", f"/manage/members/?q={MEMBER_PHONE}"),
+            ("members-search", "/manage/members/", lambda page: _submit(page, "#member-search", MEMBER_PHONE)),
             ("member", f"/manage/members/{member.pk}/"),
             ("organization", f"/manage/members/{organization.pk}/"),
             ("applicant", f"/manage/members/{club['applicant'].pk}/"),
             ("pos", "/manage/pos/"),
-            ("pos-not-found", "/manage/pos/?phone=09120000000"),
+            ("pos-not-found", "/manage/pos/", lambda page: _submit(page, "[data-testid=search-form]", "09120000000")),
             ("pos-member", f"/manage/pos/members/{member.pk}/"),
             ("pos-organization", f"/manage/pos/members/{organization.pk}/"),
             ("receipt", f"/manage/pos/receipts/{club['sale'].pk}/"),
@@ -166,12 +166,28 @@ def _language(page, live_server, lang: str) -> None:
     page.context.add_cookies([{"name": "django_language", "value": lang, "url": live_server.url}])
 
 
-def _check(page, path: str, name: str, *, lang: str, width: int, axe_check, shot, problems: list[str]) -> None:
+def _submit(page, form: str, text: str) -> None:
+    """A search by phone is a POST (never in the address): type it and send the form."""
+    live = page.locator(form).get_attribute("hx-post") is not None  # htmx searches as one types
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        field = page.locator(f"{form} input[type=search], {form} input[name=phone]").first
+        field.fill(text)
+        if not live:
+            field.press("Enter")
+    assert answer.value.status in (200, 302), f"{form}: HTTP {answer.value.status}"
+    page.wait_for_load_state("load")
+    assert text not in page.url
+
+
+def _check(page, path: str, name: str, *, lang: str, width: int, axe_check, shot, problems: list[str],
+           action=None) -> None:
     response = page.goto(path)
     assert response is not None and response.status == 200, f"{path}: HTTP {response and response.status}"
     wanted = urlsplit(path)
     landed = urlsplit(page.url)
     assert (landed.path, landed.query) == (wanted.path, wanted.query), f"{path} went to {page.url}"
+    if action is not None:
+        action(page)
     html = page.locator("html")
     assert (html.get_attribute("lang"), html.get_attribute("dir")) == (lang, "rtl" if lang == "fa" else "ltr"), path
     page.wait_for_load_state("load")
@@ -183,6 +199,8 @@ def _check(page, path: str, name: str, *, lang: str, width: int, axe_check, shot
     if scroll > width:
         problems.append(f"{path}: the page scrolls sideways ({scroll} > {width})")
     problems.extend(f"{path}: {text}" for text in page.evaluate(TEXT_OVERFLOW))
+    if "{#" in page.inner_text("body") or "{%" in page.inner_text("body"):
+        problems.append(f"{path}: template syntax shows on the page")
     shot(page, f"{lang}-{width}-{name}")
 
 
@@ -199,9 +217,9 @@ def test_every_page(lang, width, page, another_page, live_server, login_member, 
     problems: list[str] = []
 
     def walk(who: str, browser_page) -> None:
-        for name, path in pages[who]:
+        for name, path, *action in pages[who]:
             _check(browser_page, path, name, lang=lang, width=width, axe_check=axe_check, shot=shot,
-                   problems=problems)
+                   problems=problems, action=action[0] if action else None)
 
     login_member(page, club["member"])
     _language(page, live_server, lang)
