@@ -18,7 +18,6 @@ from vafa.api.errors import error_body
 from vafa.core import sql
 from vafa.core.audit import audit_record
 from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
-from vafa.core.masking import mask_national_id
 from vafa.ledger.models import IdempotencyRecord
 
 Produce = Callable[[], tuple[int, dict]]
@@ -58,8 +57,7 @@ def _audited(request, produce: Produce, action: str) -> Produce:
     def run() -> tuple[int, dict]:
         status, body = produce()
         target = body.get("id", body.get("member_id", "")) if isinstance(body, dict) else ""
-        after = {k: (mask_national_id(v) if k == "national_id" and isinstance(v, str) else v)
-                 for k, v in _json(body).items()} if isinstance(body, dict) else body
+        after = _json(body) if isinstance(body, dict) else body  # audit_record masks personal fields
         audit_record(actor=request.api_actor, action=f"api.{action}", target_type=action.partition(".")[0],
                      target_id=str(target), target_label=str(body.get("name", "") if isinstance(body, dict) else ""),
                      after=after)

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models
 
+from vafa.core.masking import mask_personal
 from vafa.core.models import AuditEntry
 
 _SECRET_FIELDS = {"password", "digest", "code_hash"}
@@ -102,6 +103,12 @@ def calling_key_id() -> int | None:
     return actor.api_key_id if actor is not None else None
 
 
+def _masked_label(target) -> str:
+    from vafa.core.phone import mask_phone
+
+    return str(target).replace(target.phone, mask_phone(target.phone)) if target.phone else str(target)
+
+
 def audit_record(*, actor, action: str, target: models.Model | None = None, target_type: str = "",
                  target_id: str = "", target_label: str = "", before: dict | None = None,
                  after: dict | None = None, ip: str | None = None) -> AuditEntry:
@@ -118,10 +125,12 @@ def audit_record(*, actor, action: str, target: models.Model | None = None, targ
     if target is not None:
         target_type = target_type or target._meta.label_lower
         target_id = target_id or str(target.pk)
-        target_label = target_label or str(target)[:200]
+        # A member is named by the masked number (their name is kept: whom an entry is about).
+        target_label = target_label or (_masked_label(target) if hasattr(target, "phone") else str(target))[:200]
     return AuditEntry.objects.create(
         actor=actor, actor_name=name, api_key_id=api_key_id, action=action, target_type=target_type,
-        target_id=str(target_id), target_label=target_label[:200], before=_plain(before), after=_plain(after),
+        target_id=str(target_id), target_label=target_label[:200], before=mask_personal(_plain(before)),
+        after=mask_personal(_plain(after)),
         ip=ip or None,
     )
 

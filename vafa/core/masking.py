@@ -17,3 +17,33 @@ def mask_email(value: str) -> str:
         return value
     local, domain = value.rsplit("@", 1)
     return f"{local[:1]}***@{domain}"
+
+
+def _mask_value(key: str, value):
+    from vafa.core.phone import mask_phone
+
+    if not isinstance(value, str) or not value:
+        return value
+    if key == "national_id":
+        return mask_national_id(value)
+    if key == "email":
+        return mask_email(value)
+    if key == "birth_date":
+        return "****-**-**"
+    if key == "phone":
+        return mask_phone(value)
+    return value
+
+
+PERSONAL_FIELDS = frozenset({"national_id", "email", "birth_date", "phone"})
+
+
+def mask_personal(data):
+    """`data` (a dict of fields, possibly nested) with personal fields masked: what the audit
+    log keeps of a member's national code, e-mail, birth date and phone."""
+    if isinstance(data, dict):
+        return {key: _mask_value(key, value) if key in PERSONAL_FIELDS else mask_personal(value)
+                for key, value in data.items()}
+    if isinstance(data, list):
+        return [mask_personal(item) for item in data]
+    return data

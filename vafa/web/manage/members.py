@@ -4,8 +4,9 @@ Phone numbers: owners and managers see every number in full. Cashiers and market
 numbers masked (+98912***4567), except on the rows found by the full number they typed (they
 already know it, and the till needs to confirm it); a member's page shows them the masked
 number and national code too (the last four digits); cashiers see e-mails masked and no birth
-date. Searches by phone, name or national code go by POST, never in the address. Every action is its own POST address for owners and managers
-only, and writes one audit entry in the same transaction as the change.
+date. Searches by phone, name or national code go by POST, never in the address. Every action
+is its own POST address for owners and managers only, and writes one audit entry in the same
+transaction as the change.
 """
 
 from __future__ import annotations
