@@ -238,6 +238,11 @@ for _name, _minimum in (("TTL_SECONDS", 1), ("RESEND_SECONDS", 0), ("PHONE_PER_H
 # API calls per minute and key (in each server process, or club-wide with a shared cache); a scope
 # may have a stricter limit: VAFA_API_RATE_BY_SCOPE="program=60,points:adjust=300".
 API_RATE_PER_MINUTE = env_int("VAFA_API_RATE_PER_MINUTE", 120_000, minimum=1)
+# A daily job that catches up (birthdays) runs for the days the worker missed, this many back.
+JOBS_CATCH_UP_DAYS = env_int("VAFA_JOBS_CATCH_UP_DAYS", 7, minimum=1)
+# How long what the club keeps only for a while is kept (vafa/usecases/retention.py).
+RETENTION_DAYS = env_int("VAFA_RETENTION_DAYS", 30, minimum=1)
+IDEMPOTENCY_DAYS = env_int("VAFA_IDEMPOTENCY_DAYS", 30, minimum=1)
 # The largest API request body (a programme document or a code pool fits well inside); larger: 413.
 API_MAX_BODY_BYTES = env_int("VAFA_API_MAX_BODY_BYTES", 2 * 1024 * 1024, minimum=1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = max(API_MAX_BODY_BYTES, 2_621_440)

@@ -9,10 +9,10 @@ Apps register their jobs in `AppConfig.ready`:
 that has no run for today gets one — a `JobRun(job, day)` row, unique, so two workers or a
 restarted one schedule it once — and its task is enqueued in the same transaction (with the
 database backend, the task row commits with the run). A job that `catches_up` is also run for
-the days the worker missed (at most `CATCH_UP_DAYS`), each with that day as its `now`: a
-birthday on a day the server was down is still celebrated. Each task is idempotent by itself
-(an expired lot stays at zero; an award is keyed by member, occasion and year), so even a task
-run twice changes nothing twice.
+the days the worker missed (at most `VAFA_JOBS_CATCH_UP_DAYS`, default 7; 1: only the same
+day), each with that day as its `now`: a birthday on a day the server was down is still
+celebrated. Each task is idempotent by itself (an expired lot stays at zero; an award is keyed
+by member, occasion and year), so even a task run twice changes nothing twice.
 """
 
 from __future__ import annotations
@@ -27,7 +27,13 @@ from django.utils.module_loading import import_string
 from vafa.core.jalali import TEHRAN
 from vafa.core.models import JobRun
 
-CATCH_UP_DAYS = 7
+CATCH_UP_DAYS = 7  # the default of VAFA_JOBS_CATCH_UP_DAYS
+
+
+def _catch_up_days() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "JOBS_CATCH_UP_DAYS", CATCH_UP_DAYS)
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ def _due_days(job: PeriodicJob, now: datetime) -> list[date]:
     yesterday), and for a job that catches up, the missed days of the last week since it first ran."""
     today = now.astimezone(TEHRAN).date()
     last = today if now >= _moment(today, job.at) else today - timedelta(days=1)
-    window = [last - timedelta(days=n) for n in range(CATCH_UP_DAYS - 1, -1, -1)] if job.catches_up else [last]
+    window = [last - timedelta(days=n) for n in range(_catch_up_days() - 1, -1, -1)] if job.catches_up else [last]
     ran = set(JobRun.objects.filter(job=job.name, period__gte=window[0].isoformat())
               .values_list("period", flat=True))
     first = JobRun.objects.filter(job=job.name).order_by("period").values_list("period", flat=True).first()

@@ -103,11 +103,20 @@ def points_expire(*, now: datetime | None = None) -> ExpiryRun:
     return ExpiryRun(members=members, points=points)
 
 
+def idempotency_purge(*, before: datetime) -> int:
+    """Forget the answers to writes sent with an Idempotency-Key before `before`: a retry
+    after that is a new request (clients retry within minutes, the default keeps 30 days)."""
+    from vafa.core.retention import purge
+    from vafa.ledger.models import IdempotencyRecord
+
+    return purge(IdempotencyRecord.objects.filter(created_at__lt=before))
+
+
 # --- what the app's other modules offer (other apps import only this module) -------------------
 from vafa.ledger.accounts import open_member_account, open_merchant_accounts  # noqa: E402
 
 __all__ = [
     "MAX_POINTS", "ExpiryRun", "MemberBook", "PointsChange", "book_open", "check_points", "ensure_can_spend",
-    "ensure_not_blocked", "open_member_account", "open_merchant_accounts", "points_adjust", "points_expire",
-    "points_redeem", "system_account_id",
+    "ensure_not_blocked", "idempotency_purge", "open_member_account", "open_merchant_accounts", "points_adjust",
+    "points_expire", "points_redeem", "system_account_id",
 ]

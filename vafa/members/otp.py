@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -222,3 +223,15 @@ def otp_verify(*, phone: str, code: str, ip: str | None = None, now: datetime | 
                 error = OtpLocked(details={"retry_after": _setting("LOCK_SECONDS")})
     # Raised after the block: the wrong attempt is committed, not rolled back with the error.
     raise error
+
+
+def otp_purge(*, before: datetime) -> int:
+    """Forget one-time codes, wrong codes and spend codes older than `before` (every limit
+    looks back an hour at most); answers the rows deleted."""
+    from vafa.core.retention import purge
+    from vafa.members.models import SpendCode
+
+    return (purge(OneTimeCode.objects.filter(expires_at__lt=before))
+            + purge(CodeFailure.objects.filter(at__lt=before).filter(Q(locked_until__isnull=True)
+                                                                    | Q(locked_until__lt=before)))
+            + purge(SpendCode.objects.filter(created_at__lt=before)))

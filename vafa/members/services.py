@@ -269,12 +269,13 @@ from vafa.members.applications import (  # noqa: E402
 )
 from vafa.members.memberships import membership_record, plan_create, plan_update  # noqa: E402
 from vafa.members.moderation import member_block, member_status_set, member_unblock  # noqa: E402
-from vafa.members.otp import otp_request, otp_verify  # noqa: E402
+from vafa.members.otp import otp_purge, otp_request, otp_verify  # noqa: E402
 from vafa.members.spend_codes import spend_code_check, spend_code_issue, spend_code_use  # noqa: E402
 
 __all__ = [
     "KEEP", "application_approve", "application_auto_approve", "application_open", "application_reject",
     "member_block", "member_consent_set", "member_consents_save", "member_create", "member_profile_save",
-    "member_status_set", "member_unblock", "member_update", "membership_record", "otp_request", "otp_verify",
+    "member_status_set", "member_unblock", "member_update", "membership_record", "otp_purge", "otp_request",
+    "otp_verify",
     "plan_create", "plan_update", "spend_code_check", "spend_code_issue", "spend_code_use",
 ]

@@ -137,6 +137,7 @@ def branch_create(*, merchant: Merchant, code: str, name: str, city: str = "") -
 from vafa.merchants.staff import (  # noqa: E402
     login_allowed,
     login_failed,
+    login_failures_purge,
     login_unlock,
     role_groups_ensure,
     staff_create,
@@ -156,6 +157,7 @@ __all__ = [
     "branch_create",
     "login_allowed",
     "login_failed",
+    "login_failures_purge",
     "login_unlock",
     "merchant_create",
     "operator_id",

@@ -155,3 +155,10 @@ def login_unlock(*, username: str) -> int:
     """Forget a name's failed logins from every address; answers how many there were."""
     deleted, _ = LoginFailure.objects.filter(username=username.strip().lower()).delete()
     return deleted
+
+
+def login_failures_purge(*, before) -> int:
+    """Forget failed logins older than `before` (the throttle looks back 15 minutes)."""
+    from vafa.core.retention import purge
+
+    return purge(LoginFailure.objects.filter(at__lt=before))

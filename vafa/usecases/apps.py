@@ -9,3 +9,10 @@ class UseCasesConfig(AppConfig):
     name = "vafa.usecases"
     label = "usecases"
     verbose_name = _("use cases")
+
+    def ready(self):
+        from datetime import time
+
+        from vafa.core.jobs import PeriodicJob, jobs_register
+
+        jobs_register(PeriodicJob("retention", "vafa.usecases.tasks.retention", at=time(3, 30)))

@@ -2,6 +2,7 @@
 day's birthdays are caught up; the outbox is handled; running it again does nothing twice."""
 
 from datetime import date, datetime, time, timedelta
+from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -36,12 +37,14 @@ def test_the_daily_jobs_run_once_each_as_tasks_at_or_after_their_time(member, ca
     [run] = JobRun.objects.all()
     assert (run.job, run.period, run.result) == ("expire-points", day.isoformat(), "10 points of 1 members")
     assert run.finished_at is not None
-    # At 09:00 the other two; the expiry is not run again
+    # At 09:00 the other three (the retention run at 03:30); the expiry is not run again
     out = worker(at(day, 9), capsys)
-    assert f"jobs scheduled: review-tiers {day}, award-occasions {day};" in out and "tasks run: 2" in out
+    assert f"jobs scheduled: review-tiers {day}, retention {day}, award-occasions {day};" in out
+    assert "tasks run: 3" in out
     assert worker(at(day, 23), capsys).strip() == "jobs scheduled: none; outbox: 0 handled, 0 failed; tasks run: 0"
     assert sorted(JobRun.objects.values_list("job", "period")) == [
-        ("award-occasions", day.isoformat()), ("expire-points", day.isoformat()), ("review-tiers", day.isoformat())]
+        ("award-occasions", day.isoformat()), ("expire-points", day.isoformat()), ("retention", day.isoformat()),
+        ("review-tiers", day.isoformat())]
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
     # The next day they are due again
     assert "expire-points" in worker(at(day + timedelta(days=1), 1), capsys)
@@ -88,6 +91,43 @@ def test_with_another_task_backend_the_worker_schedules_the_jobs_and_leaves_the_
     try:
         out = worker(at(date(2027, 3, 1), 9), capsys)
         assert "expire-points 2027-03-01" in out and "tasks run: 0" in out
-        assert len(task_backends["default"].results) == 3 and DBTaskResult.objects.count() == 0
+        assert len(task_backends["default"].results) == 4 and DBTaskResult.objects.count() == 0
     finally:
         settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+def test_the_catch_up_window_is_a_setting(member_factory, capsys, settings):
+    settings.JOBS_CATCH_UP_DAYS = 2
+    today = date(2027, 5, 20)
+    JobRun.objects.create(job="award-occasions", period=(today - timedelta(days=5)).isoformat())
+    out = worker(at(today, 9), capsys)
+    assert "award-occasions 2027-05-19, award-occasions 2027-05-20" in out
+    assert "award-occasions 2027-05-18" not in out
+
+
+def test_the_retention_run_deletes_only_what_is_old(member, capsys, settings, merchant):
+    from vafa.ledger.models import IdempotencyRecord
+    from vafa.members.models import CodeFailure, OneTimeCode
+    from vafa.merchants.models import LoginFailure
+
+    settings.RETENTION_DAYS, settings.IDEMPOTENCY_DAYS = 30, 10
+    now = datetime(2027, 5, 20, 9, tzinfo=TEHRAN)
+    for days in (31, 29):
+        moment = now - timedelta(days=days)
+        OneTimeCode.objects.create(phone="+989121234567", code_hash="x", created_at=moment,
+                                   expires_at=moment + timedelta(minutes=2))
+        CodeFailure.objects.create(address="192.0.2.1", phone="+989121234567", at=moment)
+        LoginFailure.objects.create(username="ali", ip="192.0.2.1", at=moment)
+    for days in (11, 9):
+        IdempotencyRecord.objects.create(merchant=merchant, key=f"k{days}", fingerprint="f", status=201, body={},
+                                         created_at=now - timedelta(days=days))
+    from vafa.usecases.retention import retention_run
+
+    run = retention_run(now=now)
+    assert (run.codes, run.login_failures, run.idempotency_records) == (2, 1, 1)  # a code and a wrong code
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k9"]
+    assert OneTimeCode.objects.count() == LoginFailure.objects.count() == CodeFailure.objects.count() == 1
+    # `vafa retention` runs it as of now (all these rows lie in the future of the real clock)
+    out = StringIO()
+    call_command("retention", stdout=out)
+    assert out.getvalue() == "0 codes, 0 failed logins, 0 idempotency records deleted.\n"
