@@ -28,6 +28,8 @@ class Member(models.Model):
     interests = models.ManyToManyField("Interest", blank=True, related_name="members",
                                        verbose_name=_("interests"))
     joined_at = models.DateTimeField(_("joined at"), default=timezone.now, db_index=True)
+    # Set when the member's personal data was erased on their request (members.services.member_erase).
+    erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
     merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="members", verbose_name=_("joined at merchant"))
 

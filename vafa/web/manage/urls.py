@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vafa.web.manage import audit, dashboard, keys, members, pos, staff
+from vafa.web.manage import audit, dashboard, keys, member_data, members, pos, staff
 from vafa.web.manage.auth import home, login_view, logout_view
 
 app_name = "manage"
@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", logout_view, name="logout"),
     *dashboard.urlpatterns,
     *members.urlpatterns,
+    *member_data.urlpatterns,
     *pos.urlpatterns,
     *audit.urlpatterns,
     *staff.urlpatterns,
