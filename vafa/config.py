@@ -49,7 +49,7 @@ VAFA_SECRET_KEY={secret}
 # VAFA_ALLOWED_HOSTS=club.example.com
 # VAFA_CSRF_TRUSTED_ORIGINS=https://club.example.com
 # VAFA_TRUSTED_PROXIES=1
-# VAFA_HSTS_SECONDS=31536000
+# VAFA_HTTPS=1
 
 # The SMS gateway: console (prints and appends to outbox.jsonl here), kavenegar, smsir, ghasedak.
 # VAFA_SMS_BACKEND=kavenegar

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "vafa.core.client_ip.ForwardedForCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -178,8 +179,16 @@ TRUSTED_PROXIES = env_int("VAFA_TRUSTED_PROXIES", 0)
 if TRUSTED_PROXIES:
     # The proxy terminates TLS and says so; Django then knows the request was HTTPS.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Browsers keep to HTTPS for this long once they have seen the site (0: not sent).
-SECURE_HSTS_SECONDS = env_int("VAFA_HSTS_SECONDS", 0)
+# The site is served over HTTPS (directly or by the proxy): plain HTTP is redirected and
+# browsers are told to keep to HTTPS (HSTS, a year unless VAFA_HSTS_SECONDS says otherwise).
+# Off by default, so a plain HTTP server on 127.0.0.1 (tests, a first look) keeps working.
+HTTPS = env_bool("VAFA_HTTPS", False)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("VAFA_HSTS_SECONDS", 31_536_000 if HTTPS else 0)
+# Whether every subdomain is HTTPS too, and the preload list, are the domain owner's choices.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VAFA_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("VAFA_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
 # The site's public address (https://club.example.ir): makes members' referral links absolute.
 VAFA_PUBLIC_URL = os.environ.get("VAFA_PUBLIC_URL", "").strip().rstrip("/")
 
@@ -196,6 +205,15 @@ SESSION_COOKIE_SECURE = not DEV_MODE
 CSRF_COOKIE_SECURE = not DEV_MODE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy on every answer (django-csp): scripts, styles and fonts only from this
+# site's own files (no inline script or style anywhere: behaviour is in static/web/*.js), no
+# frames, forms post only here. A cross-site script that got into a page could not run.
+_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {"DIRECTIVES": {
+    "default-src": [_SELF], "script-src": [_SELF], "style-src": [_SELF], "img-src": [_SELF, "data:"],
+    "font-src": [_SELF], "connect-src": [_SELF], "object-src": ["'none'"], "base-uri": [_SELF],
+    "form-action": [_SELF], "frame-ancestors": ["'none'"],
+}}
 
 # Background tasks (django-tasks): in the database by default, so `vafa worker` runs them with
 # nothing else installed. A bigger installation moves them to Redis with RQ, e.g.
@@ -211,6 +229,9 @@ if env_str("VAFA_RQ_URL"):
 # The names of vafa.integrations.sms's BACKENDS (a test keeps them equal), checked at start-up.
 SMS_BACKENDS = ("console", "kavenegar", "smsir", "ghasedak")
 SMS_BACKEND = env_choice("VAFA_SMS_BACKEND", "console", SMS_BACKENDS)
+# In production the console backend (it writes login codes to a file and the log) is used only
+# when chosen by name; by default nothing is sent and `vafa check --deploy` says why.
+SMS_BACKEND_CHOSEN = bool(env_str("VAFA_SMS_BACKEND"))
 SMS_OUTBOX = Path(env_str("VAFA_SMS_OUTBOX") or VAR_DIR / "outbox.jsonl")
 # Credentials of a real gateway (kavenegar, smsir, ghasedak); unused by the console backend.
 SMS_API_KEY = env_str("VAFA_SMS_API_KEY")

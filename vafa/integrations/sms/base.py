@@ -189,9 +189,28 @@ class HttpGateway(SmsBackend):
                            may_have_sent=True)
 
 
+class SmsNotChosen(ImproperlyConfigured):
+    """Production without a chosen gateway: the console backend would print login codes."""
+
+
+NOT_CHOSEN = ("no SMS gateway is chosen: in production the console backend, which writes every message "
+              "(login codes too) to a file and the log, runs only when chosen by name; set VAFA_SMS_BACKEND "
+              "to kavenegar, smsir or ghasedak (or console, knowingly)")
+
+
+def sms_backend_refused() -> str | None:
+    """Why no SMS may be sent with these settings, or None."""
+    if settings.SMS_BACKEND == "console" and not settings.DEV_MODE and not settings.SMS_BACKEND_CHOSEN:
+        return NOT_CHOSEN
+    return None
+
+
 def get_backend() -> SmsBackend:
     """The backend named by `VAFA_SMS_BACKEND`, configured from settings."""
     name = settings.SMS_BACKEND
+    refused = sms_backend_refused()
+    if refused:
+        raise SmsNotChosen(refused)
     if name not in BACKENDS:
         raise ImproperlyConfigured(f"Unknown VAFA_SMS_BACKEND {name!r}; choose one of {', '.join(BACKENDS)}.")
     return import_string(BACKENDS[name]).from_settings()

@@ -13,12 +13,15 @@ safety net), exactly once as far as the gateway allows:
 - a login code past its expiry is not sent at all, and its text is wiped once handled.
 """
 
+import logging
 from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
 
 from vafa.core.outbox import Delivery, GiveUp, OutcomeUnknown, outbox_handler
-from vafa.integrations.sms.base import SmsError, get_backend, sms_message
+from vafa.integrations.sms.base import SmsError, SmsNotChosen, get_backend, sms_message
+
+log = logging.getLogger("vafa.sms")
 
 HANDLER = "sms.send"
 
@@ -31,7 +34,11 @@ def sms_outbox_send(delivery: Delivery) -> str:
         return "not sent: expired before it could be sent"
     message = sms_message(to=payload["to"], text=payload["text"], key=str(delivery.entry.pk),
                           purpose=payload.get("purpose", ""))
-    backend = get_backend()
+    try:
+        backend = get_backend()
+    except SmsNotChosen as error:
+        log.error("SMS %s not sent: %s", delivery.entry.pk, error)
+        raise GiveUp(str(error)) from None
     if delivery.in_doubt:
         sent = backend.was_sent(message.key)
         if sent:

@@ -15,8 +15,13 @@ class Command(BaseCommand):
         parser.add_argument("--members", type=int, default=300, help="how many members (default 300)")
         parser.add_argument("--purchases", type=int, default=5000, help="how many purchases (default 5000)")
         parser.add_argument("--host", default="http://127.0.0.1:8000", help="the base URL to print")
+        parser.add_argument("--force", action="store_true",
+                            help="load it in production mode too (it adds a staff login with a known password)")
 
-    def handle(self, *args, members, purchases, host, **options):
+    def handle(self, *args, members, purchases, host, force, **options):
+        if not settings.DEV_MODE and not force:
+            raise CommandError("this is a production installation (VAFA_DEV is not 1): the demo club adds made-up "
+                               "members and a staff login with a known password; add --force to load it anyway")
         if members < 1 or purchases < 0:
             raise CommandError("--members must be at least 1 and --purchases at least 0.")
         verbose = options.get("verbosity", 1) >= 1

@@ -1,5 +1,5 @@
-// Member portal behaviour (no inline scripts): the resend countdown, share / copy of the
-// referral link, and a form that is submitted once.
+// Member portal behaviour (no inline scripts): progress bars, the resend countdown, share /
+// copy of the referral link, and a form that is submitted once.
 (function () {
   "use strict";
 
@@ -92,7 +92,17 @@
     });
   }
 
+  // Progress bars: their width comes from data-percent (an inline style would need the
+  // Content-Security-Policy to allow inline styles).
+  function progressBars() {
+    document.querySelectorAll(".progress [data-percent]").forEach(function (bar) {
+      var percent = Math.max(0, Math.min(100, parseFloat(bar.getAttribute("data-percent")) || 0));
+      bar.style.inlineSize = percent + "%";
+    });
+  }
+
   function start() {
+    progressBars();
     resendCountdown();
     shareButtons();
     submitOnce();
