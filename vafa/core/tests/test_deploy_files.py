@@ -66,3 +66,30 @@ def test_the_example_settings_name_only_settings_that_exist():
     names = re.findall(r"^#? ?(VAFA_[A-Z_]+|DATABASE_URL)=", (DEPLOY / "vafa.env.example").read_text(), re.M)
     assert len(names) >= 8
     assert [name for name in names if f"`{name}`" not in readme] == []
+
+
+def test_vafa_check_deploy_passes_with_the_documented_production_settings(tmp_path):
+    """deploy/vafa.env.example, with a secret, is a production installation Django's deploy
+    checks (and Vafa's own) find nothing wrong with; without a gateway it fails."""
+    import os
+    import secrets
+    import subprocess
+    import sys
+
+    settings_file = tmp_path / "vafa.env"
+    example = (DEPLOY / "vafa.env.example").read_text()
+    settings_file.write_text(f"VAFA_SECRET_KEY={secrets.token_urlsafe(50)}\n{example}".replace(
+        "DATABASE_URL=postgres://vafa@127.0.0.1:5432/vafa", "DATABASE_URL="))
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("VAFA_") and k != "DATABASE_URL"}
+    env = {**clean, "VAFA_VAR_DIR": str(tmp_path)}
+
+    def check(**extra):
+        return subprocess.run([sys.executable, "-m", "vafa", "check", "--deploy", "--fail-level", "WARNING"],
+                              env={**env, **extra}, capture_output=True, text=True, timeout=120)
+
+    passed = check()
+    assert passed.returncode == 0, passed.stderr
+    assert "System check identified no issues (2 silenced)." in passed.stdout
+    settings_file.write_text(settings_file.read_text().replace("VAFA_SMS_BACKEND=kavenegar", ""))
+    failed = check()
+    assert failed.returncode == 1 and "vafa.E001" in failed.stderr
