@@ -14,10 +14,10 @@ A new rule condition is three changes: its field in `vafa.program.inputs`, its t
 `vafa.program.engine`, and its fact here (in `_facts` and the two readers above)."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from vafa.commerce import tiers
 from vafa.commerce.models import Purchase, PurchaseItem
@@ -101,18 +101,20 @@ def _plan_at(member_id: int, at: datetime) -> PlanInForce | None:
 
 
 class _History:
-    """Each member's tier and paid plans over time, loaded once for the period."""
+    """Each member's tier and paid plans over time, loaded the first time a member is met."""
 
-    def __init__(self, member_ids: set[int], program: Program):
+    def __init__(self, program: Program):
         self.program = program
         self.tiers: dict[int, list] = defaultdict(list)
-        if program.tiers:
+        self.plans: dict[int, list] = defaultdict(list)
+
+    def load(self, member_ids: set[int]) -> None:
+        if self.program.tiers:
             for member_id, at, tier_id in (TierChange.objects.filter(member_id__in=member_ids)
                                            .order_by("changed_at", "id")
                                            .values_list("member_id", "changed_at", "to_tier_id")):
                 self.tiers[member_id].append((at, tier_id))
-        self.plans: dict[int, list] = defaultdict(list)
-        if program.plans_with_bonus:
+        if self.program.plans_with_bonus:
             for row in (Membership.objects.filter(member_id__in=member_ids)
                         .values_list("member_id", "starts_at", "ends_at", "plan__earn_percent", "id", "plan_id",
                                      "plan__name")):
@@ -131,35 +133,60 @@ class _History:
         return PlanInForce(chosen[4], chosen[5], chosen[2]) if chosen else None
 
 
-def purchase_facts_bulk(program: Program, *, start: datetime, end: datetime
-                        ) -> Sequence[tuple[Purchase, PurchaseFacts]]:
+BULK_CHUNK = 2_000  # purchases read at a time: every IN list is at most this long
+
+
+def _purchases_in_chunks(start: datetime, end: datetime, size: int) -> Iterator[list[Purchase]]:
+    """The period's purchases in the order they happened, `size` at a time (keyset paging)."""
+    after: tuple[datetime, int] | None = None
+    while True:
+        page = Purchase.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        if after is not None:
+            page = page.filter(Q(occurred_at__gt=after[0]) | Q(occurred_at=after[0], id__gt=after[1]))
+        chunk = list(page.order_by("occurred_at", "id")
+                     .only("id", "member_id", "merchant_id", "branch_id", "occurred_at", "amount", "tax",
+                           "shipping", "discount", "channel", "payment_method")[:size])
+        if not chunk:
+            return
+        yield chunk
+        if len(chunk) < size:
+            return
+        after = (chunk[-1].occurred_at, chunk[-1].pk)
+
+
+def purchase_facts_bulk(program: Program, *, start: datetime, end: datetime, chunk: int | None = None
+                        ) -> Iterator[tuple[Purchase, PurchaseFacts]]:
     """The purchases that happened from `start` to before `end`, in the order they happened
     (occurred_at, then as recorded), each with its facts as they were then: the member's tier
-    and plan at that moment, and which purchase of theirs it was. A fixed number of queries."""
-    purchases = list(Purchase.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
-                     .order_by("occurred_at", "id")
-                     .only("id", "member_id", "merchant_id", "branch_id", "occurred_at", "amount", "tax",
-                           "shipping", "discount", "channel", "payment_method"))
-    member_ids = {p.member_id for p in purchases}
-    items: dict[int, list] = defaultdict(list)
-    for item in PurchaseItem.objects.filter(purchase__occurred_at__gte=start, purchase__occurred_at__lt=end):
-        items[item.purchase_id].append(item)
-    seen = dict(Purchase.objects.filter(member_id__in=member_ids, occurred_at__lt=start)
-                .values_list("member_id").annotate(n=Count("id")).values_list("member_id", "n"))
-    interests: dict[int, set] = defaultdict(set)
-    for member_id, slug in Member.interests.through.objects.filter(member_id__in=member_ids).values_list(
-            "member_id", "interest__slug"):
-        interests[member_id].add(slug)
-    kinds = dict(Member.objects.filter(pk__in=member_ids).values_list("id", "kind"))
+    and plan at that moment, and which purchase of theirs it was. Read a chunk at a time, so
+    neither memory nor any query's list of ids grows with the period (a handful of queries a
+    chunk; what is kept across chunks is a few numbers per member met)."""
     branches = dict(Branch.objects.values_list("id", "code"))
-    history = _History(member_ids, program)
-    answer = []
-    for p in purchases:
-        seen[p.member_id] = seen.get(p.member_id, 0) + 1
-        answer.append((p, _facts(
-            merchant_id=p.merchant_id, occurred_at=p.occurred_at, amount=p.amount, tax=p.tax, shipping=p.shipping,
-            discount=p.discount, items=_items(items.get(p.pk, ())), member_kind=kinds[p.member_id],
-            tier=history.tier(p.member_id, p.occurred_at), plan=history.plan(p.member_id, p.occurred_at),
-            interests=frozenset(interests.get(p.member_id, ())), nth=seen[p.member_id],
-            branch=branches.get(p.branch_id), channel=p.channel, payment_method=p.payment_method)))
-    return answer
+    history = _History(program)
+    seen: dict[int, int] = {}
+    kinds: dict[int, str] = {}
+    interests: dict[int, frozenset] = {}
+    for purchases in _purchases_in_chunks(start, end, chunk or BULK_CHUNK):
+        items: dict[int, list] = defaultdict(list)
+        for item in PurchaseItem.objects.filter(purchase_id__in=[p.pk for p in purchases]):
+            items[item.purchase_id].append(item)
+        new = {p.member_id for p in purchases} - kinds.keys()
+        if new:
+            seen.update(Purchase.objects.filter(member_id__in=new, occurred_at__lt=start)
+                        .values_list("member_id").annotate(n=Count("id")).values_list("member_id", "n"))
+            kinds.update(Member.objects.filter(pk__in=new).values_list("id", "kind"))
+            found: dict[int, set] = defaultdict(set)
+            for member_id, slug in Member.interests.through.objects.filter(member_id__in=new).values_list(
+                    "member_id", "interest__slug"):
+                found[member_id].add(slug)
+            interests.update({member_id: frozenset(found.get(member_id, ())) for member_id in new})
+            history.load(new)
+        for p in purchases:
+            seen[p.member_id] = seen.get(p.member_id, 0) + 1
+            yield p, _facts(
+                merchant_id=p.merchant_id, occurred_at=p.occurred_at, amount=p.amount, tax=p.tax,
+                shipping=p.shipping, discount=p.discount, items=_items(items.get(p.pk, ())),
+                member_kind=kinds[p.member_id], tier=history.tier(p.member_id, p.occurred_at),
+                plan=history.plan(p.member_id, p.occurred_at), interests=interests[p.member_id],
+                nth=seen[p.member_id], branch=branches.get(p.branch_id), channel=p.channel,
+                payment_method=p.payment_method)

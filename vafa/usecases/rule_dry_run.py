@@ -131,29 +131,37 @@ def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
     return start, datetime.combine(date_to + timedelta(days=1), time(0), tzinfo=TEHRAN)
 
 
-def _replay(program: Program, rules: list[engine.Rule], info: dict, history: list) -> dict:
-    prog = Program(version=program.version, policy=program.policy, rules=tuple(rules), rule_info=info,
-                   tiers=program.tiers, plans_with_bonus=program.plans_with_bonus)
-    usage = _Usage(awards={}, totals={})
-    by_rule: dict = {}
-    rewarded: set[int] = set()
-    for p, facts in history:
-        lines = rule_lines(rules, purchase_rule_context(prog, facts),
-                           usage.usage_for(p.member_id, p.occurred_at, program.policy.point_value_rial))
-        usage.add(lines, p.member_id, p.occurred_at)
+class _Replay:
+    """One set of rules replayed purchase by purchase: caps and budgets as they would have been."""
+
+    def __init__(self, program: Program, rules: list[engine.Rule], info: dict):
+        self.program = Program(version=program.version, policy=program.policy, rules=tuple(rules), rule_info=info,
+                               tiers=program.tiers, plans_with_bonus=program.plans_with_bonus)
+        self.rules = rules
+        self.point_value = program.policy.point_value_rial
+        self.usage = _Usage(awards={}, totals={})
+        self.by_rule: dict = {}
+        self.rewarded: set[int] = set()
+
+    def add(self, p, facts) -> None:
+        lines = rule_lines(self.rules, purchase_rule_context(self.program, facts),
+                           self.usage.usage_for(p.member_id, p.occurred_at, self.point_value))
+        self.usage.add(lines, p.member_id, p.occurred_at)
         for line in lines:
-            entry = by_rule.setdefault(line.rule_id, {"rule_id": line.rule_id, "name": line.name, "points": 0,
-                                                      "purchases": 0, "members": set()})
+            entry = self.by_rule.setdefault(line.rule_id, {"rule_id": line.rule_id, "name": line.name, "points": 0,
+                                                           "purchases": 0, "members": set()})
             entry["points"] += line.points
             entry["purchases"] += 1
             entry["members"].add(p.member_id)
             if line.points > 0:
-                rewarded.add(p.member_id)
-    points = sum(e["points"] for e in by_rule.values())
-    return {
-        "points": points, "value_rial": points * program.policy.point_value_rial, "members": len(rewarded),
-        "by_rule": [{**e, "members": len(e["members"])} for e in by_rule.values()],
-    }
+                self.rewarded.add(p.member_id)
+
+    def result(self) -> dict:
+        points = sum(e["points"] for e in self.by_rule.values())
+        return {
+            "points": points, "value_rial": points * self.point_value, "members": len(self.rewarded),
+            "by_rule": [{**e, "members": len(e["members"])} for e in self.by_rule.values()],
+        }
 
 
 def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
@@ -164,11 +172,16 @@ def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
     drafts, draft_info = draft_rules(asked.rules)
     program = program_now()
     live = program.rules_for("purchase")
-    history = purchase_facts_bulk(program, start=start, end=end)
-    draft = _replay(program, drafts, draft_info, history)
-    current = _replay(program, live, program.rule_info, history)
+    # One pass over the period, a chunk at a time, feeding both replays.
+    draft_run, live_run = _Replay(program, drafts, draft_info), _Replay(program, live, program.rule_info)
+    purchases = 0
+    for p, facts in purchase_facts_bulk(program, start=start, end=end):
+        draft_run.add(p, facts)
+        live_run.add(p, facts)
+        purchases += 1
+    draft, current = draft_run.result(), live_run.result()
     return {
-        "from": date_from.isoformat(), "to": date_to.isoformat(), "purchases": len(history), **draft,
+        "from": date_from.isoformat(), "to": date_to.isoformat(), "purchases": purchases, **draft,
         "live": current,
         "difference": {k: draft[k] - current[k] for k in ("points", "value_rial", "members")},
     }

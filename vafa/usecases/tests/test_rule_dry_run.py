@@ -159,3 +159,27 @@ def test_a_draft_rule_with_an_impossible_time_offset_is_refused(api):
     details = assert_error(api.post("/program/simulate", {"rules": [rule], "from": today, "to": today}), 422,
                            "validation_error")
     assert "rules[0].conditions.starts_at" in details
+
+
+def test_the_dry_run_reads_the_period_in_chunks_with_bounded_id_lists(api, member_factory, monkeypatch):
+    """However many buyers a period has, no query lists more ids than a chunk holds (PostgreSQL
+    refuses more than 65,535 parameters): the answer is the same chunk by chunk as all at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from vafa.commerce import facts
+
+    tier_create(data={"code": "gold", "name": "Gold", "rank": 1, "qualify": {"by": "spend", "threshold": 4_000_000}})
+    _record(api, _members(member_factory))
+    _record(api, _members(member_factory))
+    today = timezone.now().astimezone(TEHRAN).date()
+    whole = rules_simulate(rules=DRAFTS, date_from=today, date_to=today)
+    monkeypatch.setattr(facts, "BULK_CHUNK", 3)
+    with CaptureQueriesContext(connection) as ctx:
+        chunked = rules_simulate(rules=DRAFTS, date_from=today, date_to=today)
+    assert chunked == whole and chunked["purchases"] == 2 * len(BASKETS)
+    longest = max(len(q["sql"].split(" IN (")[1].split(")")[0].split(",")) for q in ctx.captured_queries
+                  if " IN (" in q["sql"])
+    assert longest <= 3
+    pages = [q for q in ctx.captured_queries if 'FROM "commerce_purchase"' in q["sql"] and "LIMIT 3" in q["sql"]]
+    assert len(pages) == 7  # 20 purchases, 3 at a time
