@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.vafa-installed
 VENDOR_STAMP := vafa/web/static/vendor/.copied
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install run test lint test-sqlite test-postgres bench messages clean browser
+.PHONY: install run test lint test-sqlite test-postgres bench soak messages clean browser
 
 $(BIN)/vafa: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -62,6 +62,15 @@ test: lint browser
 	  echo "-- SQLite --"; cat var/test-sqlite.log; \
 	  echo "-- PostgreSQL --"; cat var/test-postgres.log; \
 	  test "$$(cat var/test-sqlite.rc)" = 0 && test "$$(cat var/test-postgres.rc)" = 0
+	@echo "== crash test, short (bench/crash.py; make soak runs 20 cycles) =="
+	$(BIN)/python bench/crash.py --db sqlite --cycles 3
+	$(BIN)/python bench/crash.py --db postgres --cycles 4 --pg-url $(PG_URL)_crash
+
+# The long runs: 20 crash cycles on each database (SIGKILL of the server; PostgreSQL also
+# stopped with an immediate shutdown every other cycle).
+soak: install
+	$(BIN)/python bench/crash.py --db sqlite --cycles 20
+	$(BIN)/python bench/crash.py --db postgres --cycles 20 --pg-url $(PG_URL)_crash
 
 bench: install
 	$(BIN)/python bench/run.py
