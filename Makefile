@@ -56,8 +56,8 @@ test-postgres: install
 test: lint browser
 	@echo "== tests on SQLite and PostgreSQL, side by side =="
 	@mkdir -p var; set -e; \
-	  ($(MAKE) -s test-sqlite > var/test-sqlite.log 2>&1; echo $$? > var/test-sqlite.rc) & \
-	  ($(MAKE) -s test-postgres > var/test-postgres.log 2>&1; echo $$? > var/test-postgres.rc) & \
+	  (rc=0; $(MAKE) -s test-sqlite > var/test-sqlite.log 2>&1 || rc=$$?; echo $$rc > var/test-sqlite.rc) & \
+	  (rc=0; $(MAKE) -s test-postgres > var/test-postgres.log 2>&1 || rc=$$?; echo $$rc > var/test-postgres.rc) & \
 	  wait; \
 	  echo "-- SQLite --"; cat var/test-sqlite.log; \
 	  echo "-- PostgreSQL --"; cat var/test-postgres.log; \
