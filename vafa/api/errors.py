@@ -120,14 +120,14 @@ class ApiErrorShapeMiddleware:
         return response
 
 
-def _body_too_large(request) -> RequestTooLarge | None:
-    """A body over VAFA_API_MAX_BODY_BYTES is refused before anything reads it."""
+def _body_too_large(request) -> ApplicationError | None:
+    """A body over VAFA_API_MAX_BODY_BYTES is refused before anything reads it; a Content-Length
+    that is not a number is a malformed request (400), not a crash."""
     limit = settings.API_MAX_BODY_BYTES
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    return RequestTooLarge(details={"max_bytes": limit}) if length > limit else None
+    raw = (request.META.get("CONTENT_LENGTH") or "0").strip() or "0"
+    if not raw.isascii() or not raw.isdigit():
+        return MalformedJson(details={"Content-Length": "not a number of bytes"})
+    return RequestTooLarge(details={"max_bytes": limit}) if int(raw) > limit else None
 
 
 def handler404(request, exception=None):

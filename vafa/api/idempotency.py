@@ -18,6 +18,7 @@ from vafa.api.errors import error_body
 from vafa.core import sql
 from vafa.core.audit import audit_record
 from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
+from vafa.core.masking import mask_national_id
 from vafa.ledger.models import IdempotencyRecord
 
 Produce = Callable[[], tuple[int, dict]]
@@ -40,15 +41,28 @@ def _fingerprint(request) -> str:
     return hashlib.sha256(request.method.encode() + request.path.encode() + b"\n" + canonical).hexdigest()
 
 
-def _replay(merchant, key: str, fingerprint: str) -> JsonResponse | None:
+def _replay(merchant, key: str, fingerprint: str, request=None) -> JsonResponse | None:
     record = IdempotencyRecord.objects.filter(merchant_id=merchant.id, key=key).first()
     if record is None:
         return None
     if record.fingerprint != fingerprint:
         raise IdempotencyConflict(details={"idempotency_key": key})
-    response = json_response(record.status, record.body)
+    body = record.body
+    if request is not None and not request.api_key.allows("members:pii"):
+        # Records are the merchant's, not one key's: another key replays it as it may read it.
+        body = _masked(body)
+    response = json_response(record.status, body)
     response["Idempotent-Replayed"] = "true"
     return response
+
+
+def _masked(body):
+    if isinstance(body, dict):
+        return {k: (mask_national_id(v) if k == "national_id" and isinstance(v, str) else _masked(v))
+                for k, v in body.items()}
+    if isinstance(body, list):
+        return [_masked(item) for item in body]
+    return body
 
 
 def _audited(request, produce: Produce, action: str) -> Produce:
@@ -81,7 +95,7 @@ def run_write(request, produce: Produce, *, on_integrity_error: Produce | None =
     if precheck is not None:
         stored = None
         if key is not None and key.strip() and len(key.strip()) <= 255:
-            stored = _replay(request.auth, key.strip(), _fingerprint(request))
+            stored = _replay(request.auth, key.strip(), _fingerprint(request), request)
         if stored is not None:
             return stored
         precheck()
@@ -104,14 +118,14 @@ def run_write(request, produce: Produce, *, on_integrity_error: Produce | None =
                        [[merchant.id, key, fingerprint, status, _json(body), timezone.now()]])
         return json_response(status, body)
     except ApplicationError as exc:
-        replayed = _replay(merchant, key, fingerprint)
+        replayed = _replay(merchant, key, fingerprint, request)
         if replayed is not None:
             return replayed
         if exc.status in (400, 422):
             raise  # invalid input is not an answer to remember: the corrected request may follow
         return _store(merchant, key, fingerprint, exc)
     except IntegrityError:
-        replayed = _replay(merchant, key, fingerprint)
+        replayed = _replay(merchant, key, fingerprint, request)
         if replayed is not None:
             return replayed
         if on_integrity_error is None:

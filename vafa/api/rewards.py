@@ -7,6 +7,7 @@ from vafa.api import reward_schemas as rs
 from vafa.api.auth import needs
 from vafa.api.common import READ_ERRORS, WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
+from vafa.core.masking import mask_code
 from vafa.program.selectors import reward_body
 from vafa.program.services import reward_create, reward_update
 from vafa.rewards import selectors, services
@@ -113,7 +114,15 @@ def create_promo_code(request, payload: rs.PromoCodeInput, idempotency_key: str 
             tags=["coupons"])
 def member_coupons(request, member_id: str):
     now = timezone.now()
-    return json_response(200, [rs.member_coupon_body(c, now) for c in selectors.member_coupons(member_id=member_id)])
+    return json_response(200, [_shown_here(request, c, rs.member_coupon_body(c, now))
+                               for c in selectors.member_coupons(member_id=member_id)])
+
+
+def _shown_here(request, held, body: dict) -> dict:
+    """A coupon or gift card another merchant issued cannot be used here: its code is masked."""
+    if not services.usable_at(held.merchant_id, request.auth.id):
+        body["code"] = mask_code(held.code)
+    return body
 
 
 # --- gift cards (spend before {code}: the first matching path wins) -----------------------------
@@ -124,7 +133,7 @@ def member_coupons(request, member_id: str):
             tags=["gift cards"])
 def member_gift_cards(request, member_id: str):
     now = timezone.now()
-    return json_response(200, [rs.gift_card_detail_body(c, now)
+    return json_response(200, [_shown_here(request, c, rs.gift_card_detail_body(c, now))
                                for c in selectors.member_gift_cards(member_id=member_id)])
 
 

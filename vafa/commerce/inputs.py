@@ -14,7 +14,7 @@ from django.utils import timezone
 from pydantic import ConfigDict, Field, StrictInt, StrictStr, model_validator
 
 from vafa.commerce.models import Purchase
-from vafa.core.inputs import Choice, Input, Int, Moment, Rial, Text, fail, says
+from vafa.core.inputs import Choice, ExternalId, Input, Int, Moment, Rial, Text, fail, says
 from vafa.core.limits import MAX_ITEMS, MAX_POINTS, MAX_QUANTITY
 from vafa.core.moments import EARLIEST_YEAR, FUTURE_TOLERANCE
 
@@ -45,7 +45,7 @@ class PurchaseInput(Input):
 
     member_id: StrictInt | None = None
     phone: Text(40, strip=False, optional=True) = Field(None, description="any common Iranian form")
-    external_id: Text(100, optional=True, why="at most 100 characters") = Field(
+    external_id: ExternalId() = Field(
         None, description="the shop's own id of the purchase: the same one again is recorded once")
     amount: Rial() = Field(description="IRR, tax and shipping included, before the points discount")
     tax: Rial() = 0
@@ -87,5 +87,5 @@ class PreviewInput(PurchaseInput):
 
 class RefundInput(Input):
     amount: Rial(1) = Field(description="the value returned, in the measure of the purchase's amount")
-    external_id: Text(100, optional=True, why="at most 100 characters") = Field(
+    external_id: ExternalId() = Field(
         None, description="the shop's own id of the refund: the same one again refunds once")

@@ -24,6 +24,7 @@ import annotated_types as at
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -113,6 +114,13 @@ def Text(max_length: int, *, min_length: int = 0, strip: bool = True, pattern: s
     base = Annotated[str, Strict(), StringConstraints(strip_whitespace=strip, min_length=min_length or None,
                                                       max_length=max_length, pattern=pattern)]
     return Annotated[base | None if optional else base, says(why, missing=missing, **by_type)]
+
+
+def ExternalId(max_length: int = 100) -> Any:
+    """A caller's own optional id (an invoice's, a return's): blank is no id at all, never an id
+    that every other blank would then repeat."""
+    return Annotated[Text(max_length, optional=True, why=f"at most {max_length} characters"),
+                     AfterValidator(lambda value: value or None)]
 
 
 def Choice(values: Iterable[str], *, why: str | None = None) -> Any:

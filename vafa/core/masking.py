@@ -11,6 +11,12 @@ def mask_national_id(value: str) -> str:
     return "*" * (len(value) - len(keep)) + keep
 
 
+def mask_code(code) -> str:
+    """A code someone could spend, shown by its last four characters only ("…WXYZ")."""
+    text = str(code or "")
+    return f"…{text[-4:]}" if len(text) > 4 else "…"
+
+
 def mask_email(value: str) -> str:
     """`sara.rad@example.com` -> `s***@example.com`."""
     if not value or "@" not in value:

@@ -103,6 +103,15 @@ def points_expire(*, now: datetime | None = None) -> ExpiryRun:
     return ExpiryRun(members=members, points=points)
 
 
+def idempotency_forget(*, phone: str) -> int:
+    """Delete the kept answers that show this phone (a member's answers, replayed to retries):
+    an erased member's data must not come back from them."""
+    from vafa.ledger.models import IdempotencyRecord
+
+    deleted, _ = IdempotencyRecord.objects.filter(body__phone=phone).delete()
+    return deleted
+
+
 def idempotency_purge(*, before: datetime) -> int:
     """Forget the answers to writes sent with an Idempotency-Key before `before`: a retry
     after that is a new request (clients retry within minutes, the default keeps 30 days)."""
@@ -117,6 +126,6 @@ from vafa.ledger.accounts import open_member_account, open_merchant_accounts  # 
 
 __all__ = [
     "MAX_POINTS", "ExpiryRun", "MemberBook", "PointsChange", "book_open", "check_points", "ensure_can_spend",
-    "ensure_not_blocked", "idempotency_purge", "open_member_account", "open_merchant_accounts", "points_adjust",
-    "points_expire", "points_redeem", "system_account_id",
+    "ensure_not_blocked", "idempotency_forget", "idempotency_purge", "open_member_account",
+    "open_merchant_accounts", "points_adjust", "points_expire", "points_redeem", "system_account_id",
 ]

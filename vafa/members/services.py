@@ -289,11 +289,10 @@ def member_erase(*, member_id, actor=None) -> Member:
     member.erased_at = timezone.now()
     member.save()
     publish(MemberUpdated(member_id=member.pk, fields=("erased",)))
-    # The audit log named the member by name and masked number: it now says only whom, by id.
-    from vafa.core.models import AuditEntry
+    # The audit log, the outbox and the admin's log named the member: now only by id.
+    from vafa.core.erasure import person_forget
 
-    AuditEntry.objects.filter(target_type="members.member", target_id=str(member.pk)).update(
-        target_label=f"#{member.pk}")
+    person_forget(model=Member, member_id=member.pk, phone=phone)
     if actor is not None:
         audit_record(actor=actor, action="member.erase", target_type="members.member", target_id=str(member.pk),
                      target_label=f"#{member.pk}", after={"erased": True})

@@ -104,11 +104,16 @@ def api_key_scopes_set(*, key_id: int, scopes, actor=None) -> ApiKey:
 
 @transaction.atomic
 def api_key_rotate(*, key_id: int, actor=None) -> tuple[ApiKey, str]:
-    """A new secret with the same name and scopes; the old one stops working at once."""
+    """A new secret with the same name and scopes (those its merchant may still hold); the old
+    one stops working at once."""
     old = ApiKey.objects.select_for_update().get(pk=key_id, revoked_at__isnull=True)
+    kept = [s for s in old.scopes if s in scopes_allowed(old.merchant_id)]
+    if not kept:
+        raise ValidationFailed(details={"scopes": "the key holds no scope its merchant may hold: give it scopes "
+                                                  "first"})
     old.revoked_at = timezone.now()
     old.save(update_fields=["revoked_at"])
-    key, raw = api_key_create(merchant=old.merchant, name=old.name, scopes=old.scopes)
+    key, raw = api_key_create(merchant=old.merchant, name=old.name, scopes=kept)
     _audit_key(actor, "api_key.rotate", key, {"replaces": old.prefix})
     return key, raw
 

@@ -37,12 +37,9 @@ def referral_record(joined: MemberJoined) -> Referral | None:
             raise InvalidReferralCode(details={"referral_code": ""})
         if referrer["status"] == Member.Status.BLOCKED:
             raise _refuse("referrer_blocked")
-        if joined.phone == referrer["phone"] or (joined.national_id
-                                                 and joined.national_id == referrer["national_id"]):
-            raise _refuse("self_referral")
-        if Referral.objects.filter(phone=joined.phone).exists() or (
-                joined.national_id and Referral.objects.filter(national_id=joined.national_id).exists()):
-            raise _refuse("already_referred")
+        # The limit first: a refusal that depends on the national code must never be told apart
+        # from one that does not, or a join with a referral code at its limit would answer
+        # whether a guessed national code is the referrer's (an oracle for the whole code).
         policy = referral_policy()
         if policy.limit is not None:
             recent = Referral.objects.filter(
@@ -50,9 +47,23 @@ def referral_record(joined: MemberJoined) -> Referral | None:
                 created_at__lte=joined.joined_at).count()
             if recent >= policy.limit:
                 raise _refuse("limit_reached")
+        if joined.phone == referrer["phone"] or (joined.national_id
+                                                 and joined.national_id == referrer["national_id"]):
+            raise _refuse("self_referral")
+        if Referral.objects.filter(phone=joined.phone).exists() or (
+                joined.national_id and Referral.objects.filter(national_id=joined.national_id).exists()):
+            raise _refuse("already_referred")
         return Referral.objects.create(referrer_id=joined.referred_by_id, referred_id=joined.member_id,
                                        phone=joined.phone, national_id=joined.national_id,
                                        created_at=joined.joined_at)
+
+
+def referral_forget(*, member_id: int) -> None:
+    """An erased member's referral keeps its place in the referrer's count, not their number
+    or national code."""
+    for referral in Referral.objects.filter(referred_id=member_id):
+        referral.phone, referral.national_id = f"erased-{referral.pk}"[:16], ""
+        referral.save(update_fields=["phone", "national_id"])
 
 
 def referral_complete(*, member_id: int, purchase_id: int, at: datetime) -> Referral | None:

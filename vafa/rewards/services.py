@@ -46,6 +46,7 @@ from vafa.ledger.models import Account, IdempotencyRecord, Transfer
 from vafa.ledger.services import book_open, ensure_can_spend, ensure_not_blocked, system_account_id
 from vafa.members.selectors import member_get
 from vafa.merchants.selectors import club_merchant_id
+from vafa.merchants.services import operator_id
 from vafa.program.models import Reward
 from vafa.program.selectors import earn_policy, parse_reward_id
 from vafa.rewards import codes
@@ -85,6 +86,15 @@ def _spending_merchant_id(merchant_id: int | None) -> int | None:
     if merchant_id is not None:
         return merchant_id
     return club_merchant_id()
+
+
+def usable_at(issuer_id: int | None, merchant_id: int | None) -> bool:
+    """Is a coupon or gift card of `issuer_id` usable at `merchant_id`'s shop? One issued by no
+    merchant (a rule's welcome or birthday gift) is the club's own: the operator's, never a
+    partner's."""
+    if merchant_id is None:
+        return True
+    return (issuer_id if issuer_id is not None else operator_id()) == merchant_id
 
 
 def _take_partner_code(reward_id: int) -> PartnerCode | None:
@@ -239,7 +249,7 @@ def _check_coupon(coupon: Coupon, *, member_pk: int | None, amount: int, now: da
     coupon is valid at the merchant that issued it (whose points bought it, or who minted the
     promo code), so one shop's discount is never taken at another's expense."""
     details: dict[str, Any] = {"code": coupon.code}
-    if merchant_id is not None and coupon.merchant_id is not None and coupon.merchant_id != merchant_id:
+    if not usable_at(coupon.merchant_id, merchant_id):
         raise CouponNotValidHere(details=details)
     if (coupon.starts_at is not None and now < coupon.starts_at) or (
             coupon.expires_at is not None and now >= coupon.expires_at):
@@ -337,7 +347,7 @@ def gift_card_spend(*, code: str, amount_rial: int, reference: str = "", merchan
         card = GiftCard.objects.select_for_update().filter(code=normalized).first() if normalized else None
         if card is None:
             raise GiftCardNotFound(details={"code": str(code)[:64]})
-        if merchant_id is not None and card.merchant_id is not None and card.merchant_id != merchant_id:
+        if not usable_at(card.merchant_id, merchant_id):
             raise GiftCardNotValidHere(details={"code": card.code})
         if card.expires_at is not None and timezone.now() >= card.expires_at:
             raise GiftCardEmpty(details={"code": card.code, "reason": "expired",

@@ -14,17 +14,20 @@ import json
 from collections.abc import Iterator
 
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
 from django.db.models import Q
 
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core.audit import Actor, audit_record
 from vafa.ledger.models import Account, Transfer
+from vafa.ledger.services import idempotency_forget
 from vafa.member_events.models import Event
 from vafa.members.models import Application, Consent, Interest, Member, Membership, Occasion
 from vafa.members.selectors import member_get
 from vafa.members.services import member_erase as _erase
 from vafa.program.models import MemberTier, RuleAward, TierChange
 from vafa.referrals.models import Referral
+from vafa.referrals.services import referral_forget
 from vafa.rewards.models import Coupon, GiftCard, Redemption
 
 _MEMBER_FIELDS = ("id", "phone", "kind", "first_name", "last_name", "organization_name", "national_id", "email",
@@ -56,7 +59,9 @@ def _sections(member_id: int):
         ("tier", MemberTier.objects.filter(member_id=member_id).values()),
         ("tier_changes", TierChange.objects.filter(member_id=member_id).values()),
         ("rule_awards", RuleAward.objects.filter(member_id=member_id).values()),
-        ("referrals", Referral.objects.filter(Q(referrer_id=member_id) | Q(referred_id=member_id)).values()),
+        # Whom they referred and who referred them, by id: never the other person's number or code.
+        ("referrals", Referral.objects.filter(Q(referrer_id=member_id) | Q(referred_id=member_id)).values(
+            "id", "referrer_id", "referred_id", "status", "created_at", "completed_at", "purchase_id")),
     ]
 
 
@@ -104,5 +109,12 @@ def _audited(member: Member, actor: Actor | None, form: str) -> None:
 
 
 def member_erase(*, member_id, actor: Actor | None = None) -> Member:
-    """Anonymise one member for good; audited (the entry keeps no personal data)."""
-    return _erase(member_id=member_id, actor=actor)
+    """Anonymise one member for good, everywhere their data is kept: the member, their referral,
+    the answers kept for retries; audited (the entry keeps no personal data)."""
+    with transaction.atomic():
+        phone = member_get(member_id=member_id).phone
+        member = _erase(member_id=member_id, actor=actor)
+        referral_forget(member_id=member.pk)
+        if not phone.startswith("erased-"):
+            idempotency_forget(phone=phone)
+    return member

@@ -52,7 +52,7 @@ from vafa.merchants.models import Merchant
 from vafa.program.selectors import earn_policy
 from vafa.rewards.models import Coupon, CouponUse
 from vafa.rewards.selectors import coupon_state, member_coupons, normalize_code
-from vafa.rewards.services import coupon_redeem, coupon_validate
+from vafa.rewards.services import coupon_redeem, coupon_validate, usable_at
 from vafa.usecases.checkout_preview import checkout_preview
 from vafa.usecases.joining import member_join
 from vafa.usecases.spend_proof import spend_proof_check, spend_proof_needed, spend_proof_use
@@ -88,14 +88,16 @@ def till_member_find(*, phone: str) -> Member:
     return member
 
 
-def till_member(*, member_id) -> TillMember:
-    """What the cashier sees about a member: points and their value, tier, usable coupons."""
+def till_member(*, member_id, merchant_id: int | None = None) -> TillMember:
+    """What the cashier sees about a member: points and their value, tier, the coupons usable
+    now at `merchant_id`'s shop (another shop's coupon is not shown, nor its code)."""
     member = member_get(member_id=member_id)
     now = timezone.now()
     points = member_points(member_id=member.pk, now=now)
     available = max(points.available, 0) if points.deficit == 0 else 0
     value = earn_policy().point_value_rial
-    coupons = [c for c in member_coupons(member_id=member.pk) if coupon_state(c, now) == "active"]
+    coupons = [c for c in member_coupons(member_id=member.pk)
+               if coupon_state(c, now) == "active" and usable_at(c.merchant_id, merchant_id)]
     return TillMember(member=member, points=points, available=available, value_rial=available * value,
                       point_value_rial=value, tier=member_tier_status(member_id=member.pk, now=now),
                       coupons=coupons)

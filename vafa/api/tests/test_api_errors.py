@@ -163,6 +163,10 @@ class ApiClient:
     def get(self, path, *, headers=None, lang="en"):
         return self.client.get(f"/api/v1{path}", headers={**self.headers, "Accept-Language": lang, **(headers or {})})
 
+    def patch(self, path, body=None, *, headers=None, lang="en"):
+        return self.client.patch(f"/api/v1{path}", data=body or {}, content_type="application/json",
+                                 headers={**self.headers, "Accept-Language": lang, **(headers or {})})
+
 
 def new_merchant_api(name: str = "فروشگاه دوم") -> ApiClient:
     from vafa.merchants.services import api_key_create, merchant_create

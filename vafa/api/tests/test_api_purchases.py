@@ -492,3 +492,12 @@ def test_a_refund_external_id_must_be_short_text(member, api, checkout, external
                                     {"amount": 1000, "external_id": external_id}), 422, "validation_error")
     assert list(details) == ["external_id"]
     assert db_state(*REQUEST_WRITES) == before
+
+
+@pytest.mark.parametrize("blank", ["", "   "])
+def test_a_blank_refund_external_id_is_no_id(member, api, checkout, blank):
+    pid = checkout["id"]
+    first = api.post(f"/purchases/{pid}/refunds", {"amount": 100_000, "external_id": blank})
+    second = api.post(f"/purchases/{pid}/refunds", {"amount": 100_000, "external_id": blank})
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] != second.json()["id"]

@@ -203,3 +203,13 @@ def test_the_referral_link_is_absolute_when_the_public_address_is_known(settings
     assert referral_link(code="ABC4567") == "/join?ref=ABC4567"
     settings.VAFA_PUBLIC_URL = "https://club.example.ir/"
     assert referral_link(code="ABC4567") == "https://club.example.ir/join?ref=ABC4567"
+
+
+def test_at_its_limit_a_code_answers_the_same_whatever_national_code_is_guessed(referrer):
+    # A referral code at its limit must not tell a right guess of the referrer's national code
+    # (self_referral) from a wrong one: the answer would let anyone read the whole code.
+    program(referral_limit=1, referral_period_days=30)
+    member_create(phone="09351110001", referral_code=referrer.referral_code, joined_at=T0)
+    for guess in (CODE_A, CODE_B):
+        refused("limit_reached", phone="09351110002", national_id=guess, referral_code=referrer.referral_code,
+                joined_at=T0 + timedelta(hours=1))

@@ -28,6 +28,8 @@ def login_view(request):
         # The form strips and NFKC-normalises the name; count failures under that same name,
         # or "ali " would be a fresh counter for the account "ali".
         username = UsernameField().to_python(request.POST.get("username", "")) or ""
+        # No name holds a NUL (PostgreSQL cannot even store one): counted without it.
+        username = username.replace("\x00", "")[:150]
         ip = client_ip(request)
         try:
             login_allowed(username=username, ip=ip)

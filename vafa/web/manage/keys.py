@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from vafa.core.audit import Actor
-from vafa.core.errors import ValidationFailed
+from vafa.core.errors import ApplicationError, ValidationFailed
 from vafa.merchants.models import PARTNER_FORBIDDEN_SCOPES, ApiKey, Scope
 from vafa.merchants.selectors import api_keys_of, merchants_all
 from vafa.merchants.services import api_key_create, api_key_revoke, api_key_rotate, api_key_scopes_set, operator_id
@@ -97,7 +97,11 @@ def rotate(request, key_id):
     if key.revoked_at is not None:
         messages.error(request, _("A revoked key cannot be rotated; create a new one."))
         return _page(request, status=409)
-    new_key, raw = api_key_rotate(key_id=key.pk, actor=Actor.of(request))
+    try:
+        new_key, raw = api_key_rotate(key_id=key.pk, actor=Actor.of(request))
+    except ApplicationError as error:
+        messages.error(request, f"{error.message} {error.details.get('scopes', '')}".strip())
+        return _page(request, status=error.status)
     return _page(request, new_key=new_key, new_raw=raw, status=201)
 
 

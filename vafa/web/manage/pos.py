@@ -22,6 +22,7 @@ from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, ValidationFailed
 from vafa.core.phone import mask_phone, national_mobile
 from vafa.merchants.models import Merchant
+from vafa.merchants.selectors import staff_is_partner
 from vafa.rewards.services import coupon_validate
 from vafa.usecases.spend_proof import spend_proof_asked
 from vafa.usecases.till import till_checkout, till_join, till_member, till_member_find, till_preview, till_receipt
@@ -63,8 +64,10 @@ def _remember(request, member_id: int) -> None:
 
 def _shown_phone(request, member) -> str:
     # A till page reached by member id alone must not hand out the number (walking ids would
-    # collect every member's phone); managers see numbers anyway.
-    if request.staff_role in ("owner", "manager") or member.pk in request.session.get(_KNOWN_PHONES, []):
+    # collect every member's phone); the operator's managers see numbers anyway, a partner's never.
+    operators_manager = request.staff_role in ("owner", "manager") and not staff_is_partner(
+        getattr(request.user, "staff_profile", None))
+    if operators_manager or member.pk in request.session.get(_KNOWN_PHONES, []):
         return national_mobile(member.phone)
     return masked(member.phone)
 
@@ -124,9 +127,9 @@ def join(request):
 # --- the checkout -------------------------------------------------------------------------------
 
 
-def _member_or_404(member_id: int):
+def _member_or_404(member_id: int, request):
     try:
-        return till_member(member_id=member_id)
+        return till_member(member_id=member_id, merchant_id=staff_merchant_id(request))
     except MemberNotFound:
         raise Http404 from None
 
@@ -134,7 +137,7 @@ def _member_or_404(member_id: int):
 @staff_required(*TILL, partners=True)
 @require_http_methods(["GET", "POST"])
 def member(request, member_id: int):
-    info = _member_or_404(member_id)
+    info = _member_or_404(member_id, request)
     merchant_id = staff_merchant_id(request)
     status = 200
     if request.method == "POST":
@@ -172,7 +175,7 @@ def _partial_error(request, template: str, error, status: int | None = None):
 @staff_required(*TILL, partners=True)
 @require_GET
 def preview(request, member_id: int):
-    info = _member_or_404(member_id)
+    info = _member_or_404(member_id, request)
     template = "web/manage/pos_preview.html"
     raw_amount = request.GET.get("amount", "").strip()
     if not raw_amount:
@@ -197,7 +200,7 @@ def preview(request, member_id: int):
 @staff_required(*TILL, partners=True)
 @require_GET
 def coupon(request, member_id: int):
-    info = _member_or_404(member_id)
+    info = _member_or_404(member_id, request)
     template = "web/manage/pos_coupon.html"
     code = request.GET.get("coupon", "").strip()[:64]
     if not code:

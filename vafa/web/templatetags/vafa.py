@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 
 from vafa.core.digits import to_persian_digits
 from vafa.core.jalali import format_jalali_date
+from vafa.core.masking import mask_code
 from vafa.core.money import format_points, format_toman
 
 register = template.Library()
@@ -90,8 +91,7 @@ def tier_remaining(status):
 @register.filter
 def masked_code(code):
     """A code someone could spend, shown by its last four characters only ("…WXYZ")."""
-    text = str(code or "")
-    return f"…{text[-4:]}" if len(text) > 4 else "…"
+    return mask_code(code)
 
 
 @register.filter
