@@ -251,6 +251,7 @@ LOGGING = {
 
 # One-time login codes (vafa/members/otp.py has the defaults); e.g. VAFA_OTP_TTL_SECONDS=180.
 for _name, _minimum in (("TTL_SECONDS", 1), ("RESEND_SECONDS", 0), ("PHONE_PER_HOUR", 1), ("IP_PER_HOUR", 1),
+                        ("PHONE_ALL_PER_HOUR", 1),
                         ("MAX_ATTEMPTS", 1), ("IP_MAX_FAILURES", 1), ("LOCK_SECONDS", 0),
                         ("CLUB_PER_HOUR", 1)):
     if env_str(f"VAFA_OTP_{_name}"):

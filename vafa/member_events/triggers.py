@@ -16,6 +16,7 @@ from vafa.member_events.packaging import packaging_code_claim
 from vafa.members.events import MemberJoined, MemberUpdated
 from vafa.members.models import Member
 from vafa.members.selectors import parse_member_id
+from vafa.merchants.services import operator_id
 from vafa.program import engine
 from vafa.program.selectors import Line, Program, member_tier_id, program_now, recorded_usage, rule_lines
 from vafa.program.services import lines_apply, rule_usage_record
@@ -33,11 +34,17 @@ def _trigger_of(event_type: str) -> tuple[str, str | None, str | None]:
     return "event", None, event_type
 
 
-def _key(event: EventInput) -> str | None:
-    """The key an event is recorded under: a printed packaging code counts once, for anyone."""
+def _key(event: EventInput, merchant_id: int | None) -> str | None:
+    """The key an event is recorded under: a printed packaging code counts once, for anyone; a
+    partner's own keys are its own (it cannot take a key the operator will send: the operator's
+    keep the form they always had)."""
     if event.type == "packaging_code":
         return f"packaging_code:{normalize_code(event.properties['code'])}"
-    return f"event:{event.key}" if event.key is not None else None
+    if event.key is None:
+        return None
+    if merchant_id is not None and merchant_id != operator_id():
+        return f"event:{merchant_id}:{event.key}"
+    return f"event:{event.key}"
 
 
 def event_record(*, member_id, event_type: str, properties: dict | None = None, key: str | None = None,
@@ -48,7 +55,7 @@ def event_record(*, member_id, event_type: str, properties: dict | None = None, 
     pk = parse_member_id(member_id)
     event = validated(EventInput, {"type": event_type, "properties": properties, "key": key,
                                    "occurred_at": occurred_at})
-    properties, key, occurred_at = event.properties, _key(event), event.occurred_at
+    properties, key, occurred_at = event.properties, _key(event, merchant_id), event.occurred_at
     if key is not None:
         existing = Event.objects.filter(key=key).first()
         if existing is not None:

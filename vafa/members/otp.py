@@ -6,7 +6,8 @@
 Rules (each number is a setting, `VAFA_OTP_*`, with the default shown):
 - a code has 6 digits, lives 120 s (`TTL_SECONDS`) and works once; requesting a new code voids
   the earlier ones;
-- per phone at most one code every 60 s (`RESEND_SECONDS`) and 5 an hour (`PHONE_PER_HOUR`); per
+- per phone and address at most one code every 60 s (`RESEND_SECONDS`) and 5 an hour
+  (`PHONE_PER_HOUR`), per phone from all addresses 20 an hour (`PHONE_ALL_PER_HOUR`); per
   address 20 an hour (`IP_PER_HOUR`); the whole club 3,000 an hour (`CLUB_PER_HOUR`, with an
   error in the log: someone is spending the club's SMS credit) -> `RateLimited` with
   `details={"retry_after": seconds}`;
@@ -53,6 +54,7 @@ _DEFAULTS = {
     "TTL_SECONDS": 120,
     "RESEND_SECONDS": 60,
     "PHONE_PER_HOUR": 5,
+    "PHONE_ALL_PER_HOUR": 20,
     "IP_PER_HOUR": 20,
     "MAX_ATTEMPTS": 5,
     "IP_MAX_FAILURES": 10,
@@ -140,15 +142,21 @@ def otp_request(*, phone: str, ip: str | None = None, now: datetime | None = Non
         # cannot both pass the once-a-minute check.
         _lock_phone(phone)
         _raise_if_locked(address=address, now=now)
+        # The per-phone limits count the requests from this address: a stranger asking codes for
+        # a member's number uses up their own allowance, not the member's. The whole phone has a
+        # larger ceiling, so nobody sends a number a flood of messages from many addresses.
         by_phone = OneTimeCode.objects.filter(phone=phone)
-        _check_rate(by_phone, limit=1, window=timedelta(seconds=_setting("RESEND_SECONDS")), now=now)
-        _check_rate(by_phone, limit=_setting("PHONE_PER_HOUR"), window=HOUR, now=now)
+        here = by_phone.filter(requested_ip=address) if address else by_phone.filter(requested_ip__isnull=True)
+        _check_rate(here, limit=1, window=timedelta(seconds=_setting("RESEND_SECONDS")), now=now)
+        _check_rate(here, limit=_setting("PHONE_PER_HOUR"), window=HOUR, now=now)
+        _check_rate(by_phone, limit=_setting("PHONE_ALL_PER_HOUR"), window=HOUR, now=now)
         if address:
             _check_rate(OneTimeCode.objects.filter(requested_ip=address), limit=_setting("IP_PER_HOUR"),
                         window=HOUR, now=now)
         _check_club_rate(now)
-        # One valid code per phone: the newest SMS is the one the person will type.
-        by_phone.filter(purpose=purpose, used_at__isnull=True).update(used_at=now)
+        # One valid code per phone and address: the newest SMS is the one the person will type
+        # (a code a stranger asked for elsewhere does not void the member's).
+        here.filter(purpose=purpose, used_at__isnull=True).update(used_at=now)
         otp = OneTimeCode.objects.create(
             phone=phone,
             purpose=purpose,
@@ -197,14 +205,13 @@ def otp_verify(*, phone: str, code: str, ip: str | None = None, now: datetime | 
     error: Exception
     with transaction.atomic(durable=True):
         # The row lock makes racing verifies of one code take turns: only the first can use it.
-        otp = (
-            OneTimeCode.objects.select_for_update()
-            .filter(
-                phone=phone, purpose=purpose, used_at__isnull=True, expires_at__gt=now, attempts__lt=max_attempts
-            )
-            .order_by("-created_at")
-            .first()
-        )
+        live = (OneTimeCode.objects.select_for_update()
+                .filter(phone=phone, purpose=purpose, used_at__isnull=True, expires_at__gt=now,
+                        attempts__lt=max_attempts)
+                .order_by("-created_at"))
+        # The code asked for from this address (the person typing it asked for it), else the
+        # newest: a phone that changed address between the SMS and the typing still gets in.
+        otp = (live.filter(requested_ip=address).first() if address else None) or live.first()
         if otp is None:
             raise OtpInvalid()
         if hmac.compare_digest(otp.code_hash, _hash(phone=phone, purpose=purpose, code=code)):

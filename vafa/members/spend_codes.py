@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -31,6 +32,11 @@ DIGITS = 6
 LIFETIME = timedelta(minutes=5)
 MAX_WRONG = 5
 SMS_EVERY = timedelta(seconds=60)
+# A day's ceilings per member: SMS codes (each costs the club and wakes the member) and wrong
+# tries (past them a guesser, even one with many codes, stops for the day).
+SMS_PER_DAY = 10
+WRONG_PER_DAY = 20
+DAY = timedelta(days=1)
 
 
 def _hash(member_id: int, code: str) -> str:
@@ -54,6 +60,8 @@ def spend_code_issue(*, member_id: int, via: str, merchant_id: int | None = None
                     .values_list("created_at", flat=True).first())
             if last is not None and now - last < SMS_EVERY:
                 raise RateLimited(details={"retry_after": int((last + SMS_EVERY - now).total_seconds()) + 1})
+            if SpendCode.objects.filter(member_id=member_id, via=via, created_at__gt=now - DAY).count() >= SMS_PER_DAY:
+                raise RateLimited(details={"retry_after": 3600, "per_day": SMS_PER_DAY})
         spend = SpendCode.objects.create(member=member, via=via, code_hash=_hash(member_id, code),
                                          requested_by_id=merchant_id, created_at=now, expires_at=now + LIFETIME)
         if via == SpendCode.Via.SMS:
@@ -71,6 +79,10 @@ def spend_code_check(*, member_id: int, code, now: datetime | None = None) -> in
     if not typed:
         raise Forbidden(gettext("The member's spend code is required to spend their points here."),
                         details={"member_code": "required"})
+    wrong_today = (SpendCode.objects.filter(member_id=member_id, created_at__gt=now - DAY)
+                   .aggregate(n=Sum("attempts"))["n"] or 0)
+    if wrong_today >= WRONG_PER_DAY:
+        raise RateLimited(details={"retry_after": 3600, "wrong_per_day": WRONG_PER_DAY})
     with transaction.atomic(durable=True):
         live = list(_live(member_id, now).select_for_update().order_by("-created_at")[:20])
         for spend in live:

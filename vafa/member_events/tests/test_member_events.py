@@ -266,3 +266,17 @@ def test_require_key_is_refused_on_a_trigger_nobody_posts(db):
                           "effect": {"type": "fixed_points", "points": 1}})
     assert "conditions.require_key" in caught.value.details
     assert not Rule.objects.exists()
+
+
+def test_a_partners_event_keys_are_its_own(api, member):
+    # A partner posting a key first cannot take it from the operator (whose rule would then
+    # award nothing for the operator's own event)
+    from vafa.api.tests.test_api_errors import new_merchant_api
+
+    partner = new_merchant_api("Partner cafe")
+    body = {"member_id": member.pk, "type": "review", "key": "review-1001"}
+    first = partner.post("/events", body)
+    assert first.status_code == 201, first.content
+    own = api.post("/events", body)
+    assert own.status_code == 201 and own.json()["id"] != first.json()["id"]
+    assert api.post("/events", body).json()["id"] == own.json()["id"]  # the operator's retry replays

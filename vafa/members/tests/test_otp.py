@@ -333,7 +333,8 @@ def test_limits_follow_the_settings(request_code, settings):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_first_requests_for_one_phone_send_one_code(outbox):
-    results = run_together(8, lambda i: otp_request(phone=PHONE, ip=f"10.0.0.{i}"))
+    # (From one address: each address has its own once-a-minute allowance for a phone)
+    results = run_together(8, lambda i: otp_request(phone=PHONE, ip="10.0.0.1"))
 
     assert sum(isinstance(r, OneTimeCode) for r in results) == 1
     assert sorted(type(r).__name__ for r in results if not isinstance(r, OneTimeCode)) == ["RateLimited"] * 7
@@ -367,3 +368,25 @@ def test_simultaneous_wrong_codes_lose_no_attempt(outbox):
     assert all(isinstance(r, OtpInvalid) for r in results)
     assert sorted(r.details.get("attempts_left", -1) for r in results) == [-1] * 5 + [0, 1, 2, 3, 4]
     assert OneTimeCode.objects.values_list("attempts", "used_at").get() == (5, None)
+
+
+def test_a_stranger_asking_codes_for_a_members_number_never_locks_the_member_out(request_code, settings):
+    stranger, member_ip = "198.51.100.9", "192.0.2.50"
+    for n in range(5):
+        request_code(seconds=61 * n, ip=stranger)
+    with pytest.raises(RateLimited):
+        otp_request(phone=PHONE, ip=stranger, now=at(400))
+    # The member, from their own address, asks for a code and logs in with it, although the
+    # stranger's codes came later and are still live
+    mine = request_code(seconds=300, ip=member_ip)
+    request_code(seconds=320, ip="203.0.113.4")
+    assert otp_verify(phone=PHONE, code=mine, ip=member_ip, now=at(330)) == PHONE
+    # The whole phone still has a ceiling, so a number is not flooded from many addresses
+    settings.VAFA_OTP_PHONE_ALL_PER_HOUR = 7  # seven asked already
+    with pytest.raises(RateLimited):
+        otp_request(phone=PHONE, ip="203.0.113.99", now=at(500))
+
+
+def test_a_code_typed_from_another_address_still_works(request_code):
+    code = request_code(seconds=0, ip="192.0.2.50")
+    assert otp_verify(phone=PHONE, code=code, ip="10.1.2.3", now=at(5)) == PHONE
