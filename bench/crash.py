@@ -20,6 +20,7 @@ never run it while other tests use that server.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import random
@@ -150,9 +151,9 @@ class Traffic:
             status = error.code
             try:
                 payload = json.loads(error.read())
-            except (ValueError, OSError):
+            except (ValueError, OSError, http.client.HTTPException):
                 payload = None
-        except OSError:
+        except (OSError, http.client.HTTPException):  # the server died mid-answer
             status, payload = None, None
         with self.lock:
             if status in (201, 409, 422) and payload is not None:
