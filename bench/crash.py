@@ -153,7 +153,7 @@ class Traffic:
                 payload = json.loads(error.read())
             except (ValueError, OSError, http.client.HTTPException):
                 payload = None
-        except (OSError, http.client.HTTPException):  # the server died mid-answer
+        except (OSError, ValueError, http.client.HTTPException):  # the server died mid-answer
             status, payload = None, None
         with self.lock:
             if status in (201, 409, 422) and payload is not None:
