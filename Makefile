@@ -67,10 +67,11 @@ test: lint browser
 	$(BIN)/python bench/crash.py --db postgres --cycles 4 --pg-url $(PG_URL)_crash
 
 # The long runs: 20 crash cycles on each database (SIGKILL of the server; PostgreSQL also
-# stopped with an immediate shutdown every other cycle).
+# stopped with an immediate shutdown every other cycle), and the dry run over 70,000 buyers.
 soak: install
 	$(BIN)/python bench/crash.py --db sqlite --cycles 20
 	$(BIN)/python bench/crash.py --db postgres --cycles 20 --pg-url $(PG_URL)_crash
+	$(BIN)/python bench/dry_run_scale.py --buyers 70000 --pg-url $(PG_URL)_dryrun
 
 bench: install
 	$(BIN)/python bench/run.py
