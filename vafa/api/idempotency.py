@@ -18,7 +18,7 @@ from vafa.api.errors import error_body
 from vafa.core import sql
 from vafa.core.audit import audit_record
 from vafa.core.errors import ApplicationError, IdempotencyConflict, ValidationFailed
-from vafa.core.masking import mask_national_id
+from vafa.core.masking import mask_national_ids
 from vafa.ledger.models import IdempotencyRecord
 
 Produce = Callable[[], tuple[int, dict]]
@@ -50,19 +50,10 @@ def _replay(merchant, key: str, fingerprint: str, request=None) -> JsonResponse 
     body = record.body
     if request is not None and not request.api_key.allows("members:pii"):
         # Records are the merchant's, not one key's: another key replays it as it may read it.
-        body = _masked(body)
+        body = mask_national_ids(body)
     response = json_response(record.status, body)
     response["Idempotent-Replayed"] = "true"
     return response
-
-
-def _masked(body):
-    if isinstance(body, dict):
-        return {k: (mask_national_id(v) if k == "national_id" and isinstance(v, str) else _masked(v))
-                for k, v in body.items()}
-    if isinstance(body, list):
-        return [_masked(item) for item in body]
-    return body
 
 
 def _audited(request, produce: Produce, action: str) -> Produce:

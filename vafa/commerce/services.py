@@ -25,7 +25,7 @@ from vafa.core.errors import (
 )
 from vafa.core.events import publish
 from vafa.core.ids import parse_id
-from vafa.core.inputs import Rial, checked, validated
+from vafa.core.inputs import validated
 from vafa.core.phone import normalize_phone
 from vafa.ledger.models import Account, Lot, Transfer
 from vafa.ledger.selectors import lots_spent_by
@@ -176,8 +176,8 @@ def refund_record(*, merchant_id: int, purchase_id, amount: int, external_id: st
     refund exact. A reversal the member already spent becomes a deficit. A refund sent again
     with the same `external_id` answers the first one (another amount: DuplicateExternalId)."""
     pk = parse_id(purchase_id, PurchaseNotFound)
-    amount = checked(Rial(1), amount, "amount")
-    external_id = validated(RefundInput, {"amount": amount, "external_id": external_id}).external_id
+    asked = validated(RefundInput, {"amount": amount, "external_id": external_id})
+    amount, external_id = asked.amount, asked.external_id
     with transaction.atomic(savepoint=False):
         member_id = (Purchase.objects.filter(pk=pk, merchant_id=merchant_id)
                      .values_list("member_id", flat=True).first())

@@ -48,11 +48,6 @@ def address_group(ip: str | None) -> str | None:
     return str(address)
 
 
-def client_address(request) -> str | None:
-    """The visitor's address as rate limits count it (`address_group` of `client_ip`)."""
-    return address_group(client_ip(request))
-
-
 class ForwardedForCheckMiddleware:
     """Warns once (see `_warn_untrusted_proxy`) when the server is behind a proxy it was not told of."""
 

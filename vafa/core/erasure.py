@@ -3,17 +3,14 @@ labels and names, the outbox's messages to their number, the Django admin's chan
 
 from django.utils import timezone
 
+from vafa.core.masking import fields_replaced
 from vafa.core.models import AuditEntry, OutboxEntry
 
 NAME_FIELDS = ("first_name", "last_name", "organization_name", "name")
 
 
 def _without_names(data):
-    if isinstance(data, dict):
-        return {key: ("" if key in NAME_FIELDS else _without_names(value)) for key, value in data.items()}
-    if isinstance(data, list):
-        return [_without_names(item) for item in data]
-    return data
+    return fields_replaced(data, dict.fromkeys(NAME_FIELDS, lambda _value: ""))
 
 
 def person_forget(*, model, member_id: int, phone: str) -> None:

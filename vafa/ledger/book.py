@@ -237,8 +237,8 @@ class MemberBook:
             for lot in Lot.objects.filter(pk__in=missing, account_id=self.account.id):
                 known[lot.pk] = lot
                 self._lots.append(lot)
-            expires = {lot.pk: lot.expires_at for lot in self._lots}
-            self._lots.sort(key=lambda lot: (expires[lot.pk] is None, expires[lot.pk] or self.now, lot.pk))
+            # Back in first-to-expire-first order, as `lots()` loads them.
+            self._lots.sort(key=lambda lot: (lot.expires_at is None, lot.expires_at or self.now, lot.pk))
         return [known[pk] for pk in ids if pk in known]
 
     def _expired(self, lot: Lot) -> bool:

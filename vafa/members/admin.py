@@ -45,7 +45,7 @@ class MemberAdminForm(forms.ModelForm):
         checks = {
             "national_id": lambda v: validate_national_id(v, kind) if v else "",
             "email": lambda v: members.member_email_checked(v or ""),
-            "birth_date": lambda v: members.member_birth_date_checked(v),
+            "birth_date": members.member_birth_date_checked,
         }
         for name, check in checks.items():
             if name in data:

@@ -22,7 +22,9 @@ def _new_referral_code() -> str:
             return code
 
 
-def _check_email(email: str) -> str:
+def member_email_checked(email: str) -> str:
+    """The e-mail as stored, or ValidationFailed (member_create's, member_update's and the
+    admin's check)."""
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
 
@@ -61,10 +63,10 @@ def member_create(
     if status not in Member.Status.values:
         raise ValidationFailed(details={"status": f"one of {', '.join(Member.Status.values)}"})
     national_id = validate_national_id(national_id, kind) if national_id else ""
-    email = _check_email(email)
+    email = member_email_checked(email)
     if kind == Member.Kind.ORGANIZATION and not organization_name.strip():
         raise ValidationFailed(details={"organization_name": "required for an organization"})
-    _check_birth_date(birth_date)
+    member_birth_date_checked(birth_date)
     bad_channels = set(consents or {}) - set(Consent.Channel.values)
     if bad_channels:
         raise ValidationFailed(details={"consents": f"unknown channels: {', '.join(sorted(bad_channels))}"})
@@ -104,19 +106,13 @@ def member_create(
 EARLIEST_DATE = dt.date(1900, 1, 1)
 
 
-def _check_birth_date(birth_date: dt.date | None) -> None:
+def member_birth_date_checked(birth_date: dt.date | None) -> dt.date | None:
+    """The birth date, or ValidationFailed when it is before 1900 or after today."""
     if birth_date and not EARLIEST_DATE <= birth_date <= dt.date.today():
         raise ValidationFailed(details={"birth_date": f"from {EARLIEST_DATE} to today"})
-
-
-def member_email_checked(email: str) -> str:
-    """The e-mail as stored, or ValidationFailed (the checks of member_create and member_update)."""
-    return _check_email(email)
-
-
-def member_birth_date_checked(birth_date: dt.date | None) -> dt.date | None:
-    _check_birth_date(birth_date)
     return birth_date
+
+
 
 
 @transaction.atomic
@@ -194,11 +190,11 @@ def member_update(*, member_id, changes: Mapping) -> Member:
                 raise ValidationFailed(details={name: f"a text of at most {limit} characters"})
             values[name] = values[name].strip()
     if "email" in values:
-        values["email"] = _check_email(values["email"])
+        values["email"] = member_email_checked(values["email"])
     if "national_id" in values:
         raw = values["national_id"]
         values["national_id"] = validate_national_id(raw, member.kind) if raw else ""
-    _check_birth_date(values.get("birth_date"))
+    member_birth_date_checked(values.get("birth_date"))
     if member.kind == Member.Kind.ORGANIZATION and "organization_name" in values and not values["organization_name"]:
         raise ValidationFailed(details={"organization_name": "required for an organization"})
     interests = values.pop("interests", None)

@@ -84,7 +84,7 @@ def club_merchant_id() -> int | None:
 
 
 # --- what the app's other modules offer (other apps import only this module) -------------------
-from vafa.merchants.staff import ROLES, staff_is_partner, staff_role  # noqa: E402
+from vafa.merchants.staff import ROLES, staff_is_partner, staff_profile_of, staff_role  # noqa: E402
 from vafa.merchants.staff_accounts import StaffState, staff_get, staff_list, staff_state  # noqa: E402
 
 __all__ = [
@@ -100,6 +100,7 @@ __all__ = [
     "staff_get",
     "staff_is_partner",
     "staff_list",
+    "staff_profile_of",
     "staff_role",
     "staff_state",
 ]

@@ -52,11 +52,16 @@ def _covers(names: set[str], content_type) -> bool:
     return content_type.app_label in names or f"{content_type.app_label}.{content_type.model}" in names
 
 
+def staff_profile_of(user) -> StaffProfile | None:
+    """The user's staff profile, or None (no profile, or anonymous)."""
+    return getattr(user, "staff_profile", None)
+
+
 def staff_role(user) -> str | None:
     """The user's role, or None for anyone who is not active staff."""
     if user is None or not user.is_authenticated or not user.is_active:
         return None
-    profile = getattr(user, "staff_profile", None) if hasattr(user, "staff_profile") else None
+    profile = staff_profile_of(user)
     if profile is not None:
         return profile.role
     return StaffRole.OWNER if user.is_superuser else None

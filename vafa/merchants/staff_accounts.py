@@ -19,7 +19,7 @@ from vafa.core.audit import Actor, audit_change, audit_record
 from vafa.core.errors import LastOwner, StaffNotFound, ValidationFailed
 from vafa.core.ids import parse_id
 from vafa.merchants.models import StaffRole
-from vafa.merchants.staff import ROLES, staff_create, staff_role, staff_role_set
+from vafa.merchants.staff import ROLES, staff_create, staff_profile_of, staff_role, staff_role_set
 
 
 def _users():
@@ -73,7 +73,7 @@ class StaffState:
 
 
 def staff_state(user) -> StaffState:
-    profile = getattr(user, "staff_profile", None) if hasattr(user, "staff_profile") else None
+    profile = staff_profile_of(user)
     role = profile.role if profile is not None else (StaffRole.OWNER.value if user.is_superuser else None)
     return StaffState(user.get_username(), user.first_name, user.last_name, role, user.is_active)
 

@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from vafa.members.models import Member
 from vafa.merchants.models import StaffRole
-from vafa.merchants.selectors import club_merchant_id, staff_is_partner, staff_role
+from vafa.merchants.selectors import club_merchant_id, staff_is_partner, staff_profile_of, staff_role
 
 OWNER = StaffRole.OWNER.value
 MANAGER = StaffRole.MANAGER.value
@@ -44,7 +44,7 @@ def staff_required(*roles: str, partners: bool = False):
             role = staff_role(request.user)
             if role is None:
                 return redirect_to_login(request.get_full_path(), reverse("manage:login"))
-            if role not in allowed or (not partners and staff_is_partner(_profile(request.user))):
+            if role not in allowed or (not partners and is_partner_staff(request)):
                 raise PermissionDenied
             request.staff_role = role
             return view(request, *args, **kwargs)
@@ -56,8 +56,9 @@ def staff_required(*roles: str, partners: bool = False):
     return decorate
 
 
-def _profile(user):
-    return getattr(user, "staff_profile", None) if hasattr(user, "staff_profile") else None
+def is_partner_staff(request) -> bool:
+    """Does the logged-in staff member work for a partner (not the club's operator)?"""
+    return staff_is_partner(staff_profile_of(request.user))
 
 
 def member_login(request, member: Member) -> None:
@@ -99,7 +100,7 @@ def member_required(view):
 def staff_merchant_id(request) -> int | None:
     """The merchant a staff member works for: their own, else the club's first active merchant
     (a single-shop club has one). None when no merchant exists yet."""
-    profile = _profile(request.user)
+    profile = staff_profile_of(request.user)
     if profile is not None and profile.merchant_id is not None:
         return profile.merchant_id
     return club_merchant_id()

@@ -9,9 +9,9 @@ from django.views.decorators.http import require_POST
 
 from vafa.core.client_ip import client_ip
 from vafa.core.errors import RateLimited
-from vafa.merchants.selectors import staff_is_partner, staff_role
+from vafa.merchants.selectors import staff_role
 from vafa.merchants.services import login_allowed, login_failed
-from vafa.web.access import ALL_STAFF, CASHIER, staff_required
+from vafa.web.access import ALL_STAFF, CASHIER, is_partner_staff, staff_required
 
 
 def _next_url(request) -> str | None:
@@ -54,5 +54,5 @@ def logout_view(request):
 
 @staff_required(*ALL_STAFF, partners=True)
 def home(request):
-    till_only = request.staff_role == CASHIER or staff_is_partner(getattr(request.user, "staff_profile", None))
+    till_only = request.staff_role == CASHIER or is_partner_staff(request)
     return redirect("manage:pos" if till_only else "manage:dashboard")

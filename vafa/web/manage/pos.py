@@ -22,11 +22,10 @@ from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, ValidationFailed
 from vafa.core.phone import mask_phone, national_mobile
 from vafa.merchants.models import Merchant
-from vafa.merchants.selectors import staff_is_partner
 from vafa.rewards.services import coupon_validate
 from vafa.usecases.spend_proof import spend_proof_asked
 from vafa.usecases.till import till_checkout, till_join, till_member, till_member_find, till_preview, till_receipt
-from vafa.web.access import TILL, staff_merchant_id, staff_required
+from vafa.web.access import TILL, is_partner_staff, staff_merchant_id, staff_required
 from vafa.web.manage.pos_forms import (
     CheckoutForm,
     JoinForm,
@@ -65,8 +64,7 @@ def _remember(request, member_id: int) -> None:
 def _shown_phone(request, member) -> str:
     # A till page reached by member id alone must not hand out the number (walking ids would
     # collect every member's phone); the operator's managers see numbers anyway, a partner's never.
-    operators_manager = request.staff_role in ("owner", "manager") and not staff_is_partner(
-        getattr(request.user, "staff_profile", None))
+    operators_manager = request.staff_role in ("owner", "manager") and not is_partner_staff(request)
     if operators_manager or member.pk in request.session.get(_KNOWN_PHONES, []):
         return national_mobile(member.phone)
     return masked(member.phone)
