@@ -82,6 +82,14 @@ def member(member_factory):
 
 
 @pytest.fixture
+def sms_file(settings, tmp_path):
+    """The console SMS backend writing to a file of this test's own."""
+    settings.SMS_OUTBOX = tmp_path / "outbox.jsonl"
+    settings.SMS_BACKEND = "console"
+    return settings.SMS_OUTBOX
+
+
+@pytest.fixture
 def api(client, api_key):
     """A Django test client speaking JSON with the merchant's API key."""
 

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "vafa.referrals",
     "vafa.commerce",
     "vafa.member_events",
+    "vafa.engage",
     "vafa.usecases",
     "vafa.integrations",
     "vafa.insight",
@@ -238,8 +239,28 @@ SMS_API_KEY = env_str("VAFA_SMS_API_KEY")
 SMS_SENDER = env_str("VAFA_SMS_SENDER")  # the line number messages are sent from
 SMS_BASE_URL = env_str("VAFA_SMS_BASE_URL")  # empty: the gateway's own address
 SMS_TIMEOUT = env_float("VAFA_SMS_TIMEOUT", 10.0)  # seconds
-EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
-EMAIL_FILE_PATH = VAR_DIR / "mail"
+# E-mail: Django's file backend under var/mail/ unless VAFA_EMAIL_BACKEND names another (e.g.
+# django.core.mail.backends.smtp.EmailBackend with VAFA_EMAIL_HOST, _PORT, _HOST_USER,
+# _HOST_PASSWORD, _USE_TLS).
+EMAIL_BACKEND = env_str("VAFA_EMAIL_BACKEND") or "django.core.mail.backends.filebased.EmailBackend"
+EMAIL_FILE_PATH = Path(env_str("VAFA_EMAIL_FILE_PATH") or VAR_DIR / "mail")
+EMAIL_HOST = env_str("VAFA_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("VAFA_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("VAFA_EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("VAFA_EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("VAFA_EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("VAFA_EMAIL_FROM", "club@localhost")
+
+# Engagement (vafa/engage): when marketing may go out (Tehran time), how much of it a member
+# gets a week, what an SMS part costs, and the inbound SMS hook's secret.
+SENDING_WINDOW = env_str("VAFA_SENDING_WINDOW", "09:00-21:00")
+MARKETING_PER_WEEK = env_int("VAFA_MARKETING_PER_WEEK", 2)
+SMS_PRICE_PER_PART_RIAL = env_int("VAFA_SMS_PRICE_PER_PART_RIAL", 1_500)
+# A service line (سرشماره خدماتی) must end marketing with «لغو۱۱»; an advertising line need not.
+SMS_SERVICE_LINE = env_bool("VAFA_SMS_SERVICE_LINE", True)
+SMS_INBOUND_TOKEN = env_str("VAFA_SMS_INBOUND_TOKEN")
+# Campaign messages handed to the gateway per minute (the gateway's own limit, or less).
+SEND_PER_MINUTE = env_int("VAFA_SEND_PER_MINUTE", 600, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -5,6 +5,7 @@ from django.utils.http import urlencode
 
 from vafa.api.urls import api
 from vafa.usecases.admin_views import rules_dry_run
+from vafa.web.hooks import sms_inbound, unsubscribe_page
 
 
 def admin_login(request):
@@ -18,6 +19,8 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("hooks/sms/inbound", sms_inbound, name="sms-inbound"),
+    path("u/<str:token>", unsubscribe_page, name="unsubscribe"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("manage/", include("vafa.web.manage.urls")),
     path("", include("vafa.web.portal.urls")),

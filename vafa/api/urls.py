@@ -3,7 +3,7 @@ import json
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
-from vafa.api import errors, member_events, members, memberships, program, purchases, rewards
+from vafa.api import engage, errors, member_events, members, memberships, program, purchases, rewards
 from vafa.api.auth import ApiKeyAuth
 from vafa.core.errors import ValidationFailed
 
@@ -49,3 +49,4 @@ api.add_router("", rewards.router)
 api.add_router("", memberships.router)
 api.add_router("", member_events.router)
 api.add_router("", program.router)
+api.add_router("", engage.router)

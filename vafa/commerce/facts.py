@@ -27,22 +27,23 @@ from vafa.members.selectors import PlanInForce, in_force
 from vafa.merchants.models import Branch
 from vafa.program import engine
 from vafa.program.models import TierChange
-from vafa.program.selectors import Program, PurchaseFacts, TierInfo
+from vafa.program.selectors import Program, PurchaseFacts, TierInfo, member_labels, member_labels_one
 
 # The engine's facts about a purchase that this builder supplies. A condition that reads any
 # other fact is refused when a rule is saved (vafa.program.inputs), so no rule waits in vain.
 SUPPLIED = frozenset({"occurred_at", "amount", "items", "member_kind", "tier", "interests", "nth_purchase",
-                      "merchant_id", "branch", "channel", "payment_method"})
+                      "merchant_id", "branch", "channel", "payment_method", "tags", "segments"})
 
 
 def _facts(*, merchant_id: int | None, occurred_at: datetime, amount: int, tax: int, shipping: int, discount: int,
            items: tuple[engine.Item, ...], member_kind: str, tier: TierInfo | None, plan: PlanInForce | None,
            interests: frozenset[str], nth: int, branch: str | None, channel: str, payment_method: str,
+           tags: frozenset[str] = frozenset(), segments: frozenset[str] = frozenset(),
            tier_state=None) -> PurchaseFacts:
     context = engine.Context(
         trigger="purchase", occurred_at=occurred_at, amount=amount, items=items, member_kind=member_kind,
         tier=tier.code if tier else None, interests=interests, nth_purchase=nth, merchant_id=merchant_id,
-        branch=branch, channel=channel, payment_method=payment_method)
+        branch=branch, channel=channel, payment_method=payment_method, tags=tags, segments=segments)
     return PurchaseFacts(context=context, tax=tax, shipping=shipping, discount=discount, tier=tier, plan=plan,
                          tier_state=tier_state)
 
@@ -75,12 +76,14 @@ def purchase_facts(program: Program, *, member_id: int, member_kind: str, mercha
     branch = None
     if branch_id is not None and any(r.conditions.get("branches") for r in rules):
         branch = Branch.objects.filter(pk=branch_id).values_list("code", flat=True).first()
+    tags, segments = member_labels_one(rules, member_id)
     return _facts(
         merchant_id=merchant_id, occurred_at=occurred_at, amount=amount, tax=tax, shipping=shipping, discount=discount,
         items=_items(items), member_kind=member_kind,
         tier=program.tier_by_id(tier_state.tier_id) if tier_state else None, tier_state=tier_state,
         plan=_plan_at(member_id, occurred_at) if program.plans_with_bonus else None,
-        interests=interests, nth=nth, branch=branch, channel=channel, payment_method=payment_method)
+        interests=interests, nth=nth, branch=branch, channel=channel, payment_method=payment_method,
+        tags=tags, segments=segments)
 
 
 def _plan_at(member_id: int, at: datetime) -> PlanInForce | None:
@@ -154,18 +157,22 @@ def _purchases_in_chunks(start: datetime, end: datetime, size: int) -> Iterator[
         after = (chunk[-1].occurred_at, chunk[-1].pk)
 
 
-def purchase_facts_bulk(program: Program, *, start: datetime, end: datetime, chunk: int | None = None
-                        ) -> Iterator[tuple[Purchase, PurchaseFacts]]:
+def purchase_facts_bulk(program: Program, *, start: datetime, end: datetime, chunk: int | None = None,
+                        also: Iterable[engine.Rule] = ()) -> Iterator[tuple[Purchase, PurchaseFacts]]:
     """The purchases that happened from `start` to before `end`, in the order they happened
     (occurred_at, then as recorded), each with its facts as they were then: the member's tier
     and plan at that moment, and which purchase of theirs it was. Read a chunk at a time, so
     neither memory nor any query's list of ids grows with the period (a handful of queries a
-    chunk; what is kept across chunks is a few numbers per member met)."""
+    chunk; what is kept across chunks is a few numbers per member met). `also`: rules beside the
+    live ones (a dry run's drafts) whose facts are wanted too."""
     branches = dict(Branch.objects.values_list("id", "code"))
     history = _History(program)
     seen: dict[int, int] = {}
     kinds: dict[int, str] = {}
     interests: dict[int, frozenset] = {}
+    # Tags and segments as they are today: neither keeps its history.
+    labels: dict[int, tuple[frozenset[str], frozenset[str]]] = {}
+    purchase_rules = [*program.rules_for("purchase"), *also]
     for purchases in _purchases_in_chunks(start, end, chunk or BULK_CHUNK):
         items: dict[int, list] = defaultdict(list)
         for item in PurchaseItem.objects.filter(purchase_id__in=[p.pk for p in purchases]):
@@ -180,6 +187,7 @@ def purchase_facts_bulk(program: Program, *, start: datetime, end: datetime, chu
                     "member_id", "interest__slug"):
                 found[member_id].add(slug)
             interests.update({member_id: frozenset(found.get(member_id, ())) for member_id in new})
+            labels.update(member_labels(purchase_rules, sorted(new)))
             history.load(new)
         for p in purchases:
             seen[p.member_id] = seen.get(p.member_id, 0) + 1
@@ -189,4 +197,5 @@ def purchase_facts_bulk(program: Program, *, start: datetime, end: datetime, chu
                 member_kind=kinds[p.member_id], tier=history.tier(p.member_id, p.occurred_at),
                 plan=history.plan(p.member_id, p.occurred_at), interests=interests[p.member_id],
                 nth=seen[p.member_id], branch=branches.get(p.branch_id), channel=p.channel,
-                payment_method=p.payment_method)
+                payment_method=p.payment_method, tags=labels.get(p.member_id, (frozenset(), frozenset()))[0],
+                segments=labels.get(p.member_id, (frozenset(), frozenset()))[1])

@@ -7,7 +7,7 @@ from vafa.ledger.models import Account, Transfer
 from vafa.ledger.services import book_open, system_account_id
 from vafa.members.models import Member
 from vafa.program import engine
-from vafa.program.selectors import Program, recorded_usage, rule_lines
+from vafa.program.selectors import Program, member_labels_one, recorded_usage, rule_lines
 from vafa.program.services import lines_apply, rule_usage_forget, rule_usage_record
 from vafa.referrals.models import Referral
 from vafa.referrals.services import referral_complete, referral_reopen
@@ -36,8 +36,10 @@ def referral_awards_give(program: Program, book, purchase, referrer) -> None:
         chosen = [r for r in rules if r.effect.get("member", "referrer") == who]
         if not chosen or member_book is None or member_book.member_status == Member.Status.BLOCKED:
             continue  # a blocked referrer earns nothing
+        tags, segments = member_labels_one(chosen, member_book.member_id)
         ctx = engine.Context(trigger="referral_completed", occurred_at=purchase.occurred_at,
                              member_kind=member_book.member_kind, merchant_id=purchase.merchant_id,
+                             tags=tags, segments=segments,
                              point_value_rial=program.policy.point_value_rial)
         lines = rule_lines(chosen, ctx, recorded_usage(program, member_id=member_book.member_id,
                                                                  moment=purchase.occurred_at))

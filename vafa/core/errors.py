@@ -43,6 +43,22 @@ class MemberNotFound(NotFound):
     code, message = "member_not_found", _("No member with this id or phone number exists.")
 
 
+class SegmentNotFound(NotFound):
+    code, message = "segment_not_found", _("No segment with this id exists.")
+
+
+class CampaignNotFound(NotFound):
+    code, message = "campaign_not_found", _("No campaign with this id exists.")
+
+
+class AutomationNotFound(NotFound):
+    code, message = "automation_not_found", _("No automation with this id exists.")
+
+
+class MessageNotFound(NotFound):
+    code, message = "message_not_found", _("No message with this id exists.")
+
+
 class PurchaseNotFound(NotFound):
     code, message = "purchase_not_found", _("No purchase with this id exists.")
 
@@ -90,6 +106,18 @@ class Conflict(ApplicationError):
 
 class MemberExists(Conflict):
     code, message = "member_exists", _("A member with this phone number already exists.")
+
+
+class SegmentExists(Conflict):
+    code, message = "segment_exists", _("A segment with this code already exists.")
+
+
+class CampaignNotEditable(Conflict):
+    code, message = "campaign_not_editable", _("The campaign has started or ended: it can no longer change.")
+
+
+class UnknownPlaceholder(ApplicationError):
+    code, status, message = "unknown_placeholder", 422, _("The text has placeholders Vafa does not know.")
 
 
 class InsufficientPoints(Conflict):

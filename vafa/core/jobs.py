@@ -97,3 +97,25 @@ def job_finished(*, job: str, now: datetime, result: str) -> None:
     """Called by a job's task when it is done: the run's record says when and what it did."""
     period = now.astimezone(TEHRAN).date().isoformat()
     JobRun.objects.filter(job=job, period=period).update(finished_at=timezone.now(), result=result[:255])
+
+
+# --- work looked at on every tick ---------------------------------------------------------------------
+# Apps register what the worker checks each tick besides the outbox (campaigns that are due):
+# a function of `now` answering how much it did; it claims its own rows, so two workers may run it.
+
+_tick_work: dict[str, object] = {}
+
+
+def tick_register(name: str, function) -> None:
+    _tick_work[name] = function
+
+
+def tick_run(now: datetime | None = None) -> dict[str, int]:
+    """Run every registered tick function; answers what each did (those that did something)."""
+    now = now or timezone.now()
+    done = {}
+    for name, function in sorted(_tick_work.items()):
+        count = function(now)
+        if count:
+            done[name] = count
+    return done

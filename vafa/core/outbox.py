@@ -89,6 +89,15 @@ def outbox_enqueue(*, handler: str, type: str, payload: dict[str, Any], availabl
                                       available_at=available_at or now, sensitive=sensitive)
 
 
+def outbox_enqueue_many(rows: list[tuple[str, str, dict[str, Any], datetime]]) -> list[OutboxEntry]:
+    """Write many rows at once (handler, type, payload, available_at), in the caller's
+    transaction: a campaign's chunk of messages."""
+    now = timezone.now()
+    return OutboxEntry.objects.bulk_create([
+        OutboxEntry(type=type_, handler=handler, payload=payload, created_at=now, available_at=at)
+        for handler, type_, payload, at in rows])
+
+
 def worker_name(role: str = "worker") -> str:
     return f"{role}:{socket.gethostname()}:{os.getpid()}"[:100]
 
@@ -176,9 +185,24 @@ class GiveUp(Exception):
     row is given up at once, its error kept."""
 
 
+class Postpone(Exception):
+    """Raised by a handler whose row is not due yet after all (a marketing message outside the
+    sending window): the row comes back at `until`, the attempt not counted."""
+
+    def __init__(self, until: datetime, why: str = ""):
+        super().__init__(why or f"postponed until {until.isoformat()}")
+        self.until = until
+
+
 class OutcomeUnknown(Exception):
     """Raised by a handler whose effect may or may not have happened (a gateway that did not
     answer in time): the next attempt is `in_doubt`."""
+
+
+def _postpone(entry: OutboxEntry, postpone: Postpone, *, by: str) -> None:
+    OutboxEntry.objects.filter(pk=entry.pk, claimed_by=by).update(
+        claimed_by="", claimed_until=None, available_at=postpone.until, attempts=F("attempts") - 1,
+        note=str(postpone)[:255])
 
 
 def _fail(entry: OutboxEntry, error: BaseException, *, by: str, now: datetime, max_attempts: int) -> None:
@@ -212,6 +236,9 @@ def outbox_handle(entry: OutboxEntry, *, by: str, now: datetime | None = None) -
         else:
             note = registered.function(delivery)
             _finish(entry, by=by, now=now, note=note)
+    except Postpone as postpone:
+        _postpone(entry, postpone, by=by)
+        return True
     except Exception as error:  # a handler's failure is the row's to retry, never the worker's to die of
         _fail(entry, error, by=by, now=now, max_attempts=registered.max_attempts)
         return False

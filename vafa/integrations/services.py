@@ -1,5 +1,6 @@
-"""What other apps may use of the integrations: sending an SMS through the configured gateway,
-always by the outbox (written in the deciding transaction, sent after the commit)."""
+"""What other apps may use of the integrations: sending an SMS or an e-mail through the
+configured gateway, always by the outbox (written in the deciding transaction, sent after the
+commit)."""
 
 from datetime import datetime
 
@@ -7,8 +8,9 @@ from django.db import transaction
 
 from vafa.core.models import OutboxEntry
 from vafa.core.outbox import outbox_deliver_now, outbox_enqueue
-from vafa.integrations.sms.base import sms_message
-from vafa.integrations.sms.outbox import HANDLER, expires_iso
+from vafa.integrations.email import Email, email_attempt
+from vafa.integrations.sms.base import SmsMessage, sms_message
+from vafa.integrations.sms.outbox import HANDLER, SmsAttempt, expires_iso, sms_attempt
 
 
 def sms_queue(*, to: str, text: str, purpose: str, expires_at: datetime | None = None, secret: bool = False,
@@ -26,4 +28,4 @@ def sms_queue(*, to: str, text: str, purpose: str, expires_at: datetime | None =
     return entry
 
 
-__all__ = ["sms_queue"]
+__all__ = ["Email", "SmsAttempt", "SmsMessage", "email_attempt", "sms_attempt", "sms_message", "sms_queue"]

@@ -27,7 +27,7 @@ def _same_jalali_day(d: date, today: tuple[int, int, int]) -> bool:
     return (m, dd) == (12, 30) and (month, day) == (12, 29) and not is_jalali_leap(year)
 
 
-def _candidates(queryset, field: str, today: date):
+def occasion_candidates(queryset, field: str, today: date):
     """Rows whose Gregorian month/day is within a day of today's (a Jalali date falls on one
     of those Gregorian dates every year); the exact Jalali test is done in Python."""
     query = Q()
@@ -53,18 +53,18 @@ def occasions_award(*, now: datetime | None = None) -> dict[str, int]:
     found: list[tuple[int, str]] = []
     members = Member.objects.exclude(status=Member.Status.BLOCKED)
     if "birthday" in occasions:
-        for member_id, born in _candidates(members.filter(birth_date__isnull=False), "birth_date",
+        for member_id, born in occasion_candidates(members.filter(birth_date__isnull=False), "birth_date",
                                            local_today).values_list("id", "birth_date"):
             if _same_jalali_day(born, today):
                 found.append((member_id, "birthday"))
     if "wedding" in occasions:
-        rows = _candidates(Occasion.objects.filter(kind=Occasion.Kind.WEDDING,
+        rows = occasion_candidates(Occasion.objects.filter(kind=Occasion.Kind.WEDDING,
                                                    member__in=members), "date", local_today)
         for member_id, day in rows.values_list("member_id", "date"):
             if _same_jalali_day(day, today) and day < local_today:
                 found.append((member_id, "wedding"))
     if "membership_anniversary" in occasions:
-        rows = _candidates(members.filter(joined_at__lt=now), "joined_at", local_today)
+        rows = occasion_candidates(members.filter(joined_at__lt=now), "joined_at", local_today)
         for member_id, joined in rows.values_list("id", "joined_at"):
             if jalali_today(joined)[0] < today[0] and _same_jalali_day(joined.astimezone(TEHRAN).date(), today):
                 found.append((member_id, "membership_anniversary"))

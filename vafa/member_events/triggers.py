@@ -18,7 +18,15 @@ from vafa.members.models import Member
 from vafa.members.selectors import parse_member_id
 from vafa.merchants.services import operator_id
 from vafa.program import engine
-from vafa.program.selectors import Line, Program, member_tier_id, program_now, recorded_usage, rule_lines
+from vafa.program.selectors import (
+    Line,
+    Program,
+    member_labels_one,
+    member_tier_id,
+    program_now,
+    recorded_usage,
+    rule_lines,
+)
 from vafa.program.services import lines_apply, rule_usage_record
 from vafa.rewards.services import rule_rewards_give
 
@@ -95,8 +103,10 @@ def _record(*, member_id: int, event_type: str, properties: dict, key: str | Non
     lines: list[Line] = []
     if rules:
         tier = program.tier_by_id(member_tier_id(member_id=member_id)) if program.tiers else None
+        tags, segments = member_labels_one(rules, member_id)
         ctx = engine.Context(trigger=trigger, occurred_at=at, member_kind=book.member_kind,
                              tier=tier.code if tier else None, merchant_id=merchant_id, occasion=occasion,
+                             tags=tags, segments=segments,
                              event_type=custom_type, event_key=key, point_value_rial=program.policy.point_value_rial,
                              items=items)
         lines = rule_lines(rules, ctx, recorded_usage(program, member_id=member_id, moment=at))

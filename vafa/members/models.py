@@ -21,6 +21,9 @@ class Member(models.Model):
     national_id = models.CharField(_("national code / ID"), max_length=11, blank=True, db_index=True)
     email = models.EmailField(_("e-mail"), blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    # The birth date's Jalali month and day (month x 100 + day), kept by the services beside
+    # birth_date, so "a birthday in the next N days" is one indexed query.
+    birth_jalali = models.PositiveSmallIntegerField(null=True, blank=True, editable=False, db_index=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     referral_code = models.CharField(_("referral code"), max_length=12, unique=True)
     referred_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
@@ -238,3 +241,57 @@ class SpendCode(models.Model):
         verbose_name = _("spend code")
         verbose_name_plural = _("spend codes")
         indexes = [models.Index(fields=["member", "created_at"], name="spend_code_member_created")]
+
+
+class Tag(models.Model):
+    """A label staff put on members ("VIP", "wholesale", "complained in May"); rules and segments
+    ask for it by its code."""
+
+    code = models.SlugField(_("code"), max_length=64, unique=True, allow_unicode=True)
+    name = models.CharField(_("name"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MemberTag(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="member_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="member_tags")
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    added_by = models.CharField(_("added by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("member's tag")
+        verbose_name_plural = _("members' tags")
+        constraints = [models.UniqueConstraint(fields=["member", "tag"], name="member_tag_unique")]
+        indexes = [models.Index(fields=["tag", "member"], name="member_tag_by_tag")]
+
+
+class ConsentChange(models.Model):
+    """Every change of a consent, with where it came from (an 11 reply, an unsubscribe link, the
+    portal, staff): the proof of what the member asked for, and when."""
+
+    class Source(models.TextChoices):
+        JOIN = "join", _("when joining")
+        PORTAL = "portal", _("the portal")
+        API = "api", _("the API")
+        STAFF = "staff", _("staff")
+        SMS_REPLY = "sms_reply", _("an SMS reply")
+        UNSUBSCRIBE = "unsubscribe", _("an unsubscribe link")
+        GATEWAY = "gateway", _("the gateway's block list")
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="consent_changes")
+    channel = models.CharField(_("channel"), max_length=10, choices=Consent.Channel.choices)
+    granted = models.BooleanField(_("granted"))
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent changes")
+        indexes = [models.Index(fields=["member", "at"], name="consent_change_member_at")]

@@ -50,6 +50,7 @@ from vafa.members.memberships import (  # noqa: E402
     plan_get,
     plan_list,
 )
+from vafa.members.tags import member_tag_codes, member_tags, tag_list  # noqa: E402
 
 __all__ = [
     "PlanInForce",
@@ -64,8 +65,11 @@ __all__ = [
     "member_list",
     "member_membership",
     "member_memberships",
+    "member_tag_codes",
+    "member_tags",
     "memberships_expiring",
     "parse_member_id",
     "plan_get",
     "plan_list",
+    "tag_list",
 ]

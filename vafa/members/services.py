@@ -8,10 +8,11 @@ from django.utils.text import slugify
 from vafa.core.codes import normalize_code, random_code
 from vafa.core.errors import InvalidReferralCode, MemberExists, ValidationFailed
 from vafa.core.events import publish
+from vafa.core.jalali import jalali_month_day
 from vafa.core.national_id import validate_national_id
 from vafa.core.phone import normalize_phone
 from vafa.members.events import ConsentChanged, MemberJoined, MemberUpdated
-from vafa.members.models import Consent, Interest, Member, Occasion
+from vafa.members.models import Consent, ConsentChange, Interest, Member, Occasion
 from vafa.members.selectors import member_consents
 
 
@@ -84,7 +85,8 @@ def member_create(
             member = Member.objects.create(
                 phone=phone, kind=kind, first_name=first_name.strip(), last_name=last_name.strip(),
                 organization_name=organization_name.strip(), national_id=national_id, email=email,
-                birth_date=birth_date, status=status, referral_code=_new_referral_code(),
+                birth_date=birth_date, birth_jalali=birth_jalali_of(birth_date), status=status,
+                referral_code=_new_referral_code(),
                 referred_by=referrer, merchant_id=merchant_id, **({"joined_at": joined_at} if joined_at else {}),
             )
             _set_consents(member, consents or {})
@@ -104,6 +106,13 @@ def member_create(
 
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
+
+
+def birth_jalali_of(birth_date: dt.date | None) -> int | None:
+    if birth_date is None:
+        return None
+    month, day = jalali_month_day(birth_date)
+    return month * 100 + day
 
 
 def member_birth_date_checked(birth_date: dt.date | None) -> dt.date | None:
@@ -136,21 +145,23 @@ def _occasion(data: Mapping) -> Occasion:
     return Occasion(kind=kind, title=str(data.get("title", ""))[:100], date=data["date"])
 
 
-def _consent_save(member: Member, channel: str, granted: bool) -> Consent:
-    """Set one channel's consent; a change (or a first answer) is announced."""
+def _consent_save(member: Member, channel: str, granted: bool, source: str) -> Consent:
+    """Set one channel's consent; a change (or a first answer) is recorded with its source and
+    announced."""
     consent, created = Consent.objects.get_or_create(member=member, channel=channel, defaults={"granted": granted})
     if not created and consent.granted != granted:
         consent.granted = granted
         consent.save(update_fields=["granted", "changed_at"])
     elif not created:
         return consent
+    ConsentChange.objects.create(member=member, channel=channel, granted=granted, source=source)
     publish(ConsentChanged(member_id=member.pk, channel=channel, granted=granted))
     return consent
 
 
 def _set_consents(member: Member, consents: Mapping[str, bool]) -> None:
     for channel, granted in consents.items():
-        _consent_save(member, channel, bool(granted))
+        _consent_save(member, channel, bool(granted), ConsentChange.Source.JOIN)
 
 
 def _add_interests(member: Member, names: Iterable[str]) -> None:
@@ -162,10 +173,13 @@ def _add_interests(member: Member, names: Iterable[str]) -> None:
 
 
 @transaction.atomic
-def member_consent_set(*, member: Member, channel: str, granted: bool) -> Consent:
+def member_consent_set(*, member: Member, channel: str, granted: bool,
+                       source: str = ConsentChange.Source.API) -> Consent:
     if channel not in Consent.Channel.values:
         raise ValidationFailed(details={"channel": channel})
-    return _consent_save(member, channel, bool(granted))
+    if source not in ConsentChange.Source.values:
+        raise ValidationFailed(details={"source": source})
+    return _consent_save(member, channel, bool(granted), source)
 
 
 
@@ -208,8 +222,10 @@ def member_update(*, member_id, changes: Mapping) -> Member:
         member = Member.objects.select_for_update(no_key=True).get(pk=member.pk)
         for name, value in values.items():
             setattr(member, name, value)
+        if "birth_date" in values:
+            member.birth_jalali = birth_jalali_of(values["birth_date"])
         if values:
-            member.save(update_fields=list(values))
+            member.save(update_fields=[*values, *(["birth_jalali"] if "birth_date" in values else [])])
         if interests is not None:
             member.interests.clear()
             _add_interests(member, interests)
@@ -243,7 +259,8 @@ def member_profile_save(*, member_id: int, changes: Mapping, wedding_date: dt.da
         return member_update(member_id=member_id, changes=changes)
 
 
-def member_consents_save(*, member_id: int, consents: Mapping[str, bool]) -> dict[str, bool]:
+def member_consents_save(*, member_id: int, consents: Mapping[str, bool],
+                         source: str = ConsentChange.Source.PORTAL) -> dict[str, bool]:
     """Set the member's marketing consent for each channel given; all or nothing."""
     unknown = sorted(set(consents) - set(Consent.Channel.values))
     if unknown:
@@ -253,7 +270,7 @@ def member_consents_save(*, member_id: int, consents: Mapping[str, bool]) -> dic
         current = member_consents(member_id=member_id)
         for channel, granted in consents.items():
             if current.get(channel) != bool(granted):
-                member_consent_set(member=member, channel=channel, granted=bool(granted))
+                member_consent_set(member=member, channel=channel, granted=bool(granted), source=source)
     return member_consents(member_id=member_id)
 
 
@@ -276,11 +293,13 @@ def member_erase(*, member_id, actor=None) -> Member:
     SpendCode.objects.filter(member=member).delete()
     member.occasions.all().delete()
     member.interests.clear()
+    member.member_tags.all().delete()
     member.consents.update(granted=False, changed_at=timezone.now())
     member.phone = f"erased-{member.pk}"[:16]
     member.first_name = member.last_name = member.organization_name = ""
     member.national_id = member.email = ""
     member.birth_date = None
+    member.birth_jalali = None
     member.status = Member.Status.BLOCKED
     member.erased_at = timezone.now()
     member.save()
@@ -306,6 +325,7 @@ from vafa.members.memberships import membership_record, plan_create, plan_update
 from vafa.members.moderation import member_block, member_status_set, member_unblock  # noqa: E402
 from vafa.members.otp import otp_purge, otp_request, otp_verify  # noqa: E402
 from vafa.members.spend_codes import spend_code_check, spend_code_issue, spend_code_use  # noqa: E402
+from vafa.members.tags import member_tags_add, member_tags_remove, tag_code  # noqa: E402
 
 __all__ = [
     "KEEP",
@@ -320,6 +340,8 @@ __all__ = [
     "member_erase",
     "member_profile_save",
     "member_status_set",
+    "member_tags_add",
+    "member_tags_remove",
     "member_unblock",
     "member_update",
     "membership_record",
@@ -331,4 +353,5 @@ __all__ = [
     "spend_code_check",
     "spend_code_issue",
     "spend_code_use",
+    "tag_code",
 ]

@@ -15,6 +15,7 @@ from django.db.models import BooleanField, CharField, IntegerField
 from django.utils.text import slugify
 from pydantic import AfterValidator, BeforeValidator, Field, PlainValidator, create_model, model_validator
 
+from vafa.core.errors import ValidationFailed
 from vafa.core.inputs import (
     HHMM,
     Bool,
@@ -46,24 +47,33 @@ from vafa.core.limits import (
     MAX_RANK,
     MAX_RIAL,
 )
+from vafa.core.segment_port import segments_unknown
 from vafa.members.models import Member
-from vafa.program.engine import CONDITION_FACTS, WEEKDAYS
+from vafa.members.services import tag_code
+from vafa.program.engine import WEEKDAYS
 from vafa.program.models import ProgramSettings, Reward, Rule, Tier
 
 # --- rule conditions -------------------------------------------------------------------------------
 
-NOT_BUILT = "not available yet: {what} are not built"
+def _tag_codes(names: list) -> list:
+    # A rule names tags as staff do ("VIP"); it keeps their codes ("vip"), as members carry them.
+    codes = []
+    for name in names:
+        try:
+            code = tag_code(name)
+        except ValidationFailed:
+            fail("tag names with letters or digits")
+        if code not in codes:
+            codes.append(code)
+    return codes
 
 
-def _not_built(what: str):
-    # A condition on a fact nothing supplies yet (vafa.commerce.facts.SUPPLIED: tags, segments)
-    # would be saved and never match: refused until something supplies it.
-    def refuse(value: list) -> list:
-        if value:
-            fail(NOT_BUILT.format(what=what))
-        return value
-
-    return AfterValidator(refuse)
+def _known_segments(codes: list) -> list:
+    # A segment that does not exist would never match: the rule waits in vain, so it is refused.
+    unknown = segments_unknown(codes)
+    if unknown:
+        fail(f"no such segments: {', '.join(unknown)}")
+    return codes
 
 
 class Hours(Input):
@@ -106,10 +116,10 @@ class Conditions(Input):
     skus: Texts() = Field([], description=f"{_SHORT_TEXTS}: a line with one of these SKUs")
     categories: Texts() = Field([], description=f"{_SHORT_TEXTS}: a line of one of these categories")
     tiers: Texts() = Field([], description=f"{_SHORT_TEXTS}: the member's tier is one of these codes")
-    tags: Annotated[Texts(), _not_built(CONDITION_FACTS["tags"])] = Field(
-        [], description="not available yet: must be empty", json_schema_extra={"maxItems": 0})
-    segments: Annotated[Texts(), _not_built(CONDITION_FACTS["segments"])] = Field(
-        [], description="not available yet: must be empty", json_schema_extra={"maxItems": 0})
+    tags: Annotated[Texts(), AfterValidator(_tag_codes)] = Field(
+        [], description=f"{_SHORT_TEXTS}: the member carries one of these staff tags (names or codes)")
+    segments: Annotated[Texts(), AfterValidator(_known_segments)] = Field(
+        [], description=f"{_SHORT_TEXTS}: the member is now in one of these segments (codes or ids)")
     interests: Texts() = Field([], description=f"{_SHORT_TEXTS}: the member has one of these interests")
     branches: Texts() = Field([], description=f"{_SHORT_TEXTS}: at one of these branch codes")
     payment_methods: Texts() = Field([], description=f"{_SHORT_TEXTS}: paid in one of these ways")

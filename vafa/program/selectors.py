@@ -11,6 +11,7 @@ from vafa.program.awards import (
 )
 from vafa.program.catalog import parse_reward_id, reward_body, reward_fields
 from vafa.program.document import program_export
+from vafa.program.labels import member_labels, member_labels_one
 from vafa.program.live import (
     ClubPolicy,
     Program,
@@ -38,6 +39,8 @@ __all__ = [
     "earn_policy",
     "engine_rule",
     "forget_program",
+    "member_labels",
+    "member_labels_one",
     "member_tier",
     "member_tier_id",
     "parse_reward_id",

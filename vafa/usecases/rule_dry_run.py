@@ -175,7 +175,7 @@ def rules_simulate(*, rules: list, date_from: date, date_to: date) -> dict:
     # One pass over the period, a chunk at a time, feeding both replays.
     draft_run, live_run = _Replay(program, drafts, draft_info), _Replay(program, live, program.rule_info)
     purchases = 0
-    for p, facts in purchase_facts_bulk(program, start=start, end=end):
+    for p, facts in purchase_facts_bulk(program, start=start, end=end, also=drafts):
         draft_run.add(p, facts)
         live_run.add(p, facts)
         purchases += 1

@@ -1,6 +1,5 @@
 """The facts builder and the engine agree: every rule condition reads a fact of the engine's
-context, and the builder of a purchase's facts fills every fact a condition reads, except the
-ones whose conditions are refused until something supplies them (tags and segments)."""
+context, and the builder of a purchase's facts fills every fact a condition reads."""
 
 import dataclasses
 
@@ -16,7 +15,7 @@ def test_every_condition_reads_a_fact_of_the_context():
     assert fields >= facts.SUPPLIED
 
 
-def test_the_builder_fills_every_fact_a_condition_reads_but_tags_and_segments():
+def test_the_builder_fills_every_fact_a_condition_reads():
     unsupplied = {c for c, fact in engine.CONDITION_FACTS.items()
                   if fact not in facts.SUPPLIED | engine.EVENT_ONLY_FACTS}
-    assert unsupplied == {"tags", "segments"}
+    assert unsupplied == set()

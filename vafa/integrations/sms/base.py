@@ -77,9 +77,10 @@ class SmsBackend(ABC):
     # the console backend its file, recognises the key).
     deduplicates: ClassVar[bool] = False
 
-    def was_sent(self, key: str) -> bool | None:
-        """Whether the message with this key was already sent, when the backend can tell; None
-        when it cannot (then `deduplicates` says whether sending again is safe)."""
+    def was_sent(self, key: str, purpose: str = "") -> bool | None:
+        """Whether the message with this key (and purpose, when given: keys of different kinds
+        of message may repeat) was already sent, when the backend can tell; None when it cannot
+        (then `deduplicates` says whether sending again is safe)."""
         return None
 
     @abstractmethod

@@ -47,13 +47,16 @@ class ConsoleBackend(SmsBackend):
         print(f"SMS to {message.to}: {message.text}", file=sys.stdout, flush=True)
         return SmsResult(message_id=message.key or uuid.uuid4().hex, status="written")
 
-    def was_sent(self, key: str) -> bool:
+    def was_sent(self, key: str, purpose: str = "") -> bool:
         """Asked only when an earlier attempt may have sent it (a crash), so reading the file
         through is affordable; a line is matched on its JSON, never on text inside a message."""
         if not key or not self.outbox.exists():
             return False
         with self.outbox.open(encoding="utf-8") as outbox:
             for line in outbox:
-                if f'"message_id": "{key}"' in line and json.loads(line).get("message_id") == key:
+                if f'"message_id": "{key}"' not in line:
+                    continue
+                record = json.loads(line)
+                if record.get("message_id") == key and (not purpose or record.get("purpose") == purpose):
                     return True
         return False

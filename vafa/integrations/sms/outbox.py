@@ -14,35 +14,41 @@ safety net), exactly once as far as the gateway allows:
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils.dateparse import parse_datetime
 
 from vafa.core.outbox import Delivery, GiveUp, OutcomeUnknown, outbox_handler
-from vafa.integrations.sms.base import SmsError, SmsNotChosen, get_backend, sms_message
+from vafa.integrations.sms.base import SmsError, SmsMessage, SmsNotChosen, get_backend, sms_message
 
 log = logging.getLogger("vafa.sms")
 
 HANDLER = "sms.send"
 
 
-@outbox_handler(HANDLER, transactional=False, lease_seconds=60, max_attempts=10)
-def sms_outbox_send(delivery: Delivery) -> str:
-    payload = delivery.payload
-    expires_at = parse_datetime(payload["expires_at"]) if payload.get("expires_at") else None
-    if expires_at is not None and delivery.now >= expires_at:
-        return "not sent: expired before it could be sent"
-    message = sms_message(to=payload["to"], text=payload["text"], key=str(delivery.entry.pk),
-                          purpose=payload.get("purpose", ""))
+@dataclass(frozen=True)
+class SmsAttempt:
+    gateway: str
+    message_id: str  # the gateway's id ("" when an earlier attempt sent it)
+    status: str
+    already_sent: bool = False
+
+
+def sms_attempt(delivery: Delivery, message: SmsMessage) -> SmsAttempt:
+    """Send `message` (keyed) once as far as the gateway allows, for the outbox row `delivery`:
+    an attempt in doubt asks the backend whether the key was sent, or resends where the gateway
+    deduplicates, and otherwise gives up rather than risk a second message. Raises `GiveUp`,
+    `OutcomeUnknown` or `SmsError` (to retry)."""
     try:
         backend = get_backend()
     except SmsNotChosen as error:
-        log.error("SMS %s not sent: %s", delivery.entry.pk, error)
+        log.error("SMS %s not sent: %s", message.key, error)
         raise GiveUp(str(error)) from None
     if delivery.in_doubt:
-        sent = backend.was_sent(message.key)
+        sent = backend.was_sent(message.key, message.purpose)
         if sent:
-            return "already sent by an earlier attempt"
+            return SmsAttempt(backend.name, "", "sent", already_sent=True)
         if sent is None and not backend.deduplicates:
             raise GiveUp(f"an earlier attempt may have sent it and {backend.name} cannot tell: not sent again")
     delivery.point_of_no_return()
@@ -54,7 +60,21 @@ def sms_outbox_send(delivery: Delivery) -> str:
         if not error.retryable:
             raise GiveUp(str(error)) from error
         raise
-    return f"{backend.name} {result.status} {result.message_id}"
+    return SmsAttempt(backend.name, result.message_id, result.status)
+
+
+@outbox_handler(HANDLER, transactional=False, lease_seconds=60, max_attempts=10)
+def sms_outbox_send(delivery: Delivery) -> str:
+    payload = delivery.payload
+    expires_at = parse_datetime(payload["expires_at"]) if payload.get("expires_at") else None
+    if expires_at is not None and delivery.now >= expires_at:
+        return "not sent: expired before it could be sent"
+    message = sms_message(to=payload["to"], text=payload["text"], key=str(delivery.entry.pk),
+                          purpose=payload.get("purpose", ""))
+    attempt = sms_attempt(delivery, message)
+    if attempt.already_sent:
+        return "already sent by an earlier attempt"
+    return f"{attempt.gateway} {attempt.status} {attempt.message_id}"
 
 
 def expires_iso(moment: datetime | None) -> str | None:

@@ -59,7 +59,8 @@ def test_the_openapi_document_describes_every_condition_with_its_type(openapi, m
     assert props["categories"]["items"] == {"type": "string", "minLength": 1, "maxLength": 64}
     assert props["first_purchase"]["type"] == "boolean"
     assert props["starts_at"]["anyOf"][0] == {"type": "string", "format": "date-time"}
-    assert props["tags"]["maxItems"] == props["segments"]["maxItems"] == 0  # not available yet
+    assert props["tags"]["items"] == props["segments"]["items"] == {"type": "string", "minLength": 1,
+                                                                     "maxLength": 64}
     hours = resolve(openapi, props["hours"]["anyOf"][0])
     assert set(hours["properties"]) == {"from", "to"} and set(hours["required"]) == {"from", "to"}
     assert all(props[key].get("description") for key in CONDITION_KEYS)
@@ -105,24 +106,33 @@ def test_every_request_body_of_the_program_is_an_input_model(openapi):
                      "/checkout/preview": "PreviewInput", "/program/simulate": "SimulateInput"}
 
 
-# --- conditions nothing supplies yet -------------------------------------------------------------------
+# --- tags and segments --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("key", "why"), [("tags", "not available yet: tags are not built"),
-                                          ("segments", "not available yet: segments are not built")])
-def test_a_condition_nothing_supplies_is_refused_when_the_rule_is_saved(db, papi, key, why):
-    rule = {"name": "VIP", "effect": FIXED, "conditions": {key: ["vip"]}}
+def test_a_rule_keeps_the_codes_of_the_tags_it_names(db, papi):
+    rule = rule_create(data={"name": "VIP", "effect": FIXED, "conditions": {"tags": ["VIP ", "vip", "عمده فروش"]}})
+    assert rule.conditions == {"tags": ["vip", "عمده-فروش"]}
+    before = program_state()
+    details = assert_error(papi.post("/program/rules", {"name": "x", "effect": FIXED, "conditions": {"tags": ["!!"]}}),
+                           422, "validation_error")
+    assert details == {"conditions.tags": "tag names with letters or digits"}
+    assert program_state() == before
+
+
+def test_a_segment_that_does_not_exist_is_refused_when_the_rule_is_saved(db, papi):
+    rule = {"name": "VIP", "effect": FIXED, "conditions": {"segments": ["lapsed-vips"]}}
+    why = "no such segments: lapsed-vips"
     with pytest.raises(ValidationFailed) as caught:
         rule_create(data=rule)
-    assert caught.value.details == {f"conditions.{key}": why}
+    assert caught.value.details == {"conditions.segments": why}
     before = program_state()
-    assert assert_error(papi.post("/program/rules", rule), 422, "validation_error") == {f"conditions.{key}": why}
-    saved = rule_create(data={"name": "VIP", "effect": FIXED, "conditions": {key: []}})  # empty is nothing
+    assert assert_error(papi.post("/program/rules", rule), 422, "validation_error") == {"conditions.segments": why}
+    saved = rule_create(data={"name": "VIP", "effect": FIXED, "conditions": {"segments": []}})  # empty is nothing
     assert saved.conditions == {}
     before = program_state()
-    details = assert_error(papi.patch(f"/program/rules/{saved.pk}", {"conditions": {key: ["vip"]}}), 422,
-                           "validation_error")
-    assert details == {f"conditions.{key}": why}
+    details = assert_error(papi.patch(f"/program/rules/{saved.pk}", {"conditions": {"segments": ["lapsed-vips"]}}),
+                           422, "validation_error")
+    assert details == {"conditions.segments": why}
     assert program_state() == before
 
 

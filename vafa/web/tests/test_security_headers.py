@@ -27,8 +27,8 @@ def test_every_answer_carries_the_policy(path):
 def test_no_template_has_an_inline_script_style_or_handler():
     offenders = []
     for template in TEMPLATES.rglob("templates/**/*.html"):
-        if ".venv" in template.parts:
-            continue
+        if ".venv" in template.parts or template.parent.name == "mail":
+            continue  # e-mail bodies are read by mail clients, which know only inline styles
         text = template.read_text(encoding="utf-8")
         for pattern in (r"<script(?![^>]*\bsrc=)[^>]*>", r"\sstyle=\"", r"<style\b", r"\son[a-z]+=\""):
             offenders += [f"{template.name}: {m.group(0)}" for m in re.finditer(pattern, text)]

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from vafa.core.jobs import jobs_schedule_due
+from vafa.core.jobs import jobs_schedule_due, tick_run
 from vafa.core.outbox import outbox_run_due, worker_name
 
 
@@ -86,10 +86,13 @@ class Command(BaseCommand):
     def _tick(self, name: str, now, *, verbose: bool) -> bool:
         """One round of everything due; answers whether there was anything to do."""
         scheduled = jobs_schedule_due(now)
-        outbox = outbox_run_due(now=now, by=name)
         tasks = run_ready_tasks(name) or 0
-        if verbose or scheduled or outbox["handled"] or outbox["failed"] or tasks:
+        ticked = tick_run(now)
+        outbox = outbox_run_due(now=now, by=name)
+        tasks += run_ready_tasks(name) or 0
+        if verbose or scheduled or outbox["handled"] or outbox["failed"] or tasks or ticked:
+            work = "".join(f"; {key}: {count}" for key, count in ticked.items())
             self.stdout.write(f"jobs scheduled: {', '.join(scheduled) or 'none'}; outbox: {outbox['handled']} "
-                              f"handled, {outbox['failed']} failed; tasks run: {tasks}")
+                              f"handled, {outbox['failed']} failed; tasks run: {tasks}{work}")
             self.stdout.flush()
-        return bool(scheduled or outbox["handled"] or outbox["failed"] or tasks)
+        return bool(scheduled or outbox["handled"] or outbox["failed"] or tasks or ticked)

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EngageConfig(AppConfig):
+    name = "vafa.engage"
+    label = "engage"
+    verbose_name = _("Engagement")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from vafa.core.jobs import tick_register
+        from vafa.core.segment_port import segment_port_register
+        from vafa.engage import messages  # noqa: F401  (registers the outbox handler)
+        from vafa.engage.automations import automations_run
+        from vafa.engage.campaigns import campaigns_run
+        from vafa.engage.segments import segments_known, segments_test
+
+        segment_port_register(test=segments_test, known=segments_known)
+        tick_register("campaigns", campaigns_run)
+        tick_register("automations", automations_run)
