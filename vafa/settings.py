@@ -160,6 +160,10 @@ TIME_ZONE = "Asia/Tehran"
 USE_I18N = True
 USE_TZ = True
 
+# Uploads (contest photos) live under var/media, served only through views that check who asks.
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)

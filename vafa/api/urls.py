@@ -3,7 +3,19 @@ import json
 from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 
-from vafa.api import engage, errors, member_events, members, memberships, program, purchases, rewards
+from vafa.api import (
+    engage,
+    errors,
+    feedback,
+    fulfilment,
+    member_events,
+    members,
+    memberships,
+    program,
+    purchases,
+    recognition,
+    rewards,
+)
 from vafa.api.auth import ApiKeyAuth
 from vafa.core.errors import ValidationFailed
 
@@ -50,3 +62,6 @@ api.add_router("", memberships.router)
 api.add_router("", member_events.router)
 api.add_router("", program.router)
 api.add_router("", engage.router)
+api.add_router("", feedback.router)
+api.add_router("", recognition.router)
+api.add_router("", fulfilment.router)

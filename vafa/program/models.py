@@ -251,6 +251,9 @@ class Reward(models.Model):
     ends_at = models.DateTimeField(_("available until"), null=True, blank=True)
     valid_days = models.PositiveIntegerField(_("coupon valid for (days)"), null=True, blank=True)
     charity_name = models.CharField(_("charity"), max_length=200, blank=True)
+    ships = models.BooleanField(_("physical: sent or handed over"), default=False,
+                                help_text=_("a gift or product that must reach the member: its redemption "
+                                            "waits in the fulfilment list until delivered"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -1,5 +1,6 @@
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -147,3 +148,59 @@ class PartnerCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reward_id}: ****"
+
+
+class Shipment(models.Model):
+    """The delivery of a physical reward (Reward.ships): requested, being prepared, sent (with a
+    tracking code), delivered; or cancelled, with the points given back. To the member's address,
+    or an organisation's with a contact person."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        PREPARING = "preparing", _("being prepared")
+        SENT = "sent", _("sent")
+        DELIVERED = "delivered", _("delivered")
+        CANCELLED = "cancelled", _("cancelled")
+
+    redemption = models.OneToOneField(Redemption, on_delete=models.PROTECT, related_name="shipment",
+                                      verbose_name=_("redemption"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    recipient_name = models.CharField(_("recipient"), max_length=200)
+    organization_name = models.CharField(_("organisation"), max_length=200, blank=True)
+    contact_person = models.CharField(_("contact person"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=16)
+    province = models.CharField(_("province"), max_length=60, blank=True)
+    city = models.CharField(_("city"), max_length=60, blank=True)
+    address = models.TextField(_("address"))
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=60, blank=True)
+    tracking_code = models.CharField(_("tracking code"), max_length=60, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        indexes = [models.Index(fields=["status", "created_at"], name="shipment_status_created")]
+
+    def __str__(self) -> str:
+        return f"{self.redemption_id}: {self.status}"
+
+
+class ShipmentStep(models.Model):
+    """One step of a shipment, as it happened: who moved it, when, and why."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="steps")
+    status = models.CharField(_("status"), max_length=10, choices=Shipment.Status.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    by = models.CharField(_("by"), max_length=150, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment step")
+        verbose_name_plural = _("shipment steps")
+        ordering = ["at", "id"]

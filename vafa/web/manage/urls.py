@@ -1,6 +1,18 @@
 from django.urls import path
 
-from vafa.web.manage import audit, dashboard, keys, member_data, members, pos, staff
+from vafa.web.manage import (
+    audit,
+    dashboard,
+    engage_pages,
+    feedback_pages,
+    fulfilment,
+    keys,
+    member_data,
+    members,
+    pos,
+    recognition_pages,
+    staff,
+)
 from vafa.web.manage.auth import home, login_view, logout_view
 
 app_name = "manage"
@@ -16,4 +28,8 @@ urlpatterns = [
     *audit.urlpatterns,
     *staff.urlpatterns,
     *keys.urlpatterns,
+    *engage_pages.urlpatterns,
+    *feedback_pages.urlpatterns,
+    *recognition_pages.urlpatterns,
+    *fulfilment.urlpatterns,
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vafa.web.portal import auth, history, home, profile, referrals, rewards, spend
+from vafa.web.portal import auth, history, home, messages, profile, recognition, referrals, rewards, spend, surveys
 
 app_name = "portal"
 urlpatterns = [
@@ -22,4 +22,7 @@ urlpatterns = [
     path("spend-code/", spend.spend_code_view, name="spend_code"),
     path("profile/", profile.profile_view, name="profile"),
     path("profile/consents/", profile.consents_view, name="consents"),
+    *messages.urlpatterns,
+    *surveys.urlpatterns,
+    *recognition.urlpatterns,
 ]

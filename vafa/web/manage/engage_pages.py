@@ -1,0 +1,3 @@
+"""Back-office: segments, campaigns, automations and messages (marketers, owners, managers)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Back-office: surveys and their results, reviews."""
+
+urlpatterns: list = []

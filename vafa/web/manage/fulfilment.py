@@ -1,0 +1,3 @@
+"""Back-office: physical rewards waiting to be sent, and their steps."""
+
+urlpatterns: list = []

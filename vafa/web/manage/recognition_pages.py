@@ -1,0 +1,3 @@
+"""Back-office: badges, challenges and contests."""
+
+urlpatterns: list = []

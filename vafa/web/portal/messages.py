@@ -1,0 +1,3 @@
+"""Portal: the messages a member received, and notification preferences."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Portal: badges with progress, challenges, contest entries."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Portal: surveys to answer, and reviews of purchases."""
+
+urlpatterns: list = []
