@@ -51,6 +51,8 @@ class Campaign(models.Model):
     holdout_percent = models.PositiveSmallIntegerField(_("hold-out percent"), default=0)
     reward = models.ForeignKey("program.Reward", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+", verbose_name=_("coupon from reward"))
+    survey = models.ForeignKey("Survey", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("survey linked as {survey_link}"))
     lift_days = models.PositiveSmallIntegerField(_("lift measured over days"), default=30)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     audience = models.PositiveIntegerField(_("audience"), default=0)
@@ -113,6 +115,8 @@ class Automation(models.Model):
     text = models.TextField(_("text"))
     reward = models.ForeignKey("program.Reward", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+", verbose_name=_("reward given"))
+    survey = models.ForeignKey("Survey", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                               verbose_name=_("survey linked as {survey_link}"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # When the worker last looked: event-like triggers go on from there (with an overlap), the
