@@ -141,3 +141,13 @@ def is_jalali_leap(year: int) -> bool:
 def jalali_today(moment: datetime) -> tuple[int, int, int]:
     j = _jalali_date(moment)
     return j.year, j.month, j.day
+
+
+def celebrated_on(day: date) -> tuple[int, list[int]]:
+    """The Jalali year of a (Tehran) day and the month-days (month x 100 + day) celebrated on it:
+    its own, and on Esfand 29 of a year without Esfand 30 also Esfand 30's."""
+    j = jdatetime.date.fromgregorian(date=day)
+    keys = [j.month * 100 + j.day]
+    if (j.month, j.day) == (12, 29) and not j.isleap():
+        keys.append(1230)
+    return j.year, keys

@@ -25,7 +25,7 @@ from vafa.commerce.models import Purchase, PurchaseItem
 from vafa.core.errors import AutomationNotFound, RewardNotFound
 from vafa.core.ids import parse_id
 from vafa.core.inputs import validated
-from vafa.core.jalali import TEHRAN, format_jalali_date, is_jalali_leap, jalali_today
+from vafa.core.jalali import TEHRAN, celebrated_on, format_jalali_date, jalali_month_day, jalali_today
 from vafa.core.money import format_points
 from vafa.engage.inputs import AutomationInput, AutomationPatch
 from vafa.engage.messages import Draft, messages_decide, reward_code_give, sending_window
@@ -101,18 +101,7 @@ def _today(now: datetime):
     return now.astimezone(TEHRAN).date()
 
 
-def _jalali_md(moment_day) -> tuple[list[int], int]:
-    """Today's Jalali month-day keys (Esfand 30 falls on Esfand 29 in a common year) and year."""
-    year, month, day = jalali_today(datetime.combine(moment_day, datetime.min.time(), tzinfo=TEHRAN))
-    keys = [month * 100 + day]
-    if (month, day) == (12, 29) and not is_jalali_leap(year):
-        keys.append(1230)
-    return keys, year
-
-
 def _same_jalali_day(d, keys: list[int]) -> bool:
-    from vafa.core.jalali import jalali_month_day
-
     month, day = jalali_month_day(d)
     return month * 100 + day in keys
 
@@ -123,7 +112,7 @@ def _occurrences(automation: Automation, now: datetime) -> Iterator[tuple[int, s
     kind = automation.trigger_type
     members = Member.objects.exclude(status=Member.Status.BLOCKED).filter(erased_at__isnull=True)
     today = _today(now)
-    keys, jyear = _jalali_md(today)
+    jyear, keys = celebrated_on(today)
     if kind == Automation.Trigger.BIRTHDAY:
         for member_id in members.filter(birth_jalali__in=keys).values_list("pk", flat=True).iterator():
             yield member_id, f"birthday:{jyear}", {}

@@ -22,7 +22,7 @@ from vafa.core import sql
 from vafa.core.errors import SegmentExists, SegmentNotFound, ValidationFailed
 from vafa.core.ids import parse_id
 from vafa.core.inputs import validated
-from vafa.core.jalali import TEHRAN, is_jalali_leap, jalali_today
+from vafa.core.jalali import TEHRAN, celebrated_on
 from vafa.engage.inputs import SegmentCount, SegmentInput, SegmentPatch
 from vafa.engage.models import Segment
 from vafa.ledger.models import Account
@@ -39,16 +39,9 @@ def _purchases(since: datetime):
 
 
 def _birthdays(now: datetime, days: int) -> list[int]:
-    """The Jalali month-days (month x 100 + day) of today and the next `days` days; a birthday
-    on Esfand 30 comes on Esfand 29 in a year without Esfand 30."""
-    local = now.astimezone(TEHRAN)
-    found = []
-    for shift in range(days + 1):
-        year, month, day = jalali_today(local + timedelta(days=shift))
-        found.append(month * 100 + day)
-        if (month, day) == (12, 29) and not is_jalali_leap(year):
-            found.append(1230)
-    return sorted(set(found))
+    """The Jalali month-days (month x 100 + day) of today and the next `days` days."""
+    local = now.astimezone(TEHRAN).date()
+    return sorted({key for shift in range(days + 1) for key in celebrated_on(local + timedelta(days=shift))[1]})
 
 
 def _rfm(c: dict, since: datetime) -> Q:
