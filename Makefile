@@ -76,6 +76,7 @@ soak: install
 bench: install
 	$(BIN)/python bench/run.py
 	VAFA_VAR_DIR=$$(mktemp -d) DATABASE_URL= $(BIN)/python bench/pages.py
+	$(BIN)/python bench/engage.py --pg-url $(PG_URL)_bench_engage
 
 clean:
 	rm -rf $(VENV) var vafa/web/static/vendor

@@ -15,6 +15,7 @@ from vafa.api.auth import needs
 from vafa.api.common import CALC_ERRORS, READ_ERRORS, WRITE_ERRORS, IdempotencyKey
 from vafa.api.idempotency import json_response, run_write
 from vafa.core.errors import ValidationFailed
+from vafa.core.spreadsheet import cell
 from vafa.engage import selectors as engage
 from vafa.engage import services as engaging
 from vafa.engage.inputs import (
@@ -129,7 +130,8 @@ def segment_members_csv(request, segment_id: str):
             buffer.truncate()
             for member in engage.segment_members(segment, now=now).filter(pk__in=ids).order_by("pk"):
                 row = _member_row(member)
-                writer.writerow([row["id"], row["phone"], row["first_name"], row["last_name"], row["kind"]])
+                writer.writerow([row["id"], row["phone"], cell(row["first_name"]), cell(row["last_name"]),
+                                 row["kind"]])
             yield buffer.getvalue()
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -147,6 +149,7 @@ def campaign_body(campaign) -> dict:
         "id": campaign.pk, "name": campaign.name, "channel": campaign.channel, "purpose": campaign.purpose,
         "segment_id": campaign.segment_id, "text": campaign.text, "subject": campaign.subject,
         "send_at": campaign.send_at, "holdout_percent": campaign.holdout_percent, "reward_id": campaign.reward_id,
+        "survey_id": campaign.survey_id,
         "lift_days": campaign.lift_days, "status": campaign.status, **estimate, **counts,
         "lift": engage.campaign_lift(campaign), "created_at": campaign.created_at,
         "started_at": campaign.started_at, "finished_at": campaign.finished_at,
@@ -217,7 +220,8 @@ def cancel_campaign(request, campaign_id: str, idempotency_key: str | None = Ide
 def automation_body(automation) -> dict:
     return {"id": automation.pk, "name": automation.name, "status": automation.status, "trigger": automation.trigger,
             "channel": automation.channel, "purpose": automation.purpose, "text": automation.text,
-            "subject": automation.subject, "reward_id": automation.reward_id, "created_at": automation.created_at,
+            "subject": automation.subject, "reward_id": automation.reward_id, "survey_id": automation.survey_id,
+            "created_at": automation.created_at,
             "messages": automation.messages.count()}
 
 
@@ -259,7 +263,8 @@ def message_body(message) -> dict:
             "subject": message.subject, "text": message.text, "parts": message.parts, "status": message.status,
             "skip_reason": message.skip_reason, "campaign_id": message.campaign_id,
             "automation_id": message.automation_id, "occurrence_key": message.occurrence_key,
-            "gateway": message.gateway, "gateway_id": message.gateway_id, "created_at": message.created_at,
+            "gateway": message.gateway, "gateway_id": message.gateway_id, "gateway_status": message.gateway_status,
+            "created_at": message.created_at,
             "due_at": message.due_at, "sent_at": message.sent_at, "delivered_at": message.delivered_at}
 
 

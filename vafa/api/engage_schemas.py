@@ -44,6 +44,7 @@ class CampaignOut(Schema):
     send_at: datetime | None
     holdout_percent: int
     reward_id: int | None
+    survey_id: int | None
     lift_days: int
     status: str
     audience: int
@@ -84,6 +85,7 @@ class AutomationOut(Schema):
     text: str
     subject: str
     reward_id: int | None
+    survey_id: int | None
     created_at: datetime
     messages: int
 
@@ -103,6 +105,7 @@ class MessageOut(Schema):
     occurrence_key: str | None
     gateway: str
     gateway_id: str
+    gateway_status: str  # the gateway's own delivery status code, e.g. Kavenegar's "10"; "" before a report
     created_at: datetime
     due_at: datetime
     sent_at: datetime | None

@@ -21,7 +21,7 @@ from vafa.members.models import Member
 from vafa.members.services import member_update, spend_code_issue
 from vafa.referrals.selectors import member_referrals, referral_link
 from vafa.rewards.selectors import reward_cost
-from vafa.rewards.services import reward_redeem
+from vafa.usecases.fulfilment import reward_redeem_for_member
 from vafa.usecases.joining import member_join
 from vafa.usecases.points import member_adjust, member_points_with_value, member_redeem
 from vafa.usecases.spend_proof import spend_proof_check, spend_proof_use
@@ -134,8 +134,14 @@ def create_redemption(request, member_id: str, payload: s.RedemptionIn,
     def produce():
         spend_proof_use(proof=proof[0] if proof else None, merchant_id=request.auth.id)
         if payload.reward_id is not None:
-            return 201, redemption_body(reward_redeem(member_id=member.pk, reward_id=payload.reward_id,
-                                                      merchant_id=request.auth.id))
+            redemption = reward_redeem_for_member(member_id=member.pk, reward_id=payload.reward_id,
+                                                  merchant_id=request.auth.id, shipping=payload.shipping,
+                                                  by=request.api_actor.name)
+            body = redemption_body(redemption)
+            shipment = getattr(redemption, "shipment", None)
+            if shipment is not None:  # a physical reward: GET /shipments/{id} follows it
+                body["shipment"] = {"id": shipment.pk, "status": shipment.status}
+            return 201, body
         change = member_redeem(merchant_id=request.auth.id, member_id=member.pk, points=payload.points)
         return 201, {"points_spent": change.points, "balance_after": change.balance_after, "coupon": None}
 

@@ -42,6 +42,7 @@ class RewardOut(Schema):
     ends_at: datetime | None
     valid_days: int | None
     charity_name: str
+    ships: bool
     available_codes: int | None
 
 

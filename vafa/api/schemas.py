@@ -3,9 +3,10 @@ from typing import Annotated, Literal
 
 from ninja import Field
 from ninja import Schema as NinjaSchema
-from pydantic import ConfigDict, StrictBool, StrictInt, StrictStr
+from pydantic import BeforeValidator, ConfigDict, StrictBool, StrictInt, StrictStr
 
 from vafa.ledger.inputs import Spend
+from vafa.rewards.inputs import ShippingInput
 
 
 class Schema(NinjaSchema):
@@ -146,6 +147,11 @@ class RefundOut(Schema):
     balance_after: int
 
 
+def _shipping_filled(value):
+    # Each missing field of the address says what it must be, as the services say it.
+    return ShippingInput.filled(value) if isinstance(value, dict) else value
+
+
 class RedemptionIn(Schema):
     """Points (vafa.ledger.inputs.Spend) or a catalogue reward, one of the two."""
 
@@ -153,6 +159,8 @@ class RedemptionIn(Schema):
     reward_id: StrictInt | StrictStr | None = None
     member_code: str | None = Field(None, max_length=20, description=(
         "the member's spend code (portal or SMS): required when a partner spends points"))
+    shipping: Annotated[ShippingInput | None, BeforeValidator(_shipping_filled)] = Field(None, description=(
+        "the delivery address of a physical reward (one that ships): required for it, ignored otherwise"))
 
 
 class SpendCodeOut(Schema):
@@ -169,6 +177,7 @@ class RedemptionOut(Schema):
     partner_code: str | None = None
     redemption_id: int | None = None
     reward_id: int | None = None
+    shipment: dict | None = Field(None, description="a physical reward's shipment: id and status")
 
 
 class AdjustmentOut(Schema):

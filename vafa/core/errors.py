@@ -99,6 +99,10 @@ class ApplicationNotFound(NotFound):
     code, message = "application_not_found", _("This member has no application to join the club.")
 
 
+class ShipmentNotFound(NotFound):
+    code, message = "shipment_not_found", _("No shipment with this id exists.")
+
+
 # 409
 class Conflict(ApplicationError):
     code, status, message = "conflict", 409, _("The request conflicts with the current state.")
@@ -228,6 +232,10 @@ class DuplicatePayment(Conflict):
     )
 
 
+class ShipmentStepRefused(Conflict):
+    code, message = "shipment_step_refused", _("This shipment cannot take this step from where it is now.")
+
+
 # 422
 class ValidationFailed(ApplicationError):
     code, status, message = "validation_error", 422, _("The request is not valid.")
@@ -251,6 +259,10 @@ class InvalidReferralCode(ValidationFailed):
 
 class OtpInvalid(ValidationFailed):
     code, message = "otp_invalid", _("The code is wrong or has expired.")
+
+
+class ShippingRequired(ValidationFailed):
+    code, message = "shipping_required", _("This reward is sent to an address: give the delivery address.")
 
 
 # 413
@@ -288,3 +300,69 @@ class LastOwner(Conflict):
 
 class StaffNotFound(NotFound):
     code, message = "staff_not_found", _("No staff account with this id exists.")
+
+
+# --- feedback: surveys and reviews ------------------------------------------------------------
+
+
+class SurveyNotFound(NotFound):
+    code, message = "survey_not_found", _("No survey with this id exists.")
+
+
+class ReviewNotFound(NotFound):
+    code, message = "review_not_found", _("No review with this id exists.")
+
+
+class SurveyClosed(Conflict):
+    code, message = "survey_closed", _("This survey is not taking answers.")
+
+
+class ReviewExists(Conflict):
+    code, message = "review_exists", _("This purchase has already been reviewed.")
+
+
+# --- recognition: badges, challenges, contests ----------------------------------------------------
+
+
+class BadgeNotFound(NotFound):
+    code, message = "badge_not_found", _("No badge with this id exists.")
+
+
+class ChallengeNotFound(NotFound):
+    code, message = "challenge_not_found", _("No challenge with this id exists.")
+
+
+class ContestNotFound(NotFound):
+    code, message = "contest_not_found", _("No contest with this id exists.")
+
+
+class ContestEntryNotFound(NotFound):
+    code, message = "contest_entry_not_found", _("No contest entry with this id exists.")
+
+
+class BadgeExists(Conflict):
+    code, message = "badge_exists", _("A badge with this code already exists.")
+
+
+class ContestClosed(Conflict):
+    code, message = "contest_closed", _("This contest is not taking entries.")
+
+
+class ContestEntryExists(Conflict):
+    code, message = "contest_entry_exists", _("You have already sent an entry to this contest.")
+
+
+class ContestDecided(Conflict):
+    code, message = "contest_decided", _("This contest's winners are chosen: it can no longer change.")
+
+
+class ContestRunning(Conflict):
+    code, message = "contest_running", _("Winners are chosen once the contest stops taking entries.")
+
+
+class EntryNotApproved(Conflict):
+    code, message = "entry_not_approved", _("Only an approved entry can win; a winner stays a winner.")
+
+
+class PhotoRefused(ValidationFailed):
+    code, message = "invalid_photo", _("The photo must be a JPEG, PNG or WebP image of at most 5 MB.")

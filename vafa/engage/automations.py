@@ -30,6 +30,7 @@ from vafa.core.money import format_points
 from vafa.engage.inputs import AutomationInput, AutomationPatch
 from vafa.engage.messages import Draft, messages_decide, reward_code_give, sending_window
 from vafa.engage.models import Automation, Message
+from vafa.engage.surveys import survey_linked
 from vafa.engage.texts import is_persian, placeholders_check, render
 from vafa.engage.values import members_values
 from vafa.ledger.models import Lot
@@ -71,9 +72,10 @@ def automation_create(*, data) -> Automation:
         if reward is None:
             raise RewardNotFound(details={"reward_id": asked.reward_id})
     trigger = asked.trigger.stored()
+    survey = survey_linked(asked.survey_id, asked.text, asked.subject)
     return Automation.objects.create(
         name=asked.name, status=asked.status, trigger=trigger, trigger_type=trigger["type"], channel=asked.channel,
-        purpose=asked.purpose, text=asked.text, subject=asked.subject, reward=reward)
+        purpose=asked.purpose, text=asked.text, subject=asked.subject, reward=reward, survey=survey)
 
 
 @transaction.atomic
@@ -87,6 +89,10 @@ def automation_update(*, automation_id, data) -> Automation:
             setattr(automation, name, value)
     placeholders_check(automation.text)
     placeholders_check(automation.subject)
+    if automation.channel == "email" and not automation.subject:
+        from vafa.core.errors import ValidationFailed
+
+        raise ValidationFailed(details={"subject": "required for an e-mail"})
     if asked.status == Automation.Status.LIVE and automation.status != was and _follows_rows(automation):
         # Switched back on: what happened while it was paused is not sent late.
         automation.checked_at = timezone.now() + OVERLAP
@@ -218,7 +224,8 @@ def _write(automation: Automation, found: list[tuple[int, str, dict]], now: date
     if not keyed:
         return 0
     persian = is_persian(automation.text)
-    values = members_values(sorted({m for m, _, _ in keyed}), now=now, persian=persian)
+    values = members_values(sorted({m for m, _, _ in keyed}), now=now, persian=persian,
+                            survey_id=automation.survey_id)
     drafts = []
     for member_id, key, extra in keyed:
         member_values = dict(values.get(member_id, {}))
@@ -249,9 +256,11 @@ def _run_events(automation_id: int, now: datetime) -> int:
         looked = automation.checked_at
         since = max(automation.created_at, now - timedelta(days=CATCH_UP_DAYS),
                     looked - OVERLAP if looked else automation.created_at)
-        if looked is None or now > looked:
-            Automation.objects.filter(pk=automation.pk).update(checked_at=now)
-    return _write_all(automation, _event_occurrences(automation, since, now), now)
+    written, complete = _write_all(automation, _event_occurrences(automation, since, now), now)
+    if complete:  # only once all is written: a worker killed before looks again from the same place
+        Automation.objects.filter(pk=automation.pk).filter(Q(checked_at__isnull=True) | Q(checked_at__lt=now)).update(
+            checked_at=now)
+    return written
 
 
 def _run_daily(automation_id: int, now: datetime) -> int:
@@ -263,24 +272,37 @@ def _run_daily(automation_id: int, now: datetime) -> int:
         fresh_day = checked is None or _today(checked) != _today(now)
         if not fresh_day and checked <= now < checked + timedelta(minutes=CHECK_MINUTES):
             return 0
+    written, complete = _write_all(automation, _occurrences(automation, now), now)
+    if complete:  # only once all is written: a worker killed before goes on when it restarts
         Automation.objects.filter(pk=automation.pk).update(checked_at=now)
-    return _write_all(automation, _occurrences(automation, now), now)
+    return written
 
 
-def _write_all(automation: Automation, occurrences: Iterator[tuple[int, str, dict]], now: datetime) -> int:
+def _write_all(automation: Automation, occurrences: Iterator[tuple[int, str, dict]], now: datetime
+               ) -> tuple[int, bool]:
+    """Write the occurrences a batch at a time; answers the messages written and whether all
+    were seen to (False: another worker is writing this automation's messages and goes on)."""
     written = 0
     batch: list[tuple[int, str, dict]] = []
     for occurrence in occurrences:
         batch.append(occurrence)
         if len(batch) >= CHUNK:
-            written += _write_batch(automation, batch, now)
+            done = _write_batch(automation, batch, now)
+            if done is None:
+                return written, False
+            written += done
             batch = []
-    return written + (_write_batch(automation, batch, now) if batch else 0)
+    done = _write_batch(automation, batch, now) if batch else 0
+    return written + (done or 0), done is not None
 
 
-def _write_batch(automation: Automation, batch, now: datetime) -> int:
+def _write_batch(automation: Automation, batch, now: datetime) -> int | None:
+    """One batch in one transaction under the automation's row lock (the keys already written
+    are read under it, so two workers never race on one key); None when another worker holds it."""
     try:
         with transaction.atomic():
+            if _locked(automation.pk) is None:
+                return None
             return _write(automation, batch, now)
     except IntegrityError:
         return 0  # another worker wrote these keys a moment ago

@@ -31,6 +31,7 @@ from vafa.engage.inputs import CampaignInput, CampaignPatch, ScheduleInput
 from vafa.engage.messages import Draft, messages_decide, reward_code_give
 from vafa.engage.models import Campaign, CampaignMember, Channel, Message
 from vafa.engage.segments import segment_get, segment_member_ids
+from vafa.engage.surveys import survey_link, survey_linked
 from vafa.engage.texts import is_persian, missing_in, placeholders_check, render, sms_cost_rial, sms_length
 from vafa.engage.values import members_values
 from vafa.program.models import Reward
@@ -71,10 +72,11 @@ def campaign_create(*, data, created_by: str = "") -> Campaign:
     asked = validated(CampaignInput, data)
     segment = segment_get(segment_id=asked.segment_id)
     _check_text(asked.channel, asked.text, asked.subject)
+    survey = survey_linked(asked.survey_id, asked.text, asked.subject)
     return Campaign.objects.create(
         name=asked.name, channel=asked.channel, purpose=asked.purpose, segment=segment, text=asked.text,
         subject=asked.subject, send_at=asked.send_at, holdout_percent=asked.holdout_percent,
-        reward=_reward(asked.reward_id), lift_days=asked.lift_days, created_by=created_by[:150])
+        reward=_reward(asked.reward_id), lift_days=asked.lift_days, created_by=created_by[:150], survey=survey)
 
 
 def _locked(campaign_id) -> Campaign:
@@ -130,8 +132,9 @@ def campaign_cancel(*, campaign_id, now: datetime | None = None) -> Campaign:
 # --- preview and estimate --------------------------------------------------------------------------------
 
 
-def _values(member_ids: list[int], text: str, now: datetime) -> dict[int, dict[str, str]]:
-    values = members_values(member_ids, now=now, persian=is_persian(text))
+def _values(member_ids: list[int], text: str, now: datetime, survey_id: int | None = None
+            ) -> dict[int, dict[str, str]]:
+    values = members_values(member_ids, now=now, persian=is_persian(text), survey_id=survey_id)
     for member_id in member_ids:
         values.setdefault(member_id, {})
     return values
@@ -153,9 +156,11 @@ def campaign_preview(*, campaign_id, member_id=None, now: datetime | None = None
     else:
         first = segment_member_ids(campaign.segment, limit=1, now=now)
         chosen = first[0] if first else None
-    values = _values([chosen], campaign.text, now)[chosen] if chosen else {}
+    values = _values([chosen], campaign.text, now, campaign.survey_id)[chosen] if chosen else {}
     if campaign.reward_id:
         values["coupon"] = _coupon_sample(campaign)
+    if campaign.survey_id:
+        values["survey_link"] = survey_link(campaign.survey_id)
     text = _final_text(campaign, render(campaign.text, values))
     length = sms_length(text)
     return {"member_id": chosen, "text": text, "subject": render(campaign.subject, values),
@@ -182,7 +187,7 @@ def campaign_estimate(campaign: Campaign, *, now: datetime | None = None, sample
         audience = segment_count(campaign.segment, now=now)
         holdout = audience * campaign.holdout_percent // 100
         ids = segment_member_ids(campaign.segment, limit=sample, now=now)
-        values = _values(ids, campaign.text, now)
+        values = _values(ids, campaign.text, now, campaign.survey_id)
         texts = [_final_text(campaign, render(campaign.text, {**values[i], "coupon": _coupon_sample(campaign)}))
                  for i in ids] or [_final_text(campaign, render(campaign.text, {}))]
         parts = max(sms_length(t).parts for t in texts) if campaign.channel == Channel.SMS else 0
@@ -232,7 +237,7 @@ def _queue_chunk(campaign: Campaign, now: datetime) -> bool:
                 .order_by("member_id").values_list("member_id", flat=True)[:CHUNK])
     if not rows:
         return False
-    values = _values(rows, campaign.text, now)
+    values = _values(rows, campaign.text, now, campaign.survey_id)
     already = Message.objects.filter(campaign=campaign).count()
     per_minute = settings.SEND_PER_MINUTE
     start = max(campaign.send_at or now, now)

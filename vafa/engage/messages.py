@@ -244,7 +244,9 @@ def _email_of(message: Message, key: int) -> Email:
         html = render_to_string("engage/mail/message.html", {"message": message, "unsubscribe": unsubscribe,
                                                       "rtl": language == "fa", "language": language})
         text = message.text + (f"\n\n--\n{unsubscribe}" if unsubscribe else "")
-    return Email(to=message.to, subject=message.subject or message.text[:60], text=text, html=html,
+    # One line: a line break in a header (a subject's, a first name's) makes Django refuse it.
+    subject = " ".join((message.subject or message.text[:60]).split())
+    return Email(to=message.to, subject=subject, text=text, html=html,
                  key=str(key), headers=headers)
 
 

@@ -10,9 +10,8 @@ from collections.abc import Collection, Iterator
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual, LessThanOrEqual
 from django.utils import timezone
 from django.utils.text import slugify
@@ -82,14 +81,10 @@ def _filter(c: dict, now: datetime) -> Q:
     if c.get("not_purchased_within_days") is not None:
         q &= ~Q(Exists(_purchases(_window_start(now, c["not_purchased_within_days"]))))
     if c.get("purchases_min") is not None or c.get("purchases_max") is not None:
-        count = Coalesce(Subquery(_purchases(window).order_by().values("member").annotate(n=Count("id"))
-                                  .values("n")[:1]), Value(0), output_field=BigIntegerField())
-        q &= _between(count, c.get("purchases_min"), c.get("purchases_max"))
+        q &= _per_member_between(window, Count("id"), c.get("purchases_min"), c.get("purchases_max"))
     if c.get("spend_min_rial") is not None or c.get("spend_max_rial") is not None:
-        spend = Coalesce(Subquery(_purchases(window).order_by().values("member")
-                                  .annotate(s=Sum(F("amount") - F("refunded_amount"))).values("s")[:1]), Value(0),
-                         output_field=BigIntegerField())
-        q &= _between(spend, c.get("spend_min_rial"), c.get("spend_max_rial"))
+        q &= _per_member_between(window, Sum(F("amount") - F("refunded_amount")), c.get("spend_min_rial"),
+                                 c.get("spend_max_rial"))
     if c.get("points_min") is not None:
         q &= Q(Exists(Account.objects.filter(member=OuterRef("pk"), balance__gte=c["points_min"])))
     if c.get("birthday_within_days") is not None:
@@ -112,6 +107,19 @@ def _filter(c: dict, now: datetime) -> Q:
             either |= _filter({"window_days": c.get("window_days", 365), **alternative}, now)
         q &= either
     return q
+
+
+def _per_member_between(since: datetime, total, low, high) -> Q:
+    """low <= the member's `total` (a count or sum) of their purchases since `since` <= high, a
+    member without any counting 0: the purchases grouped by member once (a hashed subquery),
+    not a subquery per member (which PostgreSQL ran twice, once per bound). A total is never
+    negative (a refund never exceeds its purchase), so a low bound of 0 asks nothing."""
+    grouped = Purchase.objects.filter(occurred_at__gte=since).order_by().values("member").annotate(total=total)
+    if low:  # above 0: members without purchases are out
+        return Q(pk__in=grouped.filter(_between(F("total"), low, high)).values("member"))
+    if high is None:
+        return Q()
+    return ~Q(pk__in=grouped.filter(total__gt=high).values("member"))
 
 
 def _between(expression, low, high) -> Q:

@@ -8,9 +8,27 @@ from vafa.core.errors import InvalidPhone
 from vafa.core.phone import normalize_phone
 from vafa.engage.automations import automation_create, automation_update, automations_run
 from vafa.engage.campaigns import campaign_cancel, campaign_create, campaign_schedule, campaign_update, campaigns_run
+from vafa.engage.contests import (
+    contest_create,
+    contest_entries_forget,
+    contest_entry_decide,
+    contest_entry_submit,
+    contest_status_set,
+)
 from vafa.engage.messages import message_queue, unsubscribe_read
 from vafa.engage.models import BlockedNumber, Channel
+from vafa.engage.recognition import (
+    badge_create,
+    badge_update,
+    challenge_create,
+    challenge_update,
+    member_recognition_check,
+    recognition_run,
+    recognition_sweep,
+)
+from vafa.engage.reviews import review_create, review_hide, review_publish
 from vafa.engage.segments import segment_create, segment_update
+from vafa.engage.surveys import answers_check, survey_answer, survey_close, survey_create, survey_open
 from vafa.members.models import ConsentChange, Member
 from vafa.members.services import member_consent_set
 
@@ -60,18 +78,38 @@ def number_blocks_advertising(*, phone: str, gateway: str = "") -> None:
 
 
 __all__ = [
+    "answers_check",
     "automation_create",
     "automation_update",
     "automations_run",
+    "badge_create",
+    "badge_update",
     "campaign_cancel",
     "campaign_create",
     "campaign_schedule",
     "campaign_update",
     "campaigns_run",
+    "challenge_create",
+    "challenge_update",
+    "contest_create",
+    "contest_entries_forget",
+    "contest_entry_decide",
+    "contest_entry_submit",
+    "contest_status_set",
+    "member_recognition_check",
     "message_queue",
     "number_blocks_advertising",
+    "recognition_run",
+    "recognition_sweep",
+    "review_create",
+    "review_hide",
+    "review_publish",
     "segment_create",
     "segment_update",
     "sms_reply_handle",
+    "survey_answer",
+    "survey_close",
+    "survey_create",
+    "survey_open",
     "unsubscribe",
 ]

@@ -32,7 +32,10 @@ def placeholders_in(text: str) -> list[str]:
     """The placeholder names a text uses, in order, once each; a text whose braces do not
     parse is refused like an unknown placeholder."""
     try:
-        names = [field for _, field, _, _ in string.Formatter().parse(text) if field is not None]
+        # A conversion (`!r`) or format spec (`:>99999`) would be applied by str.format when
+        # sending: kept on the name, it makes an unknown placeholder.
+        names = [field + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+                 for _, field, spec, conversion in string.Formatter().parse(text) if field is not None]
     except ValueError:
         raise UnknownPlaceholder(details={"text": "unmatched { or }"}) from None
     return list(dict.fromkeys(names))

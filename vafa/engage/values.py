@@ -9,14 +9,17 @@ from django.db.models import Sum
 
 from vafa.core.jalali import TEHRAN, format_jalali_date
 from vafa.core.money import format_points, format_toman
+from vafa.engage.surveys import survey_link
 from vafa.ledger.models import Account, Lot
 from vafa.members.models import Member
 from vafa.program.models import MemberTier
 from vafa.program.selectors import earn_policy
 
 
-def members_values(member_ids: list[int], *, now: datetime, persian: bool) -> dict[int, dict[str, str]]:
-    """{member id: {placeholder: value}} (a value the member lacks is left out)."""
+def members_values(member_ids: list[int], *, now: datetime, persian: bool,
+                   survey_id: int | None = None) -> dict[int, dict[str, str]]:
+    """{member id: {placeholder: value}} (a value the member lacks is left out); `survey_id`:
+    the survey `{survey_link}` links to (the campaign's or automation's)."""
     lang = "fa" if persian else "en"
     names = {pk: (first, last, kind, org) for pk, first, last, kind, org in
              Member.objects.filter(pk__in=member_ids).values_list("pk", "first_name", "last_name", "kind",
@@ -42,7 +45,7 @@ def members_values(member_ids: list[int], *, now: datetime, persian: bool) -> di
         found = {"first_name": first or (org if kind == Member.Kind.ORGANIZATION else ""), "last_name": last,
                  "points": format_points(balance, lang),
                  "points_value_toman": format_toman(max(balance, 0) * point_value, lang),
-                 "tier": tiers.get(member_id, "")}
+                 "tier": tiers.get(member_id, ""), "survey_link": survey_link(survey_id)}
         if member_id in expiring:
             day = expiring[member_id]
             found["expiring_points"] = format_points(by_day[(member_id, day)], lang)

@@ -4,12 +4,24 @@ commit)."""
 
 from datetime import datetime
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from vafa.core.models import OutboxEntry
 from vafa.core.outbox import outbox_deliver_now, outbox_enqueue
 from vafa.integrations.email import Email, email_attempt
-from vafa.integrations.sms.base import SmsMessage, sms_message
+from vafa.integrations.sms.base import (
+    BLOCKED,
+    DELIVERED,
+    FAILED,
+    PENDING,
+    DeliveryReport,
+    SmsBackend,
+    SmsError,
+    SmsMessage,
+    get_backend,
+    sms_message,
+)
 from vafa.integrations.sms.outbox import HANDLER, SmsAttempt, expires_iso, sms_attempt
 
 
@@ -28,4 +40,17 @@ def sms_queue(*, to: str, text: str, purpose: str, expires_at: datetime | None =
     return entry
 
 
-__all__ = ["Email", "SmsAttempt", "SmsMessage", "email_attempt", "sms_attempt", "sms_message", "sms_queue"]
+def sms_reports_backend() -> SmsBackend | None:
+    """The configured SMS gateway when it gives delivery reports (`delivery_reports(ids)`, at most
+    `reports_batch` ids a call, raising `SmsError` when it cannot be asked), else None: the console
+    backend, or settings no gateway can run with (sending says why, loudly)."""
+    try:
+        backend = get_backend()
+    except ImproperlyConfigured:
+        return None
+    return backend if backend.reports_batch > 0 else None
+
+
+__all__ = ["BLOCKED", "DELIVERED", "FAILED", "PENDING", "DeliveryReport", "Email", "SmsAttempt", "SmsBackend",
+           "SmsError", "SmsMessage", "email_attempt", "sms_attempt", "sms_message", "sms_queue",
+           "sms_reports_backend"]

@@ -3,7 +3,7 @@ from django.db.models import QuerySet
 from vafa.core.errors import InvalidPhone, MemberNotFound
 from vafa.core.ids import parse_id
 from vafa.core.phone import normalize_phone
-from vafa.members.models import Consent, Member
+from vafa.members.models import Consent, ConsentChange, Interest, Member
 
 
 def parse_member_id(raw) -> int:
@@ -38,6 +38,17 @@ def member_consents(*, member_id: int) -> dict[str, bool | None]:
     return {channel: given.get(channel) for channel in Consent.Channel.values}
 
 
+def member_consent_changes(*, member_id: int, limit: int = 100) -> QuerySet[ConsentChange]:
+    """The member's consent changes, the latest first: when, which channel, given or withdrawn,
+    and how (the portal, an SMS reply, an unsubscribe link...)."""
+    return ConsentChange.objects.filter(member_id=member_id).order_by("-at", "-id")[:limit]
+
+
+def interest_list() -> QuerySet[Interest]:
+    """Every interest members can have, by name (the segment builder offers them)."""
+    return Interest.objects.order_by("name", "slug")
+
+
 # --- what the app's other modules offer (other apps import only this module) -------------------
 from vafa.members.applications import application_get, application_list, applications_pending  # noqa: E402
 from vafa.members.memberships import (  # noqa: E402
@@ -58,6 +69,8 @@ __all__ = [
     "application_list",
     "applications_pending",
     "in_force",
+    "interest_list",
+    "member_consent_changes",
     "member_consents",
     "member_earn_percent_from_plan",
     "member_find_by_phone",

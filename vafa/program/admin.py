@@ -335,7 +335,8 @@ class RewardAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("name", "description", "kind", "active", "cost_points")}),
         (gettext_lazy("What it gives"), {"fields": (
-            "amount_rial", "percent", "cap_rial", "min_purchase_rial", "sku", "valid_days", "charity_name")}),
+            "amount_rial", "percent", "cap_rial", "min_purchase_rial", "sku", "valid_days", "charity_name",
+            "ships")}),
         (gettext_lazy("Who may take it, and when"), {"fields": (
             "stock", "per_member_limit", "tiers", "member_kinds", "plans", "starts_at", "ends_at")}),
     )

@@ -93,7 +93,7 @@ def reward_body(reward: Reward) -> dict[str, Any]:
         "sku": reward.sku, "stock": reward.stock, "per_member_limit": reward.per_member_limit,
         "tiers": list(reward.tiers), "member_kinds": list(reward.member_kinds), "plans": list(reward.plans),
         "starts_at": reward.starts_at, "ends_at": reward.ends_at, "valid_days": reward.valid_days,
-        "charity_name": reward.charity_name,
+        "charity_name": reward.charity_name, "ships": reward.ships,
         "available_codes": (getattr(reward, "available_codes", None)
                             if reward.kind == Reward.Kind.PARTNER_CODE else None),
     }

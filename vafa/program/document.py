@@ -68,6 +68,8 @@ def _json_value(value):
 def _export_reward(reward: Reward, plan_names: dict[int, str]) -> dict:
     body = {k: _json_value(v) for k, v in catalog.reward_body(reward).items() if k not in _REWARD_SKIP}
     body["plans"] = [plan_names.get(pk, pk) for pk in body["plans"]]
+    if not body["ships"]:
+        del body["ships"]  # written only when set: documents from before it read the same
     return body
 
 

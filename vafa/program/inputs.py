@@ -484,6 +484,8 @@ class RewardInput(Input):
     ends_at: Moment(why="a date and time (ISO 8601)") = None
     valid_days: _reward_int(1, MAX_DAYS, optional=True) = Field(None, description="a coupon's or gift card's life")
     charity_name: _reward_text(200) = ""
+    ships: Bool = Field(False, description="a gift or product that must reach the member: redeeming it asks for "
+                                           "a delivery address (free_product and non_material rewards)")
 
     @model_validator(mode="after")
     def _fits_its_kind(self):
@@ -494,6 +496,8 @@ class RewardInput(Input):
                 fail(f"required for a {self.kind} reward", name)
             if name not in allowed and not _empty(name, value):
                 fail(f"not used by a {self.kind} reward", name)
+        if self.ships and self.kind not in (Reward.Kind.FREE_PRODUCT, Reward.Kind.NON_MATERIAL):
+            fail(f"a {self.kind} reward is not sent: only free_product and non_material ones", "ships")
         if self.kind == Reward.Kind.PARTNER_CODE and self.stock is not None:
             fail("a partner code reward's stock is its pool of codes", "stock")
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:

@@ -116,3 +116,91 @@ class PartnerCodesInput(Input):
     around them (a partner's codes may be case-sensitive)."""
 
     codes: Annotated[list[PARTNER_CODE], Field(min_length=1, max_length=MAX_PARTNER_CODES), BeforeValidator(_codes)]
+
+
+# --- where a physical reward goes (Reward.ships) -------------------------------------------------
+
+MOBILE_WHY = "an Iranian mobile number, e.g. 09121234567"
+POSTAL_CODE_WHY = "an Iranian postal code: 10 digits"
+
+
+def _mobile(value):
+    from vafa.core.errors import InvalidPhone
+    from vafa.core.phone import normalize_phone
+
+    try:
+        return normalize_phone(value)
+    except InvalidPhone:
+        fail(MOBILE_WHY)
+
+
+def _postal_code(value):
+    from vafa.core.postal import normalize_postal_code
+
+    code = normalize_postal_code(value)
+    if code is None:
+        fail(POSTAL_CODE_WHY)
+    return code
+
+
+class ShippingInput(Input):
+    """Where a physical reward is sent: to a person (`recipient_name`), or to an organisation
+    (`organization_name`, with the `contact_person` who receives it there). Persian digits and
+    any common way of writing the phone and the postal code are accepted."""
+
+    recipient_name: Text(200, why="at most 200 characters") = Field(
+        "", description="who receives it; required unless it goes to an organisation (then its name)")
+    organization_name: Text(200, why="at most 200 characters") = Field(
+        "", description="an organisation member's: the organisation it is addressed to")
+    contact_person: Text(200, why="at most 200 characters") = Field(
+        "", description="with organization_name: who receives it there")
+    phone: Annotated[str, BeforeValidator(_mobile)] = Field(
+        description="the recipient's mobile number (any Iranian form), stored as E.164",
+        json_schema_extra={"maxLength": 32, "examples": ["09121234567"]})
+    province: Text(60, why="at most 60 characters") = ""
+    city: Text(60, why="at most 60 characters") = ""
+    address: Text(1000, min_length=1, why="required, at most 1000 characters")
+    postal_code: Annotated[str, BeforeValidator(_postal_code)] = Field(
+        description="10 digits; a dash or spaces between them are dropped",
+        json_schema_extra={"maxLength": 16, "examples": ["1234567890"]})
+    note: Text(255, why="at most 255 characters") = Field("", description="for whoever sends it, e.g. when to call")
+
+    @model_validator(mode="after")
+    def _addressee(self):
+        if self.organization_name and not self.contact_person:
+            fail("required when it goes to an organisation", "contact_person")
+        if self.contact_person and not self.organization_name:
+            fail("given only with organization_name", "contact_person")
+        if not self.organization_name and not self.recipient_name:
+            fail("required, at most 200 characters", "recipient_name")
+        return self
+
+    def row(self) -> dict:
+        """The Shipment model's address fields."""
+        return {"recipient_name": self.recipient_name or self.organization_name,
+                "organization_name": self.organization_name, "contact_person": self.contact_person,
+                "phone": self.phone, "province": self.province, "city": self.city, "address": self.address,
+                "postal_code": self.postal_code, "note": self.note}
+
+
+SHIPMENT_STATUSES = ("requested", "preparing", "sent", "delivered", "cancelled")
+
+
+class ShipmentStepInput(Input):
+    """One step of a shipment: `preparing`, `sent` (with its `tracking_code`), `delivered`, or
+    `cancelled` (with the reason as `note`; the points go back)."""
+
+    status: Annotated[str, BeforeValidator(lambda v: v if v in SHIPMENT_STATUSES[1:] else fail(
+        "one of preparing, sent, delivered, cancelled"))] = Field(
+        json_schema_extra={"enum": list(SHIPMENT_STATUSES[1:])})
+    tracking_code: Text(60, why="at most 60 characters") = Field("", description="required when sent")
+    carrier: Text(60, why="at most 60 characters") = Field("", description="e.g. Post, Tipax")
+    note: Text(255, why="at most 255 characters") = Field("", description="required when cancelled: why")
+
+    @model_validator(mode="after")
+    def _what_the_step_needs(self):
+        if self.status == "sent" and not self.tracking_code:
+            fail("required when sent", "tracking_code")
+        if self.status == "cancelled" and not self.note:
+            fail("required when cancelled: the reason", "note")
+        return self

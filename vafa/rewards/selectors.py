@@ -85,7 +85,8 @@ def reward_unavailable_reason(reward: Reward, facts: MemberFacts, now: datetime)
 
 
 def member_redemption_counts(*, member_id: int, reward_ids=None) -> dict[int, int]:
-    qs = Redemption.objects.filter(member_id=member_id)
+    # A redemption whose shipment was cancelled gave nothing: it does not count.
+    qs = Redemption.objects.filter(member_id=member_id).exclude(shipment__status="cancelled")
     if reward_ids is not None:
         qs = qs.filter(reward_id__in=reward_ids)
     return dict(qs.values("reward_id").annotate(n=Count("id")).values_list("reward_id", "n"))
@@ -199,7 +200,7 @@ _ID = re.compile(r"[1-9][0-9]{0,17}")
 
 
 def redemptions_with_gifts(qs):
-    return qs.select_related("reward", "coupon", "gift_card", "partner_code")
+    return qs.select_related("reward", "coupon", "gift_card", "partner_code", "shipment")
 
 
 
@@ -216,3 +217,9 @@ def member_redemptions(*, member_id: int, limit: int = 100) -> list[Redemption]:
 
 
 normalize_code = normalize  # a code as people type it, as stored
+
+
+# --- shipments of physical rewards (vafa.rewards.shipments), offered here ----------------------
+from vafa.rewards.shipments import NEXT as SHIPMENT_NEXT  # noqa: E402, F401
+from vafa.rewards.shipments import WAITING as SHIPMENTS_WAITING  # noqa: E402, F401
+from vafa.rewards.shipments import member_last_address, shipment_counts, shipment_get, shipments_list  # noqa: E402, F401

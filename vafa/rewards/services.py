@@ -38,6 +38,7 @@ from vafa.core.errors import (
     RewardNotFound,
     RewardOutOfStock,
     RewardUnavailable,
+    ShippingRequired,
     ValidationFailed,
 )
 from vafa.core.events import publish
@@ -52,8 +53,9 @@ from vafa.program.selectors import earn_policy, parse_reward_id
 from vafa.rewards import codes
 from vafa.rewards.events import RewardRedeemed
 from vafa.rewards.inputs import REFERENCE, PartnerCodesInput, PromoCodeInput
-from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption
+from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, PartnerCode, Redemption, Shipment
 from vafa.rewards.selectors import coupon_find, member_facts, redemptions_with_gifts, reward_unavailable_reason
+from vafa.rewards.shipments import shipment_open, shipping_check
 
 COUPON_KIND_OF_REWARD = {
     Reward.Kind.COUPON_AMOUNT: Coupon.Kind.AMOUNT,
@@ -135,18 +137,25 @@ def _issue_gift_card(reward: Reward, redemption: Redemption, now: datetime) -> G
 
 
 def reward_redeem(*, member_id: int, reward_id, merchant_id: int | None = None, free: bool = False,
-                  rule: str = "") -> Redemption:
+                  rule: str = "", shipping=None, shipped_by: str = "") -> Redemption:
     """Spend a reward's points and give what it gives, in one transaction.
 
     `free=True` (a rule's `reward` effect) spends no points but keeps every other check:
     availability, stock and the per-member limit. `merchant_id` names where the points are
     spent (the `redeemed:<merchant>` account); without one, the club's first merchant.
 
-    Answers the Redemption with what it gave already loaded (`coupon`, `gift_card` or
-    `partner_code`, as the kind gives) and `balance_after`, the member's balance after it.
+    A physical reward (`Reward.ships`) needs `shipping`, the delivery address
+    (vafa.rewards.inputs.ShippingInput or its fields): its Shipment (requested, its first step
+    by `shipped_by`) is made in the same transaction, and it gives nothing else (no coupon:
+    the goods travel instead). Its redemption stops counting towards the per-member limit
+    once the shipment is cancelled.
+
+    Answers the Redemption with what it gave already loaded (`coupon`, `gift_card`,
+    `partner_code` or `shipment`, as the kind gives) and `balance_after`, the member's balance after it.
     Refusals: reward_not_found, reward_unavailable (details.reason: inactive, not_started,
     ended, member_kind, tier, plan), reward_limit_reached, insufficient_points,
-    reward_out_of_stock, member_blocked / member_pending; each one changes nothing."""
+    reward_out_of_stock, member_blocked / member_pending, shipping_required and
+    validation_error (the address); each one changes nothing."""
     pk = parse_reward_id(reward_id)
     now = timezone.now()
     with transaction.atomic():
@@ -162,9 +171,11 @@ def reward_redeem(*, member_id: int, reward_id, merchant_id: int | None = None, 
         why = reward_unavailable_reason(reward, member_facts(member_id=book.member_id, now=now), now)
         if why is not None:
             raise RewardUnavailable(details={"reward_id": reward.pk, **why})
+        address = shipping_check(shipping=shipping, member_kind=book.member_kind) if reward.ships else None
         if reward.per_member_limit is not None:
             # The member's row lock serialises this count with the member's other redemptions.
-            taken = Redemption.objects.filter(member_id=book.member_id, reward_id=reward.pk).count()
+            taken = (Redemption.objects.filter(member_id=book.member_id, reward_id=reward.pk)
+                     .exclude(shipment__status=Shipment.Status.CANCELLED).count())
             if taken >= reward.per_member_limit:
                 raise RewardLimitReached(details={"reward_id": reward.pk, "per_member_limit": reward.per_member_limit,
                                                   "redeemed": taken})
@@ -189,7 +200,9 @@ def reward_redeem(*, member_id: int, reward_id, merchant_id: int | None = None, 
         if points:
             book.set_source("reward", redemption.pk)
             book.flush()
-        if reward.kind in COUPON_KIND_OF_REWARD:
+        if address is not None:
+            shipment_open(redemption=redemption, address=address, by=shipped_by, now=now)
+        elif reward.kind in COUPON_KIND_OF_REWARD:
             _issue_coupon(reward, redemption, now)
         elif reward.kind == Reward.Kind.GIFT_CARD:
             _issue_gift_card(reward, redemption, now)
@@ -215,7 +228,7 @@ def rule_rewards_give(lines, *, member_id: int, merchant_id: int | None) -> dict
             with transaction.atomic():  # a refusal rolls back only the reward
                 reward_redeem(member_id=member_id, reward_id=line.reward_id, merchant_id=merchant_id, free=True,
                               rule=line.rule_id)
-        except Conflict as refused:
+        except (Conflict, ShippingRequired) as refused:  # a physical reward needs an address: not by a rule
             notes[line.rule_id] = f"reward not given: {refused.code}"
     return notes
 
@@ -408,8 +421,9 @@ def _replay(*, merchant_id: int, key: str, fingerprint: str, member_id: int) -> 
     return redemption
 
 
-def portal_reward_redeem(*, member_id: int, reward_id, token: str) -> Redemption:
-    """Redeem `reward_id` for the member once per `token` (the form's one-time token).
+def portal_reward_redeem(*, member_id: int, reward_id, token: str, shipping=None) -> Redemption:
+    """Redeem `reward_id` for the member once per `token` (the form's one-time token); a
+    physical reward is sent to `shipping` (see `reward_redeem`).
 
     Answers the Redemption (with `replayed` True when this token had already redeemed it).
     Raises what `reward_redeem` raises, changing nothing; `validation_error` for a malformed
@@ -418,7 +432,7 @@ def portal_reward_redeem(*, member_id: int, reward_id, token: str) -> Redemption
         raise ValidationFailed(details={"token": "missing or malformed"})
     merchant_id = club_merchant_id()
     if merchant_id is None:  # no merchant yet: nothing to record the token against
-        redemption = reward_redeem(member_id=member_id, reward_id=reward_id)
+        redemption = reward_redeem(member_id=member_id, reward_id=reward_id, shipping=shipping, shipped_by="member")
         redemption.replayed = False
         return redemption
     key = f"portal:{member_id}:{token}"
@@ -428,7 +442,8 @@ def portal_reward_redeem(*, member_id: int, reward_id, token: str) -> Redemption
         return replay
     try:
         with transaction.atomic():
-            redemption = reward_redeem(member_id=member_id, reward_id=reward_id)
+            redemption = reward_redeem(member_id=member_id, reward_id=reward_id, shipping=shipping,
+                                       shipped_by="member")
             IdempotencyRecord.objects.create(merchant_id=merchant_id, key=key, fingerprint=fingerprint,
                                              status=201, body={"redemption_id": redemption.pk})
     except (ApplicationError, IntegrityError):
@@ -439,3 +454,7 @@ def portal_reward_redeem(*, member_id: int, reward_id, token: str) -> Redemption
         raise
     redemption.replayed = False
     return redemption
+
+
+# --- the steps of a physical reward's shipment (vafa.rewards.shipments), offered here -----------
+from vafa.rewards.shipments import StepOutcome, shipment_step, shipments_forget  # noqa: E402, F401

@@ -19,6 +19,8 @@ from django.db.models import Q
 
 from vafa.commerce.models import Purchase, PurchaseItem, Refund
 from vafa.core.audit import Actor, audit_record
+from vafa.engage.models import ChallengeCompletion, ContestEntry, MemberBadge
+from vafa.engage.services import contest_entries_forget
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.services import idempotency_forget
 from vafa.member_events.models import Event
@@ -28,7 +30,8 @@ from vafa.members.services import member_erase as _erase
 from vafa.program.models import MemberTier, RuleAward, TierChange
 from vafa.referrals.models import Referral
 from vafa.referrals.services import referral_forget
-from vafa.rewards.models import Coupon, GiftCard, Redemption
+from vafa.rewards.models import Coupon, GiftCard, Redemption, Shipment, ShipmentStep
+from vafa.rewards.services import shipments_forget
 
 _MEMBER_FIELDS = ("id", "phone", "kind", "first_name", "last_name", "organization_name", "national_id", "email",
                   "birth_date", "status", "referral_code", "referred_by_id", "merchant_id", "joined_at")
@@ -53,12 +56,21 @@ def _sections(member_id: int):
         ("redemptions", Redemption.objects.filter(member_id=member_id).values()),
         ("coupons", Coupon.objects.filter(member_id=member_id).values()),
         ("gift_cards", GiftCard.objects.filter(member_id=member_id).values()),
+        ("shipments", Shipment.objects.filter(redemption__member_id=member_id).values()),
+        ("shipment_steps", ShipmentStep.objects.filter(shipment__redemption__member_id=member_id).values()),
         ("events", Event.objects.filter(member_id=member_id).values()),
         ("memberships", Membership.objects.filter(member_id=member_id).values()),
         ("applications", Application.objects.filter(member_id=member_id).values()),
         ("tier", MemberTier.objects.filter(member_id=member_id).values()),
         ("tier_changes", TierChange.objects.filter(member_id=member_id).values()),
         ("rule_awards", RuleAward.objects.filter(member_id=member_id).values()),
+        ("badges", MemberBadge.objects.filter(member_id=member_id).values("id", "badge__code", "badge__name",
+                                                                           "awarded_at")),
+        ("challenges_completed", ChallengeCompletion.objects.filter(member_id=member_id).values(
+            "id", "challenge_id", "challenge__name", "completed_at")),
+        ("contest_entries", ContestEntry.objects.filter(member_id=member_id).values(
+            "id", "contest_id", "contest__name", "text", "photo", "photo_type", "status", "points_awarded",
+            "created_at", "decided_at")),
         # Whom they referred and who referred them, by id: never the other person's number or code.
         ("referrals", Referral.objects.filter(Q(referrer_id=member_id) | Q(referred_id=member_id)).values(
             "id", "referrer_id", "referred_id", "status", "created_at", "completed_at", "purchase_id")),
@@ -110,11 +122,14 @@ def _audited(member: Member, actor: Actor | None, form: str) -> None:
 
 def member_erase(*, member_id, actor: Actor | None = None) -> Member:
     """Anonymise one member for good, everywhere their data is kept: the member, their referral,
-    the answers kept for retries; audited (the entry keeps no personal data)."""
+    the addresses their rewards were sent to, what they sent to contests, the answers kept for
+    retries; audited (the entry keeps no personal data)."""
     with transaction.atomic():
         phone = member_get(member_id=member_id).phone
         member = _erase(member_id=member_id, actor=actor)
         referral_forget(member_id=member.pk)
+        shipments_forget(member_id=member.pk)
+        contest_entries_forget(member_id=member.pk)
         if not phone.startswith("erased-"):
             idempotency_forget(phone=phone)
     return member

@@ -26,6 +26,13 @@ def line_reason(line: ActivityLine) -> str:
         return _("Adjustment: %(reason)s") % {"reason": line.memo} if line.memo else _("Adjustment")
     if line.kind == "transfer":
         return _("Transfer")
+    if line.source_kind == "survey":  # a survey's own points (memo "<survey name>: answered")
+        name = line.memo.rsplit(": ", 1)[0] if line.memo else ""
+        return _("Survey answered: %(name)s") % {"name": name} if name else _("Survey answered")
+    if line.source_kind in ("badge", "challenge", "contest"):  # recognition; the memo is its name
+        named = {"badge": _("Badge: %(name)s"), "challenge": _("Challenge completed: %(name)s"),
+                 "contest": _("Contest winner: %(name)s")}[line.source_kind]
+        return named % {"name": line.memo} if line.memo else _("Bonus")
     if line.source_kind == "purchase" and when:
         if line.rule_name:
             return _("%(rule)s (purchase %(date)s)") % {"rule": line.rule_name, "date": when}

@@ -17,7 +17,7 @@ from vafa.rewards.models import Coupon, GiftCard, Redemption
 REWARD_FIELDS = {
     "id", "name", "description", "kind", "active", "cost_points", "amount_rial", "percent", "cap_rial",
     "min_purchase_rial", "sku", "stock", "per_member_limit", "tiers", "member_kinds", "plans", "starts_at",
-    "ends_at", "valid_days", "charity_name", "available_codes",
+    "ends_at", "valid_days", "charity_name", "ships", "available_codes",
 }
 COUPON_FIELDS = {"code", "kind", "amount_rial", "percent", "cap_rial", "min_purchase_rial", "sku", "expires_at"}
 
@@ -74,7 +74,8 @@ def test_a_reward_is_created_and_read_in_one_shape(api):
     assert body == {**body, "name": "جایزه", "kind": "coupon_percent", "active": True, "cost_points": 100,
                     "amount_rial": None, "percent": 20, "cap_rial": 500_000, "min_purchase_rial": 1_000_000,
                     "sku": "", "stock": 50, "per_member_limit": 2, "tiers": [], "member_kinds": ["person"],
-                    "plans": [], "ends_at": None, "valid_days": 14, "charity_name": "", "available_codes": None,
+                    "plans": [], "ends_at": None, "valid_days": 14, "charity_name": "", "ships": False,
+                    "available_codes": None,
                     "description": "نوروز"}
     assert datetime.fromisoformat(body["starts_at"]) == datetime.fromisoformat("2025-03-21T00:00:00+03:30")
     assert api.get(f"/program/rewards/{body['id']}").json() == body

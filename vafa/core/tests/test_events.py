@@ -42,6 +42,10 @@ def test_every_event_and_its_handlers_in_their_order():
         "member.updated": {"in_transaction": ["vafa.member_events.triggers.on_member_updated"], "outbox": []},
         "merchant.created": {"in_transaction": ["vafa.ledger.accounts.open_merchant_accounts"], "outbox": []},
         "plan.changed": {"in_transaction": ["vafa.program.version.program_changed_by"], "outbox": []},
+        # Badges and challenges look at the member after a purchase or a referral (an outbox row,
+        # written only while one is active).
+        "purchase.recorded": {"in_transaction": ["vafa.engage.recognition.on_purchase_recorded"], "outbox": []},
+        "referral.completed": {"in_transaction": ["vafa.engage.recognition.on_referral_completed"], "outbox": []},
     }
     assert [s.order for s in events.handlers_of(MemberJoined)] == [10, 20, 30]
 

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from django.utils import timezone
 
+from vafa.commerce.models import Purchase
 from vafa.core.errors import SegmentExists, SegmentNotFound, ValidationFailed
 from vafa.core.tests.fixtures import db_state
 from vafa.engage.models import Segment
@@ -180,3 +181,24 @@ def test_an_unknown_segment_is_not_found(db):
     for given in ("999", "abc", "-1", "1" * 40):
         with pytest.raises(SegmentNotFound):
             segment_get(segment_id=given)
+
+
+def test_spend_and_purchase_counts_group_the_purchases_once_and_net_the_refunds(people, buy):
+    a, b, c, d, e, f = people
+    now = timezone.now()
+    buy(a, 1_000_000, 1, now=now)
+    buy(b, 2_000_000, 1, now=now)
+    buy(b, 500_000, 3, now=now)
+    Purchase.objects.filter(member=a).update(refunded_amount=1_000_000)  # fully refunded: spent 0
+    nobody = {c.pk, d.pk, e.pk, f.pk}
+    assert ids({"spend_max_rial": 0}, now) == {a.pk} | nobody
+    assert ids({"spend_min_rial": 0, "spend_max_rial": 2_000_000}, now) == {a.pk} | nobody
+    assert ids({"spend_min_rial": 1}, now) == {b.pk}
+    assert ids({"spend_min_rial": 2_500_000, "spend_max_rial": 2_500_000}, now) == {b.pk}
+    assert ids({"purchases_min": 1, "spend_max_rial": 0}, now) == {a.pk}
+    assert ids({"purchases_max": 1}, now) == {a.pk} | nobody
+    assert ids({"any": [{"purchases_min": 2}, {"spend_max_rial": 0, "purchases_min": 1}]}, now) == {a.pk, b.pk}
+    # One grouping of the purchases per condition (a hashed subquery), not a correlated subquery
+    # per member for each bound (100,000 members: 2 x 100,000 index probes).
+    sql = str(conditions_members({"spend_min_rial": 1, "spend_max_rial": 5_000_000}, now=now).query)
+    assert sql.count("GROUP BY") == 1

@@ -9,6 +9,7 @@ The backend is chosen by `VAFA_SMS_BACKEND` (`console` by default, `kavenegar`, 
 
 from vafa.integrations.sms.base import (
     MAX_TEXT_LENGTH,
+    DeliveryReport,
     SmsBackend,
     SmsError,
     SmsMessage,
@@ -17,4 +18,5 @@ from vafa.integrations.sms.base import (
     sms_send,
 )
 
-__all__ = ["MAX_TEXT_LENGTH", "SmsBackend", "SmsError", "SmsMessage", "SmsResult", "get_backend", "sms_send"]
+__all__ = ["MAX_TEXT_LENGTH", "DeliveryReport", "SmsBackend", "SmsError", "SmsMessage", "SmsResult", "get_backend",
+           "sms_send"]

@@ -6,6 +6,10 @@ back, so a caller inside a transaction must queue it with
 purchase that was rolled back must never go out. `sms_send` raises `SmsError` when the gateway
 refuses or cannot be reached; `retryable` tells a task whether trying again later can help.
 
+A backend that can say what became of a message (`reports_batch` > 0) answers
+`delivery_reports(ids)` with a `DeliveryReport` per id it knows: pending, delivered, failed or
+blocked (the number refuses advertising), with the gateway's own status code.
+
 The backend comes from settings (`VAFA_SMS_BACKEND`, `VAFA_SMS_API_KEY`, `VAFA_SMS_SENDER`,
 `VAFA_SMS_BASE_URL`, `VAFA_SMS_TIMEOUT`). The API key is a secret: it never appears in a log
 line, an exception message or a repr.
@@ -20,6 +24,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -60,6 +65,20 @@ class SmsResult:
     status: str  # "queued" when a gateway accepted it, "written" for the console backend
 
 
+# What a gateway's delivery report says of one message, reduced to what Vafa acts on.
+PENDING = "pending"  # still on its way (queued, at the operator), or the gateway gives no verdict yet
+DELIVERED = "delivered"
+FAILED = "failed"  # will not arrive (undelivered, cancelled, refused)
+BLOCKED = "blocked"  # not delivered because the number blocks advertising (*800#)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    gateway_id: str  # the gateway's id of the message, as `SmsResult.message_id` gave it
+    state: str  # PENDING, DELIVERED, FAILED or BLOCKED
+    raw_status: str  # the gateway's own status code, e.g. "10" (kept on the message as it came)
+
+
 class SmsError(Exception):
     """The message was not accepted. `retryable`: a later attempt may succeed (5xx, timeout).
     `may_have_sent`: the gateway may have taken it anyway (no answer in time, an unreadable 2xx)."""
@@ -76,6 +95,8 @@ class SmsBackend(ABC):
     # Whether sending a message again with the same `key` is delivered once (the gateway, or for
     # the console backend its file, recognises the key).
     deduplicates: ClassVar[bool] = False
+    # How many gateway ids one `delivery_reports` call takes; 0: the backend reports no deliveries.
+    reports_batch: ClassVar[int] = 0
 
     def was_sent(self, key: str, purpose: str = "") -> bool | None:
         """Whether the message with this key (and purpose, when given: keys of different kinds
@@ -86,6 +107,12 @@ class SmsBackend(ABC):
     @abstractmethod
     def send(self, message: SmsMessage) -> SmsResult:
         """Hand one message to the gateway, or raise `SmsError`."""
+
+    def delivery_reports(self, gateway_ids: Sequence[str]) -> list[DeliveryReport]:
+        """What the gateway says now of these messages (at most `reports_batch` ids): one report
+        per id it knows; an id it does not answer for is left out. Raises `SmsError` when the
+        gateway cannot be asked (no answer, 5xx, a refused key): nothing is known then."""
+        return []
 
     @classmethod
     def from_settings(cls) -> SmsBackend:
@@ -153,7 +180,42 @@ class HttpGateway(SmsBackend):
             all_headers["Content-Type"] = "application/json"
         all_headers.update(headers or {})
         request = urllib.request.Request(self.base_url + path, data=body, headers=all_headers, method="POST")
-        # Error messages below never include the URL or the request: Kavenegar's URL holds the key.
+        try:
+            return self._exchange(request)
+        except _NoAnswer as no:
+            raise self._error(message, no.why, retryable=True, may_have_sent=no.timed_out) from None
+
+    def _ask(self, path: str, *, form: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+             base_url: str = "") -> tuple[int, Any]:
+        """A question to the gateway (a delivery report), not a message: a GET of `path` (with
+        its query), or a form POST when `form` is given. Answers (HTTP status, parsed JSON or
+        None); no answer at all raises a retryable `SmsError`."""
+        all_headers = {"Accept": "application/json"}
+        body = None
+        if form is not None:
+            body = urllib.parse.urlencode(form, encoding="utf-8").encode("ascii")
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded; charset=utf-8"
+        all_headers.update(headers or {})
+        request = urllib.request.Request((base_url or self.base_url) + path, data=body, headers=all_headers,
+                                         method="GET" if form is None else "POST")
+        try:
+            return self._exchange(request)
+        except _NoAnswer as no:
+            raise self._report_error(no.why, retryable=True) from None
+
+    def _report_error(self, why: str, *, retryable: bool, code: str | int | None = None) -> SmsError:
+        logger.warning("Delivery reports from %s failed (%s, code=%s, retryable=%s)", self.name, why, code, retryable)
+        return SmsError(f"{self.name}: {why}", retryable=retryable, code=code)
+
+    def _report_unexpected(self, status: int) -> SmsError:
+        """An answer to a question that is neither the documented answer nor a documented error."""
+        retryable = status >= 500 or status == 429
+        why = f"HTTP {status}" if status >= 400 else f"unreadable answer (HTTP {status})"
+        return self._report_error(why, retryable=retryable, code=status)
+
+    def _exchange(self, request: urllib.request.Request) -> tuple[int, Any]:
+        """Send `request`; answer (HTTP status, parsed JSON or None), or raise `_NoAnswer`."""
+        # Error messages never include the URL or the request: Kavenegar's URL holds the key.
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 status, raw = response.status, response.read()
@@ -164,15 +226,13 @@ class HttpGateway(SmsBackend):
             except (OSError, http.client.HTTPException):
                 raw = b""
         except TimeoutError:
-            raise self._error(message, "the gateway did not answer in time", retryable=True,
-                              may_have_sent=True) from None
+            raise _NoAnswer("the gateway did not answer in time", timed_out=True) from None
         except urllib.error.URLError as error:
             if isinstance(error.reason, TimeoutError):
-                raise self._error(message, "the gateway did not answer in time", retryable=True,
-                                  may_have_sent=True) from None
-            raise self._error(message, "the gateway could not be reached", retryable=True) from None
+                raise _NoAnswer("the gateway did not answer in time", timed_out=True) from None
+            raise _NoAnswer("the gateway could not be reached") from None
         except (OSError, http.client.HTTPException):
-            raise self._error(message, "the connection to the gateway failed", retryable=True) from None
+            raise _NoAnswer("the connection to the gateway failed") from None
         try:
             payload = json.loads(raw.decode("utf-8")) if raw else None
         except (UnicodeDecodeError, ValueError):
@@ -188,6 +248,33 @@ class HttpGateway(SmsBackend):
         # A 2xx we cannot read: the message may have gone out, so a retry could send it twice.
         return self._error(message, f"unreadable answer (HTTP {status})", retryable=False, code=status,
                            may_have_sent=True)
+
+
+class _NoAnswer(Exception):
+    """No answer from the gateway at all; `timed_out`: it may have acted on the request."""
+
+    def __init__(self, why: str, *, timed_out: bool = False):
+        super().__init__(why)
+        self.why = why
+        self.timed_out = timed_out
+
+
+def report_status(value: Any) -> str | None:
+    """A gateway's status code as text ("10"), or None when it is not an integer."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return str(value)
+
+
+def report_id(value: Any) -> str | None:
+    """A gateway's message id (a number, or a string) as text, or None when it has none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    return None
 
 
 class SmsNotChosen(ImproperlyConfigured):

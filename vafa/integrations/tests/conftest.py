@@ -37,9 +37,15 @@ class FakeGateway:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
+        self._answer("POST")
+
+    def do_GET(self):  # the gateways' report methods
+        self._answer("GET")
+
+    def _answer(self, method: str):
         gateway: FakeGateway = self.server.gateway
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        gateway.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        gateway.requests.append(Recorded(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body))
         answer = gateway.answers.pop(0) if gateway.answers else Answer(500, b"no answer queued")
         time.sleep(answer.delay)
         try:

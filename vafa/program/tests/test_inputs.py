@@ -168,3 +168,14 @@ def test_the_stored_rule_is_the_models_row(db):
 def test_every_condition_key_is_a_field_of_the_conditions():
     assert tuple(Conditions.model_fields) == CONDITION_KEYS
     assert Conditions().stored() == {}
+
+
+def test_only_gifts_and_products_ship():
+    from vafa.core.inputs import validated
+    from vafa.program.inputs import RewardInput
+
+    assert validated(RewardInput, {"kind": "non_material", "name": "ماگ باشگاه", "ships": True}).ships is True
+    with pytest.raises(ValidationFailed) as caught:
+        validated(RewardInput, {"kind": "coupon_amount", "name": "x", "amount_rial": 10_000, "ships": True})
+    assert caught.value.details == {"ships": "a coupon_amount reward is not sent: only free_product and "
+                                              "non_material ones"}

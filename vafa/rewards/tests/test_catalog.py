@@ -152,7 +152,7 @@ def test_the_body_of_a_reward_is_the_one_json_shape():
         "active": True, "cost_points": 800, "amount_rial": 2_000_000, "percent": None, "cap_rial": None,
         "min_purchase_rial": 0, "sku": "", "stock": 10, "per_member_limit": 1, "tiers": [],
         "member_kinds": ["person"], "plans": [], "starts_at": start, "ends_at": None, "valid_days": 90,
-        "charity_name": "", "available_codes": None,
+        "charity_name": "", "ships": False, "available_codes": None,
     }
 
 

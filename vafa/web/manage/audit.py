@@ -28,6 +28,7 @@ FAMILIES = [
     ("application.", gettext_lazy("All application decisions")),
     ("staff.", gettext_lazy("All staff account changes")),
     ("admin.", gettext_lazy("All changes in the admin")),
+    ("shipment.", gettext_lazy("All shipment steps")),
 ]
 
 
@@ -83,6 +84,8 @@ def diff_rows(before: dict | None, after: dict | None) -> list[dict]:
 def _target_url(entry) -> str | None:
     if entry.target_type == "members.member" and entry.target_id.isdigit():
         return reverse("manage:member", args=[entry.target_id])
+    if entry.target_type == "rewards.shipment" and entry.target_id.isdigit():
+        return reverse("manage:shipment", args=[entry.target_id])
     return None
 
 

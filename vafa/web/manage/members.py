@@ -24,6 +24,7 @@ from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, DuplicateSubmission, MemberNotFound
 from vafa.core.masking import mask_email, mask_national_id
 from vafa.core.phone import mask_phone
+from vafa.engage.selectors import member_feedback
 from vafa.ledger.models import Transfer
 from vafa.members.models import Member
 from vafa.members.selectors import member_get
@@ -33,7 +34,8 @@ from vafa.rewards.selectors import coupon_state, gift_card_state
 from vafa.usecases.member_directory import member_file, member_search
 from vafa.usecases.member_history import member_activity
 from vafa.usecases.points import member_adjust
-from vafa.web.access import ALL_STAFF, CASHIER, MANAGERS, staff_merchant_id, staff_required
+from vafa.web.access import ALL_STAFF, CASHIER, ENGAGERS, MANAGERS, staff_merchant_id, staff_required
+from vafa.web.manage.engage_pages import member_engagement
 from vafa.web.manage.member_forms import AdjustForm, MemberSearchForm, RejectForm
 from vafa.web.reasons import with_reasons
 from vafa.web.templatetags.vafa import points as format_points
@@ -109,6 +111,9 @@ def _detail(request, member_id, *, adjust_form=None, reject_form=None, status=20
         "adjust_form": adjust_form or AdjustForm(),
         "reject_form": reject_form or RejectForm(),
         "application_pending": file.application is not None and file.application.status == "pending",
+        **member_engagement(request, member),  # tags, consent and messages (not for cashiers)
+        # Survey answers and reviews (web/manage/_member_feedback.html), for those who run them
+        "feedback": member_feedback(member_id=member.pk) if request.staff_role in ENGAGERS else None,
     }
     return render(request, "web/manage/member_detail.html", context, status=status)
 

@@ -105,3 +105,8 @@ class ConsentForm(forms.Form):
 
     def consents(self) -> dict[str, bool]:
         return {channel: bool(self.cleaned_data.get(channel)) for channel in Consent.Channel.values}
+
+    def changes(self) -> dict[str, bool]:
+        """Only the channels whose switch differs from the initial (current) choice: saving
+        what is already so records nothing, not even for a channel never asked about."""
+        return {channel: bool(self.cleaned_data.get(channel)) for channel in self.changed_data}

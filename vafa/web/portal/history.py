@@ -3,6 +3,7 @@
 from django.utils import timezone
 
 from vafa.commerce.selectors import member_purchases
+from vafa.engage.selectors import member_reviewed_purchases
 from vafa.rewards.selectors import coupon_state, gift_card_state, member_coupons, member_gift_cards
 from vafa.usecases.member_history import member_activity
 from vafa.web.portal.common import cursor_param, page, portal_member
@@ -23,6 +24,9 @@ def history_view(request):
 def purchases_view(request):
     purchases, next_cursor = member_purchases(member_id=request.member.pk, limit=PAGE,
                                               before_id=cursor_param(request))
+    reviews = member_reviewed_purchases(member_id=request.member.pk, purchase_ids=[p.pk for p in purchases])
+    for purchase in purchases:
+        purchase.member_review = reviews.get(purchase.pk)  # shown with a "review this purchase" link
     return page(request, "purchases.html", {"purchases": purchases, "next_cursor": next_cursor,
                                             "first_page": cursor_param(request) is None}, nav="history")
 

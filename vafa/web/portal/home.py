@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from vafa.engage.selectors import member_surveys
 from vafa.members.models import Application, Member
 from vafa.usecases.member_home import member_home
 from vafa.web.portal.common import page, portal_member
@@ -19,4 +20,5 @@ def home_view(request):
         "summary": summary, "recent": with_reasons(summary.recent), "application": application,
         "pending_member": member.status == Member.Status.PENDING,
         "progress_percent": round(summary.tier_progress * 100) if summary.tier_progress is not None else None,
+        "surveys": member_surveys(member_id=member.pk),  # (waiting, answered): a link to /surveys/
     }, nav="home")

@@ -68,6 +68,8 @@ def consents_view(request):
     if not form.is_valid():  # pragma: no cover - booleans are always valid
         return page(request, "profile.html", _context(member, ProfileForm(initial=_initial(member), member=member),
                                                       form), status=422, nav="profile")
-    member_consents_save(member_id=member.pk, consents=form.consents())
+    changes = form.changes()  # only what the member changed: saving as it was records nothing
+    if changes:
+        member_consents_save(member_id=member.pk, consents=changes)
     messages.success(request, _("Your message preferences are saved."))
     return redirect("portal:profile")

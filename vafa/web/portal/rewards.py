@@ -18,8 +18,9 @@ from vafa.members.models import Member
 from vafa.program.models import Reward
 from vafa.rewards import selectors as catalogue
 from vafa.rewards.selectors import coupon_state, gift_card_state, grouped, member_catalogue, member_redemption
-from vafa.rewards.services import portal_reward_redeem
+from vafa.usecases.fulfilment import portal_redeem
 from vafa.web.portal.common import error_text, page, portal_member
+from vafa.web.portal.shipping import reward_ships, shipment_progress, shipping_form_for
 from vafa.web.templatetags.vafa import jdate
 
 TOKENS = "portal_redeem_tokens"
@@ -78,7 +79,7 @@ def _issue_token(request) -> str:
     return token
 
 
-def _confirm_context(request, reward_id) -> dict:
+def _confirm_context(request, reward_id, data=None) -> dict:
     member = request.member
     available, entries = member_catalogue(member_id=member.pk)
     entry = next((e for e in entries if str(e.reward.pk) == str(reward_id)), None)
@@ -92,8 +93,11 @@ def _confirm_context(request, reward_id) -> dict:
     elif not entry.affordable:
         problem = _("You need %(n)s more points for this reward.") % {
             "n": _points(entry.reward.cost_points - max(available, 0))}
-    return {"reward": entry.reward, "available": available, "after": available - entry.reward.cost_points,
-            "problem": problem}
+    context = {"reward": entry.reward, "available": available, "after": available - entry.reward.cost_points,
+               "problem": problem}
+    if entry.reward.ships and not problem:  # a physical reward: where to send it
+        context["shipping_form"] = shipping_form_for(member, data=data)
+    return context
 
 
 def _points(n: int) -> str:
@@ -113,17 +117,26 @@ def redeem_view(request, reward_id: int):
                     nav="rewards")
     token = request.POST.get("token", "")
     if token not in request.session.get(TOKENS, []):
-        context = _confirm_context(request, reward_id)
+        context = _confirm_context(request, reward_id, data=request.POST)
         context["error"] = _("This confirmation has expired. Please confirm again.")
         if not context["problem"]:
             context["token"] = _issue_token(request)
         return page(request, "redeem_confirm.html", context, status=409, nav="rewards")
+    shipping = None
+    if reward_ships(reward_id):
+        form = shipping_form_for(request.member, data=request.POST)
+        if not form.is_valid():
+            context = _confirm_context(request, reward_id, data=request.POST)
+            context["token"] = token  # not used yet: the corrected form goes with it
+            return page(request, "redeem_confirm.html", context, status=409 if context["problem"] else 422,
+                        nav="rewards")
+        shipping = form.shipping()
     try:
-        redemption = portal_reward_redeem(member_id=request.member.pk, reward_id=reward_id, token=token)
+        redemption = portal_redeem(member_id=request.member.pk, reward_id=reward_id, token=token, shipping=shipping)
     except NotFound:
         raise Http404 from None
     except ApplicationError as error:
-        context = _confirm_context(request, reward_id)
+        context = _confirm_context(request, reward_id, data=request.POST)
         context["error"] = error_text(error)
         context["error_code"] = error.code
         if not context["problem"]:
@@ -148,6 +161,9 @@ def _gift(redemption) -> dict:
     if partner is not None:
         return {"kind": "partner_code", "item": partner, "code": partner.code, "state": "active",
                 "qr": qr_svg(partner.code, _("QR code of the partner code"))}
+    shipment = getattr(redemption, "shipment", None)
+    if shipment is not None:  # a physical reward: where it is on its way
+        return {"kind": "shipment", "item": shipment, "steps": shipment_progress(shipment)}
     if redemption.reward.kind == Reward.Kind.CHARITY:
         return {"kind": "charity"}
     return {"kind": "other", "qr": qr_svg(f"VAFA-R{redemption.pk}", _("QR code of the redemption number"))}

@@ -110,6 +110,23 @@ def _club(owner):
     redemption = reward_redeem(member_id=member.pk, reward_id=coupon.pk, merchant_id=merchant.pk)
     reward_redeem(member_id=member.pk, reward_id=gift.pk, merchant_id=merchant.pk)
     used = reward_redeem(member_id=member.pk, reward_id=percent.pk, merchant_id=merchant.pk)
+    # A physical gift on its way (a long address, a long tracking code), and one for the organisation.
+    from vafa.program.models import Reward
+    from vafa.usecases.fulfilment import reward_redeem_for_member, shipment_advance
+
+    parcel = reward_create(name="سبد هدیهٔ نوروزی با چای، شیرینی و ظرف سفالی دست‌ساز", kind="non_material",
+                           cost_points=100, stock=20)
+    Reward.objects.filter(pk=parcel.pk).update(ships=True)
+    shipped = reward_redeem_for_member(member_id=member.pk, reward_id=parcel.pk, merchant_id=merchant.pk, shipping={
+        "recipient_name": f"{LONG_PERSIAN_FIRST} {LONG_PERSIAN_LAST}", "phone": MEMBER_PHONE, "province": "تهران",
+        "city": "تهران", "postal_code": "1434567891",
+        "address": "خیابان ولیعصر، بالاتر از میدان ونک، کوچهٔ شهید عبدالحسین نیک‌پورمقدم، پلاک ۱۲۳، طبقهٔ چهارم، واحد ۱۲"})
+    shipment_advance(shipment_id=shipped.shipment.pk, status="sent", tracking_code="240012345678901234567890",
+                     carrier="پست جمهوری اسلامی ایران", by="owner")
+    reward_redeem_for_member(member_id=organization.pk, reward_id=parcel.pk, merchant_id=merchant.pk, shipping={
+        "organization_name": LONG_ORGANIZATION, "contact_person": "Sarah Whitfield-Montgomery",
+        "phone": ORGANIZATION_PHONE, "city": "Tehran", "postal_code": "1111111111",
+        "address": "Unit 1204, Tower B, International Business Centre, Africa Boulevard"})
 
     staff_create(username="cashier.shift.northern.branch", password="vafa-test-pass-1", role="cashier",
                  first_name="فاطمه", last_name="موسوی‌نژاد")
@@ -122,8 +139,43 @@ def _club(owner):
                  after={"member": member.pk, "amount": sale.amount, "points_earned": sale.points_earned})
     audit_record(actor=owner, action="member.adjust", target=member,
                  before={"balance": 0}, after={"points": 250, "reason": "جبران تأخیر در ارسال سفارش"})
-    return {"owner": owner, "member": member, "organization": organization, "applicant": applicant,
-            "coupon": coupon, "redemption": redemption, "sale": sale}
+    engagement = _engagement_made(member)
+    return {"owner": owner, "engagement": engagement, "member": member, "organization": organization,
+            "applicant": applicant,
+            "coupon": coupon, "redemption": redemption, "sale": sale, "parcel": parcel, "shipped": shipped}
+
+
+def _engagement_made(member) -> dict:
+    """A segment, a draft campaign to it, an automation and a message (the engagement pages)."""
+    from vafa.engage import services as engaging
+
+    segment = engaging.segment_create(data={"name": "خریداران پرتکرار شمال تهران با رضایت پیامک", "conditions": {
+        "consent": "sms", "purchases_min": 2, "window_days": 180, "rfm": {"f": [4, 5]}}})
+    campaign = engaging.campaign_create(data={
+        "name": "کمپین یلدای ۱۴۰۵ برای مشتریان وفادار", "channel": "sms", "segment_id": segment.pk,
+        "holdout_percent": 10, "text": "{first_name} عزیز، شب یلدا مبارک! {points} امتیاز دارید."})
+    automation = engaging.automation_create(data={
+        "name": "یادآوری انقضای امتیاز", "trigger": {"type": "points_expiring", "days_before": 7}, "channel": "sms",
+        "text": "{first_name} عزیز، {expiring_points} امتیاز شما در {expiring_date} منقضی می‌شود."})
+    engaging.message_queue(member_id=member.pk, channel="sms", purpose="service", text="کد ورود شما: ۱۲۳۴۵",
+                           key="every-page:1")
+    return {"segment": segment, "campaign": campaign, "automation": automation}
+
+
+def _engagement_pages(made) -> list[tuple[str, str]]:
+    return [
+        ("segments", "/manage/segments/"),
+        ("segment-new", "/manage/segments/new/"),
+        ("segment", f"/manage/segments/{made['segment'].pk}/"),
+        ("segment-edit", f"/manage/segments/{made['segment'].pk}/edit/"),
+        ("campaigns", "/manage/campaigns/"),
+        ("campaign-new", "/manage/campaigns/new/"),
+        ("campaign", f"/manage/campaigns/{made['campaign'].pk}/"),
+        ("automations", "/manage/automations/"),
+        ("automation-new", "/manage/automations/new/"),
+        ("automation", f"/manage/automations/{made['automation'].pk}/"),
+        ("messages", "/manage/messages/"),
+    ]
 
 
 def _pages(club) -> dict[str, list[tuple[str, str]]]:
@@ -137,6 +189,8 @@ def _pages(club) -> dict[str, list[tuple[str, str]]]:
             ("rewards", "/rewards/"),
             ("redeem", f"/rewards/{club['coupon'].pk}/redeem/"),
             ("redemption", f"/rewards/redemptions/{club['redemption'].pk}/"),
+            ("redeem-parcel", f"/rewards/{club['parcel'].pk}/redeem/"),
+            ("parcel", f"/rewards/redemptions/{club['shipped'].pk}/"),
             ("referrals", "/referrals/"),
             ("profile", "/profile/"),
         ],
@@ -152,8 +206,11 @@ def _pages(club) -> dict[str, list[tuple[str, str]]]:
             ("pos-member", f"/manage/pos/members/{member.pk}/"),
             ("pos-organization", f"/manage/pos/members/{organization.pk}/"),
             ("receipt", f"/manage/pos/receipts/{club['sale'].pk}/"),
+            ("fulfilment", "/manage/fulfilment/?status=all"),
+            ("shipment", f"/manage/fulfilment/{club['shipped'].shipment.pk}/"),
             ("audit", "/manage/audit/"),
             ("staff", "/manage/staff/"),
+            *_engagement_pages(club["engagement"]),
         ],
         "nobody": [
             ("login", "/login/"),
