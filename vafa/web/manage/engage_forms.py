@@ -317,11 +317,14 @@ class CampaignForm(SendAtMixin, Described):
     reward = forms.TypedChoiceField(label=_("A coupon for each recipient"), coerce=int, required=False,
                                     empty_value=None, help_text=_("Its code fills {coupon} in the text."))
     lift_days = WholeField(1, 365, label=_("Measure the lift over … days"), initial=30)
+    survey = forms.TypedChoiceField(label=_("A survey to link"), coerce=int, required=False, empty_value=None,
+                                    help_text=_("Its address fills {survey_link} in the text."))
 
-    def __init__(self, *args, segments=(), rewards=(), **kwargs):
+    def __init__(self, *args, segments=(), rewards=(), surveys=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["segment"].choices = [("", "—")] + [(s.pk, s.name) for s in segments]
         self.fields["reward"].choices = [("", _("no coupon"))] + [(r.pk, r.name) for r in rewards]
+        self.fields["survey"].choices = [("", _("no survey"))] + [(s.pk, s.name) for s in surveys]
         self._send_at_fields()
         describe_fields(self)
 
@@ -337,7 +340,7 @@ class CampaignForm(SendAtMixin, Described):
         return {"name": data["name"], "channel": data["channel"], "segment_id": data["segment"],
                 "text": data["text"], "subject": data.get("subject") or "", "send_at": data.get("send_at"),
                 "holdout_percent": data.get("holdout_percent") or 0, "reward_id": data.get("reward"),
-                "lift_days": data.get("lift_days") or 30}
+                "lift_days": data.get("lift_days") or 30, "survey_id": data.get("survey")}
 
 
 class DraftForm(Described):
@@ -441,9 +444,13 @@ class AutomationForm(Described):
     status = forms.ChoiceField(label=_("Status"), choices=Automation.Status.choices,
                                initial=Automation.Status.LIVE)
 
-    def __init__(self, *args, rewards=(), **kwargs):
+    survey = forms.TypedChoiceField(label=_("A survey to link"), coerce=int, required=False, empty_value=None,
+                                    help_text=_("Its address fills {survey_link} in the text."))
+
+    def __init__(self, *args, rewards=(), surveys=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["reward"].choices = [("", _("no reward"))] + [(r.pk, r.name) for r in rewards]
+        self.fields["survey"].choices = [("", _("no survey"))] + [(s.pk, s.name) for s in surveys]
 
     def clean(self):
         data = super().clean()
@@ -466,7 +473,8 @@ class AutomationForm(Described):
             if value not in (None, "", []):
                 trigger[part] = value
         return {"name": data["name"], "status": data["status"], "trigger": trigger, "channel": data["channel"],
-                "text": data["text"], "subject": data.get("subject") or "", "reward_id": data.get("reward")}
+                "text": data["text"], "subject": data.get("subject") or "", "reward_id": data.get("reward"),
+                "survey_id": data.get("survey")}
 
 
 class AutomationEditForm(Described):

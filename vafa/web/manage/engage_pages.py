@@ -359,7 +359,8 @@ def segment_csv(request, segment_id):
 
 
 def _campaign_form(data=None, **kwargs) -> CampaignForm:
-    return CampaignForm(data, segments=engage.segment_list(), rewards=reward_list(active=True), **kwargs)
+    return CampaignForm(data, segments=engage.segment_list(), rewards=reward_list(active=True),
+                        surveys=engage.survey_list(status="open"), **kwargs)
 
 
 def _draft(request, form: DraftForm) -> dict:
@@ -616,7 +617,8 @@ def describe_trigger(trigger: dict) -> str:
 
 
 def _automation_form(data=None, **kwargs) -> AutomationForm:
-    return AutomationForm(data, rewards=reward_list(active=True), **kwargs)
+    return AutomationForm(data, rewards=reward_list(active=True), surveys=engage.survey_list(status="open"),
+                          **kwargs)
 
 
 def _automation_compose(request, form: AutomationForm, *, status: int = 200):

@@ -645,3 +645,22 @@ def test_the_nav_links_engagement_for_engagers_only(staff):
         assert all(link in html for link in links), role
     html = text_of(staff["cashier"].get(reverse("manage:members")))
     assert not any(link in html for link in links)
+
+
+def test_a_campaign_and_an_automation_link_a_survey(staff, segment):
+    survey = engaging.survey_create(data={"name": "رضایت", "questions": [{"type": "nps", "text": "چقدر؟"}]})
+    closed = engaging.survey_create(data={"name": "بسته", "questions": [{"type": "nps", "text": "x"}]})
+    engaging.survey_close(survey_id=closed.pk)
+    client = staff["marketer"]
+    page = client.get(reverse("manage:campaign_new"))
+    assert [c[0] for c in page.context["form"].fields["survey"].choices] == ["", survey.pk]
+    response = client.post(reverse("manage:campaign_new"), {
+        "name": "NPS", "channel": "sms", "segment": segment.pk, "text": "نظر شما: {survey_link}",
+        "holdout_percent": "0", "lift_days": "30", "survey": survey.pk})
+    assert response.status_code == 302
+    assert Campaign.objects.get().survey_id == survey.pk
+    response = client.post(reverse("manage:automation_new"), {
+        "name": "After a purchase", "status": "live", "trigger_type": "after_purchase", "trigger_days": "3",
+        "channel": "sms", "text": "نظر شما: {survey_link}", "survey": survey.pk})
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    assert Automation.objects.get().survey_id == survey.pk
