@@ -45,6 +45,8 @@ from vafa.core.jalali import TEHRAN
 from vafa.core.national_id import legal_id_check_digit, national_code_check_digit, validate_national_id
 from vafa.core.phone import is_valid_phone, normalize_phone
 from vafa.demo import data
+from vafa.engage import services as engage
+from vafa.engage.models import Automation, Badge, Campaign, Challenge, Segment, Survey
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import points_expire
@@ -888,6 +890,7 @@ def demo_build(
     _reward_redemptions(plan, member_ids, program, merchant, created)
     _promo_uses(plan, member_ids, program, merchant, created)
     _adjustments(plan, member_ids, merchant, created)
+    _engagement(now, created)
     # Today's birthdays, as the daily job would award them (once per member and Jalali year).
     created["occasion_awards"] += sum(occasions_award(now=now).values())
     created["points_expired"] += points_expire(now=now).points
@@ -896,6 +899,58 @@ def demo_build(
     )
     result.seconds = time.monotonic() - started
     return result
+
+
+def _engagement(now: dt.datetime, created: Counter) -> None:
+    """Segments, a survey, a draft campaign, automations, badges and a challenge to start from;
+    each made once (found again by its code or name), none of them sending anything yet."""
+    segments = {}
+    for code, name, conditions in (
+            ("recent-sms", "خریداران اخیر با رضایت پیامک", {"consent": "sms", "purchased_within_days": 90}),
+            ("champions", "مشتریان وفادار", {"rfm": {"r": [4, 5], "f": [4, 5]}}),
+            ("lapsed", "کم‌پیداها", {"purchases_min": 1, "not_purchased_within_days": 90}),
+    ):
+        segments[code] = Segment.objects.filter(code=code).first()
+        if segments[code] is None:
+            segments[code] = engage.segment_create(data={"code": code, "name": name, "conditions": conditions},
+                                                   created_by="demo")
+            created["segments"] += 1
+    survey = Survey.objects.filter(name="رضایت از خرید").first()
+    if survey is None:
+        survey = engage.survey_create(data={"name": "رضایت از خرید", "points": 50, "questions": [
+            {"type": "nps", "text": "چقدر احتمال دارد ما را به دوستانتان پیشنهاد کنید؟", "required": True},
+            {"type": "rating", "text": "از خرید اخیرتان چقدر راضی بودید؟", "required": True},
+            {"type": "choice", "text": "بیشتر از کدام شعبه خرید می‌کنید؟",
+             "options": ["ونک", "تجریش", "صادقیه", "آنلاین"]},
+            {"type": "text", "text": "پیشنهادی برای ما دارید؟"}]})
+        created["surveys"] += 1
+    if not Campaign.objects.filter(name="یلدا ۱۴۰۵").exists():
+        engage.campaign_create(data={
+            "name": "یلدا ۱۴۰۵", "channel": "sms", "segment_id": segments["recent-sms"].pk, "holdout_percent": 10,
+            "text": "{first_name} عزیز، یلدا مبارک! {points} امتیاز دارید؛ این هفته امتیاز دوبرابر بگیرید."},
+            created_by="demo")
+        created["campaigns"] += 1
+    for name, trigger, text in (
+            ("تبریک تولد", {"type": "birthday"}, "{first_name} عزیز، تولدتان مبارک! هدیه‌ای در باشگاه منتظر شماست."),
+            ("یادآوری انقضای امتیاز", {"type": "points_expiring", "days_before": 7},
+             "{expiring_points} امتیاز شما تا {expiring_date} منقضی می‌شود."),
+            ("دلتنگی", {"type": "inactive", "days": 60}, "{first_name} عزیز، دلمان برایتان تنگ شده است."),
+            ("نظر شما", {"type": "after_purchase", "days": 3}, "نظر شما درباره خرید اخیرتان: {survey_link}"),
+    ):
+        if not Automation.objects.filter(name=name).exists():
+            engage.automation_create(data={"name": name, "trigger": trigger, "channel": "sms", "text": text,
+                                           "survey_id": survey.pk if "{survey_link}" in text else None})
+            created["automations"] += 1
+    for code, name, criterion, threshold in (("ten-purchases", "ده خرید", "purchases", 10),
+                                             ("three-weeks", "سه هفتهٔ پیاپی", "streak_weeks", 3)):
+        if not Badge.objects.filter(code=code).exists():
+            engage.badge_create(data={"code": code, "name": name, "criterion": criterion, "threshold": threshold,
+                                      "points": 100})
+            created["badges"] += 1
+    if not Challenge.objects.filter(name="سه خرید در سی روز").exists():
+        engage.challenge_create(data={"name": "سه خرید در سی روز", "target": 3, "points": 300,
+                                      "starts_at": now, "ends_at": now + dt.timedelta(days=30)})
+        created["challenges"] += 1
 
 
 @dataclass(frozen=True)
