@@ -22,21 +22,21 @@ from django.db.models import Exists, Max, OuterRef, Q, Sum
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase, PurchaseItem
-from vafa.core.errors import AutomationNotFound, RewardNotFound
+from vafa.core.errors import AutomationNotFound
 from vafa.core.ids import parse_id
 from vafa.core.inputs import validated
 from vafa.core.jalali import TEHRAN, celebrated_on, format_jalali_date, jalali_month_day, jalali_today
 from vafa.core.money import format_points
 from vafa.engage.inputs import AutomationInput, AutomationPatch
-from vafa.engage.messages import Draft, messages_decide, reward_code_give, sending_window
+from vafa.engage.messages import Draft, messages_decide, reward_code_give, reward_of, sending_window
 from vafa.engage.models import Automation, Message
 from vafa.engage.surveys import survey_linked
-from vafa.engage.texts import is_persian, placeholders_check, render
+from vafa.engage.texts import is_persian, render, text_check
 from vafa.engage.values import members_values
 from vafa.ledger.models import Lot
 from vafa.member_events.selectors import occasion_candidates
 from vafa.members.models import Member, Occasion
-from vafa.program.models import Reward, TierChange
+from vafa.program.models import TierChange
 from vafa.referrals.models import Referral
 
 CHECK_MINUTES = 15
@@ -60,17 +60,8 @@ def automation_list():
 @transaction.atomic
 def automation_create(*, data) -> Automation:
     asked = validated(AutomationInput, data)
-    placeholders_check(asked.text)
-    placeholders_check(asked.subject)
-    if asked.channel == "email" and not asked.subject:
-        from vafa.core.errors import ValidationFailed
-
-        raise ValidationFailed(details={"subject": "required for an e-mail"})
-    reward = None
-    if asked.reward_id is not None:
-        reward = Reward.objects.filter(pk=asked.reward_id).first()
-        if reward is None:
-            raise RewardNotFound(details={"reward_id": asked.reward_id})
+    text_check(asked.channel, asked.text, asked.subject)
+    reward = reward_of(asked.reward_id)
     trigger = asked.trigger.stored()
     survey = survey_linked(asked.survey_id, asked.text, asked.subject)
     return Automation.objects.create(
@@ -87,12 +78,7 @@ def automation_update(*, automation_id, data) -> Automation:
         value = getattr(asked, name)
         if value is not None:
             setattr(automation, name, value)
-    placeholders_check(automation.text)
-    placeholders_check(automation.subject)
-    if automation.channel == "email" and not automation.subject:
-        from vafa.core.errors import ValidationFailed
-
-        raise ValidationFailed(details={"subject": "required for an e-mail"})
+    text_check(automation.channel, automation.text, automation.subject)
     if asked.status == Automation.Status.LIVE and automation.status != was and _follows_rows(automation):
         # Switched back on: what happened while it was paused is not sent late.
         automation.checked_at = timezone.now() + OVERLAP

@@ -24,17 +24,25 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from vafa.commerce.models import Purchase
-from vafa.core.errors import CampaignNotEditable, CampaignNotFound, RewardNotFound, ValidationFailed
+from vafa.core.errors import CampaignNotEditable, CampaignNotFound
 from vafa.core.ids import parse_id
 from vafa.core.inputs import validated
 from vafa.engage.inputs import CampaignInput, CampaignPatch, ScheduleInput
-from vafa.engage.messages import Draft, messages_decide, reward_code_give
+from vafa.engage.messages import Draft, messages_decide, reward_code_give, reward_of
 from vafa.engage.models import Campaign, CampaignMember, Channel, Message
 from vafa.engage.segments import segment_get, segment_member_ids
 from vafa.engage.surveys import survey_link, survey_linked
-from vafa.engage.texts import is_persian, missing_in, placeholders_check, render, sms_cost_rial, sms_length
+from vafa.engage.texts import (
+    COUPON_SAMPLE,
+    as_sent,
+    is_persian,
+    missing_in,
+    render,
+    sms_cost_rial,
+    sms_length,
+    text_check,
+)
 from vafa.engage.values import members_values
-from vafa.program.models import Reward
 
 CHUNK = 500
 SIGNIFICANCE = 1.96  # |z| above this: the difference is significant at the 5% level (two-sided)
@@ -51,32 +59,16 @@ def campaign_list():
     return Campaign.objects.select_related("segment").order_by("-id")
 
 
-def _check_text(channel: str, text: str, subject: str) -> None:
-    placeholders_check(text)
-    placeholders_check(subject)
-    if channel == Channel.EMAIL and not subject.strip():
-        raise ValidationFailed(details={"subject": "required for an e-mail"})
-
-
-def _reward(reward_id):
-    if reward_id is None:
-        return None
-    reward = Reward.objects.filter(pk=reward_id).first()
-    if reward is None:
-        raise RewardNotFound(details={"reward_id": reward_id})
-    return reward
-
-
 @transaction.atomic
 def campaign_create(*, data, created_by: str = "") -> Campaign:
     asked = validated(CampaignInput, data)
     segment = segment_get(segment_id=asked.segment_id)
-    _check_text(asked.channel, asked.text, asked.subject)
+    text_check(asked.channel, asked.text, asked.subject)
     survey = survey_linked(asked.survey_id, asked.text, asked.subject)
     return Campaign.objects.create(
         name=asked.name, channel=asked.channel, purpose=asked.purpose, segment=segment, text=asked.text,
         subject=asked.subject, send_at=asked.send_at, holdout_percent=asked.holdout_percent,
-        reward=_reward(asked.reward_id), lift_days=asked.lift_days, created_by=created_by[:150], survey=survey)
+        reward=reward_of(asked.reward_id), lift_days=asked.lift_days, created_by=created_by[:150], survey=survey)
 
 
 def _locked(campaign_id) -> Campaign:
@@ -93,7 +85,7 @@ def campaign_update(*, campaign_id, data) -> Campaign:
         value = getattr(asked, name)
         if value is not None:
             setattr(campaign, name, value)
-    _check_text(campaign.channel, campaign.text, campaign.subject)
+    text_check(campaign.channel, campaign.text, campaign.subject)
     campaign.save()
     return campaign
 
@@ -106,7 +98,7 @@ def campaign_schedule(*, campaign_id, data=None, now: datetime | None = None) ->
     if campaign.status not in (Campaign.Status.DRAFT, Campaign.Status.SCHEDULED):
         raise CampaignNotEditable(details={"status": campaign.status})
     asked = validated(ScheduleInput, data or {})
-    _check_text(campaign.channel, campaign.text, campaign.subject)
+    text_check(campaign.channel, campaign.text, campaign.subject)
     now = now or timezone.now()
     campaign.send_at = asked.send_at or campaign.send_at or now
     campaign.status = Campaign.Status.SCHEDULED
@@ -141,7 +133,7 @@ def _values(member_ids: list[int], text: str, now: datetime, survey_id: int | No
 
 
 def _coupon_sample(campaign: Campaign) -> str:
-    return "ABCD-1234" if campaign.reward_id else ""
+    return COUPON_SAMPLE if campaign.reward_id else ""
 
 
 def campaign_preview(*, campaign_id, member_id=None, now: datetime | None = None) -> dict:
@@ -170,11 +162,7 @@ def campaign_preview(*, campaign_id, member_id=None, now: datetime | None = None
 
 
 def _final_text(campaign: Campaign, text: str) -> str:
-    from vafa.engage.texts import with_opt_out
-
-    if campaign.channel == Channel.SMS and campaign.purpose == "marketing" and settings.SMS_SERVICE_LINE:
-        return with_opt_out(text)
-    return text
+    return as_sent(text, channel=campaign.channel, purpose=campaign.purpose)
 
 
 def campaign_estimate(campaign: Campaign, *, now: datetime | None = None, sample: int = 2000) -> dict:

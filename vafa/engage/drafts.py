@@ -11,17 +11,16 @@ from django.utils import timezone
 from vafa.engage.models import Channel, Purpose
 from vafa.engage.segments import segment_count, segment_get, segment_member_ids
 from vafa.engage.texts import (
+    COUPON_SAMPLE,
+    as_sent,
     is_persian,
     missing_in,
     placeholders_check,
     render,
     sms_cost_rial,
     sms_length,
-    with_opt_out,
 )
 from vafa.engage.values import members_values
-
-COUPON_SAMPLE = "ABCD-1234"  # what {coupon} shows before a real code is given
 
 
 def draft_preview(*, text: str, channel: str, subject: str = "", purpose: str = Purpose.MARKETING,
@@ -45,9 +44,7 @@ def draft_preview(*, text: str, channel: str, subject: str = "", purpose: str = 
     values = members_values([chosen], now=now, persian=is_persian(text)).get(chosen, {}) if chosen else {}
     if with_coupon:
         values = {**values, "coupon": COUPON_SAMPLE}
-    body = render(text, values)
-    if channel == Channel.SMS and purpose == Purpose.MARKETING and settings.SMS_SERVICE_LINE:
-        body = with_opt_out(body)
+    body = as_sent(render(text, values), channel=channel, purpose=purpose)
     length = sms_length(body)
     parts = length.parts if channel == Channel.SMS else 0
     per_message = sms_cost_rial(parts, price_per_part_rial=settings.SMS_PRICE_PER_PART_RIAL)

@@ -23,14 +23,15 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from vafa.core.errors import InvalidPhone
+from vafa.core.errors import InvalidPhone, RewardNotFound
 from vafa.core.jalali import TEHRAN
 from vafa.core.outbox import Delivery, GiveUp, Postpone, outbox_enqueue_many, outbox_handler
 from vafa.core.phone import normalize_phone
 from vafa.engage.models import BlockedNumber, Channel, Message, Purpose
-from vafa.engage.texts import sms_length, with_opt_out
+from vafa.engage.texts import as_sent, sms_length
 from vafa.integrations.services import Email, email_attempt, sms_attempt, sms_message
 from vafa.members.models import Consent, Member
+from vafa.program.models import Reward
 
 HANDLER = "engage.message"
 CAP_DAYS = 7
@@ -130,9 +131,7 @@ def messages_decide(*, drafts: Iterable[Draft], channel: str, purpose: str, now:
     for draft in drafts:
         phone, email, status = people.get(draft.member_id, ("", "", Member.Status.BLOCKED))
         to = _address(channel, phone, email)
-        text = draft.text
-        if channel == Channel.SMS and marketing and settings.SMS_SERVICE_LINE:
-            text = with_opt_out(text)
+        text = as_sent(draft.text, channel=channel, purpose=purpose)
         reason = ""
         if status == Member.Status.BLOCKED:
             reason = Message.Skip.MEMBER_BLOCKED
@@ -171,6 +170,16 @@ def message_queue(*, member_id: int, channel: str, purpose: str, text: str, subj
     written = messages_decide(drafts=[Draft(member_id, text, subject, key)], channel=channel, purpose=purpose,
                               now=now or timezone.now(), automation_id=automation_id)
     return written[0] if written else None
+
+
+def reward_of(reward_id: int | None):
+    """The reward a campaign, automation or challenge gives (None for none), or RewardNotFound."""
+    if reward_id is None:
+        return None
+    reward = Reward.objects.filter(pk=reward_id).first()
+    if reward is None:
+        raise RewardNotFound(details={"reward_id": reward_id})
+    return reward
 
 
 def reward_code_give(*, reward_id: int, member_id: int, rule: str) -> str:

@@ -66,7 +66,7 @@ from django.utils.translation import gettext
 
 from vafa.commerce.models import Purchase, PurchaseItem
 from vafa.core.audit import audit_change, audit_record, snapshot
-from vafa.core.errors import ApplicationError, BadgeExists, BadgeNotFound, ChallengeNotFound, RewardNotFound
+from vafa.core.errors import ApplicationError, BadgeExists, BadgeNotFound, ChallengeNotFound
 from vafa.core.events import Event
 from vafa.core.idcache import CommittedIdCache
 from vafa.core.ids import parse_id
@@ -75,12 +75,11 @@ from vafa.core.jalali import TEHRAN
 from vafa.core.money import format_points
 from vafa.core.outbox import Delivery, outbox_enqueue, outbox_handler
 from vafa.engage.inputs import BadgeInput, BadgePatch, ChallengeInput, ChallengePatch
-from vafa.engage.messages import message_queue, reward_code_give
+from vafa.engage.messages import message_queue, reward_code_give, reward_of
 from vafa.engage.models import Badge, Challenge, ChallengeCompletion, Channel, MemberBadge, Purpose, SurveyAnswer
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.services import book_open, system_account_id
 from vafa.members.models import Member
-from vafa.program.models import Reward
 from vafa.program.selectors import earn_policy
 from vafa.referrals.models import Referral
 
@@ -542,8 +541,7 @@ def challenge_create(*, data, actor=None) -> Challenge:
     asked = validated(ChallengeInput, data)
     fields = asked.model_dump()
     reward_id = fields.pop("reward_id")
-    if reward_id is not None and not Reward.objects.filter(pk=reward_id).exists():
-        raise RewardNotFound(details={"reward_id": reward_id})
+    reward_of(reward_id)
     with transaction.atomic():
         challenge = Challenge.objects.create(**fields, reward_id=reward_id)
         if actor is not None:

@@ -11,10 +11,13 @@ import re
 import string
 from dataclasses import dataclass
 
-from vafa.core.errors import UnknownPlaceholder
+from django.conf import settings
+
+from vafa.core.errors import UnknownPlaceholder, ValidationFailed
 
 PLACEHOLDERS = ("first_name", "last_name", "points", "points_value_toman", "tier", "expiring_points",
                 "expiring_date", "coupon", "survey_link")
+COUPON_SAMPLE = "ABCD-1234"  # what {coupon} shows in a preview, before a real code is given
 OPT_OUT = "لغو۱۱"  # the Iranian service-line opt-out, the last thing in a marketing SMS
 
 _PERSIAN_LETTER = re.compile(r"[\u0600-\u06FF]")
@@ -59,6 +62,22 @@ def render(text: str, values: dict[str, str]) -> str:
 def missing_in(text: str, values: dict[str, str]) -> list[str]:
     """The placeholders of `text` this member has no value for."""
     return [name for name in placeholders_in(text) if name in PLACEHOLDERS and not values.get(name)]
+
+
+def text_check(channel: str, text: str, subject: str) -> None:
+    """What a campaign's or automation's text must be: known placeholders, and a subject for an
+    e-mail."""
+    placeholders_check(text)
+    placeholders_check(subject)
+    if channel == "email" and not subject.strip():
+        raise ValidationFailed(details={"subject": "required for an e-mail"})
+
+
+def as_sent(text: str, *, channel: str, purpose: str) -> str:
+    """The text as it goes out: a marketing SMS from a service line ends with «لغو۱۱»."""
+    if channel == "sms" and purpose == "marketing" and settings.SMS_SERVICE_LINE:
+        return with_opt_out(text)
+    return text
 
 
 def with_opt_out(text: str) -> str:
