@@ -26,6 +26,8 @@ def _sms_code(outbox) -> str:
 
 def _sell(till, member_id: int, toman: str, points: str = "") -> None:
     till.goto("/manage/pos/")
+    # Chromium applies autofocus a little after the load event: typing sooner loses keys.
+    expect(till.locator("#id_phone")).to_be_focused()
     till.keyboard.type("09127654321")
     till.keyboard.press("Enter")
     till.wait_for_url(f"**/manage/pos/members/{member_id}/")

@@ -40,7 +40,7 @@ def test_a_cashier_records_a_purchase_with_points_using_only_the_keyboard(page, 
     login_staff(page, staff_factory("cashier"))
 
     page.goto("/manage/pos/")
-    assert _focused(page) == "id_phone"
+    expect(page.locator("#id_phone")).to_be_focused()
     axe_check(page)
     page.keyboard.type("۰۹۱۲ ۱۲۳ ۴۵۶۷")
     page.keyboard.press("Enter")
@@ -49,10 +49,10 @@ def test_a_cashier_records_a_purchase_with_points_using_only_the_keyboard(page, 
     card = page.get_by_test_id("member-card")
     expect(card.get_by_test_id("available")).to_have_attribute("data-value", "500")
     expect(card.get_by_test_id("value")).to_have_attribute("data-value", "50000")
-    assert _focused(page) == "id_amount"
+    expect(page.locator("#id_amount")).to_be_focused()
     page.keyboard.type("250,000")
     page.keyboard.press("Tab")
-    assert _focused(page) == "id_redeem_points"
+    expect(page.locator("#id_redeem_points")).to_be_focused()
     page.keyboard.type("100")
     preview = page.get_by_test_id("preview")
     expect(preview).to_have_attribute("data-points-earned", "249")
@@ -85,7 +85,7 @@ def test_a_cashier_records_a_purchase_with_points_using_only_the_keyboard(page, 
     assert page.evaluate("document.activeElement.dataset.testid") == "next-customer"
     page.keyboard.press("Enter")
     page.wait_for_url("**/manage/pos/")
-    assert _focused(page) == "id_phone"
+    expect(page.locator("#id_phone")).to_be_focused()
 
 
 @pytest.mark.viewport(375, 812)
@@ -93,10 +93,11 @@ def test_a_new_customer_joins_at_the_till_on_a_phone(page, shop, staff_factory, 
     login_staff(page, staff_factory("cashier"))
 
     page.goto("/manage/pos/")
+    expect(page.locator("#id_phone")).to_be_focused()
     page.keyboard.type("09351112233")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("join")).to_be_visible()
-    assert _focused(page) == "id_join-first_name"
+    expect(page.locator("#id_join-first_name")).to_be_focused()
     expect(page.locator("#id_join-phone")).to_have_value("09351112233")
     axe_check(page)
     _no_sideways_scroll(page, 375)
