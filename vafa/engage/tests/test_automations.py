@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from vafa.core.errors import ValidationFailed
+from vafa.core.jalali import TEHRAN
 from vafa.core.tests.fixtures import ledger_unguarded
 from vafa.engage.automations import automation_create, automation_update, automations_run
 from vafa.engage.models import Automation, Message
@@ -209,9 +210,14 @@ def test_a_welcome_at_once_or_after_a_delay(member_factory):
     assert keys(later) == [f"automation:{later.pk}:member:{newcomer.pk}:joined"]
 
 
+def midday_yesterday():
+    """A daily trigger waits for the sending window: tests that act "now" act at a fixed hour inside it."""
+    return at(timezone.now().astimezone(TEHRAN).date() - timedelta(days=1), 12)
+
+
 def test_inactive_once_per_spell(member_factory, buy):
     member = member_factory(consents={"sms": True})
-    now = timezone.now()
+    now = midday_yesterday()
     first = buy(member, 1_000_000, 61, now=now)
     a = automation({"type": "inactive", "days": 60}, text="دلمان برایتان تنگ شده")
     automations_run(now)
@@ -227,7 +233,7 @@ def test_inactive_once_per_spell(member_factory, buy):
 def test_a_service_reminder_a_year_after_the_last_service(member_factory, buy):
     member = member_factory(consents={"sms": True})
     other = member_factory(consents={"sms": True})
-    now = timezone.now()
+    now = midday_yesterday()
     service = buy(member, 3_000_000, 365.2, skus=["SRV-1"], category="service", now=now)
     buy(member, 500_000, 100, skus=["WASH"], category="wash", now=now)  # not a service: does not count
     buy(other, 3_000_000, 365.2, skus=["SRV-1"], category="service", now=now)
