@@ -77,6 +77,7 @@ bench: install
 	$(BIN)/python bench/run.py
 	VAFA_VAR_DIR=$$(mktemp -d) DATABASE_URL= $(BIN)/python bench/pages.py
 	$(BIN)/python bench/engage.py --pg-url $(PG_URL)_bench_engage
+	$(BIN)/python bench/imports.py --pg-url $(PG_URL)_bench_imports
 
 clean:
 	rm -rf $(VENV) var vafa/web/static/vendor

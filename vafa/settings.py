@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "vafa.member_events",
     "vafa.engage",
     "vafa.usecases",
+    "vafa.portability",
     "vafa.integrations",
     "vafa.insight",
     "vafa.api",
@@ -302,6 +303,15 @@ for _item in env_list("VAFA_API_RATE_BY_SCOPE"):
 # A member spending points at the operator's own API tills shows a spend code above this many
 # points (0: never asked of the operator; partners are always asked).
 OPERATOR_SPEND_PROOF_ABOVE = env_int("VAFA_OPERATOR_SPEND_PROOF_ABOVE", 0)
+# Lifetime value (vafa/insight): each month ahead is discounted by this percent (0: not at all).
+_clv_discount = env_str("VAFA_CLV_MONTHLY_DISCOUNT")
+try:
+    CLV_MONTHLY_DISCOUNT = float(_clv_discount) if _clv_discount else 1.0
+except ValueError:
+    CLV_MONTHLY_DISCOUNT = float("nan")
+if not 0 <= CLV_MONTHLY_DISCOUNT < 100:  # also refuses nan
+    raise ImproperlyConfigured(f"VAFA_CLV_MONTHLY_DISCOUNT must be a percent a month from 0 to below 100, "
+                               f"not {_clv_discount!r}")
 
 # `vafa serve` (gunicorn): processes, threads per process, the access log on stdout.
 SERVE_WORKERS = env_int("VAFA_WORKERS", 2 * (os.cpu_count() or 1) + 1, minimum=1)

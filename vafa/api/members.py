@@ -40,7 +40,7 @@ def _member_answer(request, member_id) -> dict:
 
 def _member_with_relations(member_id) -> Member:
     member = members.member_get(member_id=member_id)
-    return (Member.objects.select_related("account").prefetch_related("consents", "interests")
+    return (Member.objects.select_related("account", "score").prefetch_related("consents", "interests")
             .get(pk=member.pk))
 
 
@@ -56,7 +56,7 @@ def create_member(request, payload: s.MemberIn, idempotency_key: str | None = Id
 @router.get("/members", auth=needs("members:read"), response={200: list[s.MemberOut], **READ_ERRORS}, tags=["members"])
 def list_members(request, phone: str | None = None):
     qs = members.member_list(phone=phone)
-    rows = (Member.objects.filter(pk__in=[m.pk for m in qs]).select_related("account")
+    rows = (Member.objects.filter(pk__in=[m.pk for m in qs]).select_related("account", "score")
             .prefetch_related("consents", "interests").order_by("-id"))
     now, pii = timezone.now(), _sees_pii(request)
     return json_response(200, [member_body(m, member_tier_status(member_id=m.pk, now=now), pii=pii) for m in rows])

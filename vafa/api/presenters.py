@@ -1,5 +1,7 @@
 """Turn domain objects into the API's JSON bodies (plain dicts)."""
 
+from django.core.exceptions import ObjectDoesNotExist
+
 from vafa.commerce.models import Purchase, Refund
 from vafa.core.masking import mask_national_id
 
@@ -18,6 +20,19 @@ def tier_fields(status) -> dict:
     }
 
 
+def clv_fields(member) -> dict | None:
+    """The nightly lifetime-value figures (DESIGN: `clv`), or None before the member is scored.
+    The score comes with the member (select_related("score")): no query of its own."""
+    try:
+        score = member.score
+    except ObjectDoesNotExist:
+        return None
+    if score is None or score.p_alive is None:
+        return None
+    return {"p_alive": score.p_alive, "expected_purchases_90d": score.expected_purchases_90d,
+            "clv_rial": score.clv_rial}
+
+
 def member_body(member, tier_status=None, *, pii: bool = False) -> dict:
     """`pii`: the caller's key holds `members:pii`; without it the national code is masked."""
     return {
@@ -30,6 +45,7 @@ def member_body(member, tier_status=None, *, pii: bool = False) -> dict:
         "consents": {c.channel: {"granted": c.granted, "changed_at": c.changed_at} for c in member.consents.all()},
         "interests": [i.name for i in member.interests.all()],
         "joined_at": member.joined_at,
+        "clv": clv_fields(member),
     }
 
 

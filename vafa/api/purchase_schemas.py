@@ -1,10 +1,13 @@
 """Schemas of purchases, refunds and the checkout preview. The request bodies are commerce's
 own input models (vafa.commerce.inputs), so a purchase is checked once, as the service checks it."""
 
+from datetime import datetime
+
 from ninja import Field
 
 from vafa.api.schemas import AppliedRuleOut, Schema
 from vafa.commerce.inputs import ItemInput, PreviewInput, PurchaseInput, RefundInput
+from vafa.commerce.models import WalkInSale
 
 __all__ = ["ItemInput", "PreviewInput", "PurchaseInput", "RefundInput"]
 
@@ -27,3 +30,25 @@ class PreviewOut(Schema):
     free_items: list[dict]
     rewards: list[dict]
     coupons: list[dict]
+
+
+class WalkInSaleOut(Schema):
+    """A sale without a member, in the purchase's answer's shape: nothing earned or spent."""
+
+    id: int
+    without_member: bool
+    member_id: None
+    external_id: str | None
+    amount: int
+    points_earned: int
+    points_redeemed: int
+    discount: int
+    balance_after: None
+    applied_rules: list[AppliedRuleOut]
+    occurred_at: datetime
+
+
+def walk_in_body(sale: WalkInSale) -> dict:
+    return {"id": sale.id, "without_member": True, "member_id": None, "external_id": sale.external_id,
+            "amount": sale.amount, "points_earned": 0, "points_redeemed": 0, "discount": 0,
+            "balance_after": None, "applied_rules": [], "occurred_at": sale.occurred_at}

@@ -17,8 +17,13 @@ from vafa.usecases.spend_proof import purchase_spend_proof, spend_proof_needed, 
 router = Router()
 
 
-@router.post("/purchases", auth=needs("purchases"), response={201: s.PurchaseOut, **WRITE_ERRORS}, tags=["purchases"])
+@router.post("/purchases", auth=needs("purchases"), response={201: s.PurchaseOut | ps.WalkInSaleOut, **WRITE_ERRORS},
+             tags=["purchases"])
 def create_purchase(request, payload: ps.PurchaseInput, idempotency_key: str | None = IdempotencyKey):
+    """A member's purchase; or, with `without_member: true` and no member, a sale to a customer
+    outside the club, recorded for the owner's statistics only (no points)."""
+    if payload.without_member:
+        return _create_walk_in(request, payload.walk_in())
     if payload.member_id is not None:
         members.parse_member_id(payload.member_id)  # any other shape names no member
     spends = payload.redeem_points > 0
@@ -40,6 +45,17 @@ def create_purchase(request, payload: ps.PurchaseInput, idempotency_key: str | N
     # Losing the insert race to an existing external_id: recording again finds it, and
     # replays it (same content) or refuses it (other content), as a sequential retry would.
     return run_write(request, produce, on_integrity_error=produce, precheck=check_presence if needs_proof else None)
+
+
+def _create_walk_in(request, sale):
+    def produce():
+        result = commerce.walk_in_sale_record(merchant_id=request.auth.id, sale=sale)
+        return 201, ps.walk_in_body(result.sale)
+
+    def resolve():  # lost the insert race to the same external_id: replay it or refuse it
+        return 201, ps.walk_in_body(commerce.walk_in_resolve_duplicate(merchant_id=request.auth.id, sale=sale).sale)
+
+    return run_write(request, produce, on_integrity_error=resolve)
 
 
 @router.post("/purchases/{purchase_id}/refunds", auth=needs("purchases"),

@@ -62,6 +62,14 @@ class TierBriefOut(Schema):
     kept_until: datetime | None = None
 
 
+class MemberClvOut(Schema):
+    """The nightly lifetime-value figures (null until the member is scored)."""
+
+    p_alive: float
+    expected_purchases_90d: float
+    clv_rial: int
+
+
 class MemberOut(Schema):
     id: int
     phone: str
@@ -82,6 +90,7 @@ class MemberOut(Schema):
     consents: dict[str, ConsentOut] = {}
     interests: list[str] = []
     joined_at: datetime
+    clv: MemberClvOut | None = None
 
 
 class ExpiringOut(Schema):

@@ -15,10 +15,11 @@ from vafa.rewards.services import rule_rewards_give
 
 
 def after_purchase(program: Program, book, purchase: Purchase, lines: list[Line], facts: PurchaseFacts,
-                   referrer=None) -> None:
+                   referrer=None, earns: bool = True) -> None:
     balance = book.balance
-    # A referral completes on the first qualifying purchase of an approved member.
-    if (book.referred_by_id is not None and book.member_status == Member.Status.ACTIVE
+    # A referral completes on the first qualifying purchase of an approved member (not on history
+    # imported without points: its awards would be points).
+    if earns and (book.referred_by_id is not None and book.member_status == Member.Status.ACTIVE
             and purchase.amount >= program.policy.min_purchase_rial):
         referral_awards_give(program, book, purchase, referrer)
     if program.tiers:

@@ -89,3 +89,57 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"refund {self.amount} of #{self.purchase_id}"
+
+
+class WalkInSale(models.Model):
+    """A sale without a member: counted for the owner's statistics (members vs non-members),
+    never for points. A table of its own, so the ledger, the rollups, the scores and the segments
+    never meet a purchase with no member (Purchase.member stays required)."""
+
+    merchant = models.ForeignKey("merchants.Merchant", on_delete=models.PROTECT, related_name="walk_in_sales",
+                                 verbose_name=_("merchant"))
+    branch = models.ForeignKey("merchants.Branch", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="walk_in_sales", verbose_name=_("branch"))
+    external_id = models.CharField(_("external id"), max_length=100, null=True, blank=True)
+    amount = models.BigIntegerField(_("amount (Rials)"))
+    tax = models.BigIntegerField(_("tax (Rials)"), default=0)
+    shipping = models.BigIntegerField(_("shipping (Rials)"), default=0)
+    channel = models.CharField(_("channel"), max_length=10, choices=Purchase.Channel.choices,
+                               default=Purchase.Channel.IN_STORE)
+    payment_method = models.CharField(_("payment method"), max_length=30, blank=True)
+    refunded_amount = models.BigIntegerField(_("refunded (Rials)"), default=0)
+    fingerprint = models.CharField(max_length=64, blank=True, editable=False)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sale without a member")
+        verbose_name_plural = _("sales without a member")
+        # The figures sum the sales of a window of months: a range read of this index.
+        indexes = [models.Index(fields=["occurred_at"], name="walk_in_sale_time")]
+        constraints = [
+            models.UniqueConstraint(fields=["merchant", "external_id"], name="walk_in_external_id_unique",
+                                    condition=Q(external_id__isnull=False)),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="walk_in_amount_not_negative"),
+            models.CheckConstraint(condition=Q(refunded_amount__gte=0, refunded_amount__lte=models.F("amount")),
+                                   name="walk_in_refund_le_amount"),
+        ]
+
+    def __str__(self) -> str:
+        return f"walk-in #{self.pk} {self.amount} IRR"
+
+
+class WalkInSaleItem(models.Model):
+    sale = models.ForeignKey(WalkInSale, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    category = models.CharField(_("category"), max_length=64, blank=True)
+    quantity = models.PositiveIntegerField(_("quantity"))
+    unit_price = models.BigIntegerField(_("unit price (Rials)"))
+
+    class Meta:
+        verbose_name = _("item of a sale without a member")
+        verbose_name_plural = _("items of sales without a member")
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.sku}"

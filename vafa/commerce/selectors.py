@@ -4,6 +4,7 @@ from vafa.commerce.facts import purchase_facts, purchase_facts_bulk
 from vafa.commerce.models import Purchase
 from vafa.commerce.spend import applicant_qualifies, member_spend
 from vafa.commerce.tiers import TierStatus, member_tier_status
+from vafa.commerce.walk_in import walk_in_sale_find
 
 MAX_PAGE = 100
 
@@ -33,4 +34,5 @@ __all__ = [
     "purchase_facts",
     "purchase_facts_bulk",
     "purchase_with_external_id",
+    "walk_in_sale_find",
 ]

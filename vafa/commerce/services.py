@@ -53,7 +53,8 @@ class PurchaseResult:
     replayed: bool = False
 
 
-def purchase_record(*, merchant_id: int, purchase: PurchaseInput | None = None, **fields) -> PurchaseResult:
+def purchase_record(*, merchant_id: int, purchase: PurchaseInput | None = None, earns: bool = True,
+                    **fields) -> PurchaseResult:
     """Record a purchase in one transaction: spend `redeem_points` as a discount (capped at
     what the amount allows), earn on the configured base, and answer what happened.
 
@@ -64,7 +65,10 @@ def purchase_record(*, merchant_id: int, purchase: PurchaseInput | None = None, 
     `payment_method`.
 
     The same `external_id` from the same merchant is recorded once: the same purchase again
-    replays the first answer; a different one is `duplicate_external_id`."""
+    replays the first answer; a different one is `duplicate_external_id`.
+
+    `earns=False` records the purchase without points (an import of history with `--no-points`):
+    it still counts for tiers, statistics and badges."""
     given = purchase if purchase is not None else validated(PurchaseInput, fields)
     now = timezone.now()
     member_id, amount, tax, shipping = given.member_id, given.amount, given.tax, given.shipping
@@ -94,7 +98,7 @@ def purchase_record(*, merchant_id: int, purchase: PurchaseInput | None = None, 
                 merchant_id=merchant_id, member_id=member_id, phone=phone, external_id=external_id,
                 amount=amount, tax=tax, shipping=shipping, occurred_at=(occurred_at or now).astimezone(UTC),
                 items=items, branch_id=branch_id, redeem_points=redeem_points, channel=given.channel,
-                payment_method=given.payment_method, fingerprint=fingerprint)
+                payment_method=given.payment_method, fingerprint=fingerprint, earns=earns)
             return PurchaseResult(purchase)
     except IntegrityError:
         if transaction.get_connection().in_atomic_block or external_id is None:
@@ -114,14 +118,14 @@ def purchase_resolve_duplicate(*, merchant_id: int, external_id: str, fingerprin
 
 
 def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping, occurred_at, items,
-            branch_id, redeem_points, channel, payment_method, fingerprint) -> Purchase:
+            branch_id, redeem_points, channel, payment_method, fingerprint, earns=True) -> Purchase:
     book = book_open(member_id=member_id, phone=phone)
     ensure_not_blocked(book)
     if redeem_points:
         ensure_can_spend(book)
     program = program_now()
     policy = program.policy
-    referrer = referrer_book(program, book, amount)
+    referrer = referrer_book(program, book, amount) if earns else None
     source = ("purchase", None)
 
     redeemed = policy.redeemable_points(redeem_points, amount=amount)
@@ -133,7 +137,7 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
                            shipping=shipping, discount=redeemed * policy.point_value_rial, items=items,
                            branch_id=branch_id, channel=channel, payment_method=payment_method)
     lines = purchase_lines(program, facts, program.rules_for("purchase"),
-                           recorded_usage(program, member_id=book.member_id, moment=occurred_at))
+                           recorded_usage(program, member_id=book.member_id, moment=occurred_at)) if earns else []
     earned = lines_apply(book, lines, program, merchant_id=merchant_id, occurred_at=occurred_at, source=source)
     purchase = Purchase(
         merchant_id=merchant_id, member_id=book.member_id, branch_id=branch_id,
@@ -150,7 +154,7 @@ def _record(*, merchant_id, member_id, phone, external_id, amount, tax, shipping
     book.flush()
     source = ("purchase", purchase.pk)
     rule_usage_record(lines, program, member_id=book.member_id, occurred_at=occurred_at, source=source)
-    after_purchase(program, book, purchase, lines, facts, referrer)
+    after_purchase(program, book, purchase, lines, facts, referrer, earns=earns)
     publish(PurchaseRecorded(purchase_id=purchase.pk, member_id=purchase.member_id, merchant_id=merchant_id,
                              external_id=external_id, amount=amount, points_earned=earned, points_redeemed=redeemed,
                              balance_after=purchase.balance_after, occurred_at=occurred_at))
@@ -265,8 +269,27 @@ def _claw_back(book, purchase: Purchase, earned: list[Transfer], reverse: int, *
     return clawed
 
 
-# --- what the app's other modules offer (other apps import only this module) -------------------
-from vafa.commerce.tiers import tier_reviews_due  # noqa: E402
+def purchases_recorded(*, merchant_id: int, external_ids: list[str]) -> dict[str, tuple[int, str]]:
+    """Those of these external ids the merchant has recorded already: their purchase id and
+    fingerprint (the same purchase again replays; another is `duplicate_external_id`)."""
+    return {external_id: (pk, fingerprint) for pk, external_id, fingerprint in
+            # "not null" said outright: PostgreSQL proves a partial index's condition from an IN
+            # list of at most 100 values, and would scan the table for a chunk's thousand.
+            Purchase.objects.filter(merchant_id=merchant_id, external_id__isnull=False, external_id__in=external_ids)
+            .values_list("pk", "external_id", "fingerprint")}
 
-__all__ = ["ItemIn", "PurchaseInput", "PurchaseResult", "purchase_fingerprint", "purchase_record",
-           "purchase_resolve_duplicate", "refund_record", "tier_reviews_due"]
+
+# --- what the app's other modules offer (other apps import only this module) -------------------
+from vafa.commerce.history import PastPurchase, purchases_record_past  # noqa: E402
+from vafa.commerce.tiers import tier_reviews_due  # noqa: E402
+from vafa.commerce.walk_in import (  # noqa: E402
+    WalkInResult,
+    walk_in_resolve_duplicate,
+    walk_in_sale_record,
+    walk_in_sale_refund,
+)
+
+__all__ = ["ItemIn", "PastPurchase", "PurchaseInput", "PurchaseResult", "WalkInResult", "purchase_fingerprint",
+           "purchase_record", "purchase_resolve_duplicate", "purchases_record_past", "purchases_recorded",
+           "refund_record", "tier_reviews_due", "walk_in_resolve_duplicate", "walk_in_sale_record",
+           "walk_in_sale_refund"]

@@ -47,6 +47,7 @@ from vafa.core.phone import is_valid_phone, normalize_phone
 from vafa.demo import data
 from vafa.engage import services as engage
 from vafa.engage.models import Automation, Badge, Campaign, Challenge, Segment, Survey
+from vafa.insight.services import insight_refresh
 from vafa.ledger.models import Account, Transfer
 from vafa.ledger.selectors import member_points
 from vafa.ledger.services import points_expire
@@ -897,6 +898,10 @@ def demo_build(
     step(
         f"rewards: {created['reward_redemptions']} taken, {created['coupon_uses'] + created['promo_uses']} coupons used"
     )
+    # What the nightly jobs compute (lifetime values, RFM, product pairs, programme effect), so the
+    # dashboard and the member pages show them from the first visit; recomputed, so no count.
+    figures = insight_refresh(now)
+    step(f"insight: {figures['scored']} members scored ({figures['fit']}), {figures['pairs']} product pairs")
     result.seconds = time.monotonic() - started
     return result
 

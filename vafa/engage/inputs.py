@@ -3,7 +3,8 @@ as typed inputs (vafa.core.inputs); the API takes these models as its request bo
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+import annotated_types as at
+from pydantic import AfterValidator, AllowInfNan, BeforeValidator, Field, Strict, model_validator
 
 from vafa.core.inputs import Bool, Choice, Input, Int, Ints, Moment, Text, Texts, fail, says
 from vafa.core.limits import MAX_COUNT, MAX_DAYS, MAX_ID, MAX_POINTS, MAX_RIAL
@@ -31,6 +32,21 @@ class Rfm(Input):
     m: QUINTILES = Field([], description="money quintiles (5: spent most)")
 
 
+def _share(why: str) -> Any:
+    """A number from 0 to 1 (an integer 0 or 1 too), or None."""
+    return Annotated[Annotated[float, Strict(), at.Ge(0), at.Le(1), AllowInfNan(False)] | None, says(why)]
+
+
+class Clv(Input):
+    """The nightly lifetime-value figures (vafa.insight; MemberScore): members not scored yet, or
+    whose last fit was refused, meet no bound given here."""
+
+    p_alive_max: _share("a number from 0 to 1") = Field(
+        None, description="the probability that the member is still a customer is at most this (0 to 1)")
+    clv_min_rial: Int(0, MAX_RIAL, optional=True) = Field(
+        None, description="the expected value of the member's purchases over 12 months is at least this (IRR)")
+
+
 class _Conditions(Input):
     kinds: Texts(choices=Member.Kind.values) = Field([], description="the member is one of these kinds")
     tiers: Texts() = Field([], description="the member's tier is one of these codes")
@@ -53,6 +69,7 @@ class _Conditions(Input):
     skus: Texts() = Field([], description="bought one of these SKUs over window_days")
     categories: Texts() = Field([], description="bought in one of these categories over window_days")
     rfm: Rfm | None = Field(None, description="RFM quintile scores over window_days")
+    clv: Clv | None = Field(None, description="lifetime value: p_alive_max and clv_min_rial")
     members: Ints(1, MAX_ID, why=f"a list of at most {MAX_LIST_MEMBERS} member ids", unique=True,
                   max_items=MAX_LIST_MEMBERS) = Field([], description="one of these members")
 

@@ -2,8 +2,9 @@
 SQL when asked, so a segment is never out of date and counting 100,000 members is one query.
 
 Each condition becomes a filter on the members table (a subquery per fact: purchases, items,
-tags, consents, the tier); `any` ORs its alternatives. RFM scores are quintiles (NTILE(5)) over
-the members who bought within the window, ties broken by member id so a score never wobbles.
+tags, consents, the tier, the nightly lifetime-value score); `any` ORs its alternatives. RFM
+scores are quintiles (NTILE(5)) over the members who bought within the window, ties broken by
+member id so a score never wobbles.
 Blocked and erased members are in no segment."""
 
 from collections.abc import Collection, Iterator
@@ -25,7 +26,7 @@ from vafa.core.jalali import TEHRAN, celebrated_on
 from vafa.engage.inputs import SegmentCount, SegmentInput, SegmentPatch
 from vafa.engage.models import Segment
 from vafa.ledger.models import Account
-from vafa.members.models import Consent, Member, MemberTag
+from vafa.members.models import Consent, Member, MemberScore, MemberTag
 from vafa.program.models import MemberTier
 
 
@@ -44,6 +45,18 @@ def _birthdays(now: datetime, days: int) -> list[int]:
 
 
 def _rfm(c: dict, since: datetime) -> Q:
+    """The nightly scores (MemberScore, the 365 days up to the last scoring) once there are any;
+    before the first scoring, quintiles computed here over the segment's window, so a new club's
+    segments work from the first day."""
+    wanted = {f"rfm_{letter}__in": sorted(int(s) for s in c[letter]) for letter in ("r", "f", "m") if c.get(letter)}
+    if not wanted:
+        return Q()
+    if MemberScore.objects.exists():
+        return Q(Exists(MemberScore.objects.filter(member=OuterRef("pk"), **wanted)))
+    return _rfm_live(c, since)
+
+
+def _rfm_live(c: dict, since: datetime) -> Q:
     p = Purchase
     member, at, amount, refunded = (sql.column(p, "member"), sql.column(p, "occurred_at"), sql.column(p, "amount"),
                                     sql.column(p, "refunded_amount"))
@@ -57,6 +70,19 @@ def _rfm(c: dict, since: datetime) -> Q:
              f" NTILE(5) OVER (ORDER BY SUM({amount} - {refunded}), {member}) AS m"
              f" FROM {sql.table(p)} WHERE {at} >= %s GROUP BY {member}) scores WHERE {where}")
     return Q(pk__in=RawSQL(query, [since]))
+
+
+def _clv(c: dict) -> Q:
+    """The nightly score's bounds (MemberScore): a member without a score, or without figures
+    (a refused fit), meets none."""
+    bounds = {}
+    if c.get("p_alive_max") is not None:
+        bounds["p_alive__lte"] = c["p_alive_max"]
+    if c.get("clv_min_rial") is not None:
+        bounds["clv_rial__gte"] = c["clv_min_rial"]
+    if not bounds:
+        return Q()
+    return Q(Exists(MemberScore.objects.filter(member=OuterRef("pk"), **bounds)))
 
 
 def _filter(c: dict, now: datetime) -> Q:
@@ -99,6 +125,8 @@ def _filter(c: dict, now: datetime) -> Q:
         q &= Q(Exists(items.filter(bought)))
     if c.get("rfm"):
         q &= _rfm(c["rfm"], window)
+    if c.get("clv"):
+        q &= _clv(c["clv"])
     if c.get("members"):
         q &= Q(pk__in=c["members"])
     if c.get("any"):

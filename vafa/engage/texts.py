@@ -2,8 +2,8 @@
 parts a text takes, «لغو۱۱» at the end of marketing from a service line) and the cost estimate.
 
 Placeholders are `{name}` (DESIGN: first_name, last_name, points, points_value_toman, tier,
-expiring_points, expiring_date, coupon, survey_link). A text with any other `{...}` cannot be
-scheduled; a placeholder whose value a member lacks becomes empty (never a raw `{first_name}`),
+expiring_points, expiring_date, coupon, survey_link, suggestion). A text with any other `{...}`
+cannot be scheduled; a placeholder whose value a member lacks becomes empty (never a raw `{first_name}`),
 and the preview names the members it would happen to. Numbers and dates follow the text's
 script: Persian digits in a Persian text."""
 
@@ -16,7 +16,7 @@ from django.conf import settings
 from vafa.core.errors import UnknownPlaceholder, ValidationFailed
 
 PLACEHOLDERS = ("first_name", "last_name", "points", "points_value_toman", "tier", "expiring_points",
-                "expiring_date", "coupon", "survey_link")
+                "expiring_date", "coupon", "survey_link", "suggestion")
 COUPON_SAMPLE = "ABCD-1234"  # what {coupon} shows in a preview, before a real code is given
 OPT_OUT = "لغو۱۱"  # the Iranian service-line opt-out, the last thing in a marketing SMS
 

@@ -1,6 +1,7 @@
 """The placeholder values of members, read in bulk (a campaign's chunk in a handful of queries):
-names, points and their value, tier, the next points to expire and when. Numbers and dates are
-written in the text's script (Persian digits in a Persian text)."""
+names, points and their value, tier, the next points to expire and when, the product suggested
+to them (asked of insight through vafa.core.suggestion_port). Numbers and dates are written in
+the text's script (Persian digits in a Persian text)."""
 
 from collections import defaultdict
 from datetime import datetime
@@ -9,6 +10,7 @@ from django.db.models import Sum
 
 from vafa.core.jalali import TEHRAN, format_jalali_date
 from vafa.core.money import format_points, format_toman
+from vafa.core.suggestion_port import suggestions_of
 from vafa.engage.surveys import survey_link
 from vafa.ledger.models import Account, Lot
 from vafa.members.models import Member
@@ -38,6 +40,7 @@ def members_values(member_ids: list[int], *, now: datetime, persian: bool,
         if member_id not in expiring or day < expiring[member_id]:
             expiring[member_id] = day
     point_value = earn_policy().point_value_rial
+    suggestions = suggestions_of(member_ids)
     values: dict[int, dict[str, str]] = {}
     for member_id in member_ids:
         first, last, kind, org = names.get(member_id, ("", "", "", ""))
@@ -45,7 +48,8 @@ def members_values(member_ids: list[int], *, now: datetime, persian: bool,
         found = {"first_name": first or (org if kind == Member.Kind.ORGANIZATION else ""), "last_name": last,
                  "points": format_points(balance, lang),
                  "points_value_toman": format_toman(max(balance, 0) * point_value, lang),
-                 "tier": tiers.get(member_id, ""), "survey_link": survey_link(survey_id)}
+                 "tier": tiers.get(member_id, ""), "survey_link": survey_link(survey_id),
+                 "suggestion": suggestions.get(member_id, "")}
         if member_id in expiring:
             day = expiring[member_id]
             found["expiring_points"] = format_points(by_day[(member_id, day)], lang)

@@ -1,5 +1,6 @@
 """System accounts and member accounts: opening and finding them."""
 
+from vafa.core import sql
 from vafa.core.idcache import CommittedIdCache
 from vafa.ledger.models import Account
 
@@ -26,6 +27,13 @@ def open_member_account(event) -> Account:
     """Handler of MemberJoined: every member has an account from the moment they join."""
     return Account.objects.create(code=f"member:{event.member_id}", role=Account.Role.MEMBER,
                                   member_id=event.member_id)
+
+
+def open_member_accounts(event) -> None:
+    """Handler of MembersImported: the accounts of members joined many at a time, in one statement."""
+    sql.insert_many(Account, ["code", "role", "member_id", "merchant_id", "balance", "deficit"],
+                    [[f"member:{member_id}", Account.Role.MEMBER, member_id, None, 0, 0]
+                     for member_id in event.member_ids])
 
 
 def open_merchant_accounts(event) -> None:

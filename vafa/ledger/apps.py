@@ -9,12 +9,13 @@ class LedgerConfig(AppConfig):
 
     def ready(self):
         from vafa.core import events
-        from vafa.ledger.accounts import open_member_account, open_merchant_accounts
-        from vafa.members.events import MemberJoined
+        from vafa.ledger.accounts import open_member_account, open_member_accounts, open_merchant_accounts
+        from vafa.members.events import MemberJoined, MembersImported
         from vafa.merchants.events import MerchantCreated
 
         # First of all: a joining member's referral and join award are written to this account.
         events.subscribe(MemberJoined, open_member_account, order=10)
+        events.subscribe(MembersImported, open_member_accounts, order=10)
         events.subscribe(MerchantCreated, open_merchant_accounts, order=10)
 
         from datetime import time

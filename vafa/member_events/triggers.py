@@ -153,7 +153,9 @@ def profile_complete(member: Member) -> bool:
 
 def on_member_joined(joined: MemberJoined) -> None:
     """Handler of MemberJoined: the join award, and the profile award when the member joined with
-    a complete profile (each once)."""
+    a complete profile (each once); none for a member imported without points."""
+    if not joined.earns:
+        return
     trigger_once(member_id=joined.member_id, event_type="join", key=f"join:{joined.member_id}", at=joined.joined_at)
     _profile_award(joined.member_id)
 

@@ -20,6 +20,19 @@ class MemberJoined(Event):
     referred_by_id: int | None
     merchant_id: int | None
     joined_at: datetime
+    # False for an import told not to award points (`vafa import ... --no-points`): the join and
+    # profile awards are not given.
+    earns: bool = True
+
+
+@dataclass(frozen=True)
+class MembersImported(Event):
+    """Members joined many at a time by an import of a shop's customers (members_join_many):
+    no join awards, no referrals; what every member needs (an account) is made for them all."""
+
+    name: ClassVar[str] = "members.imported"
+    member_ids: tuple[int, ...]
+    merchant_id: int | None
 
 
 @dataclass(frozen=True)

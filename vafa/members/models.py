@@ -35,6 +35,9 @@ class Member(models.Model):
     erased_at = models.DateTimeField(_("erased at"), null=True, blank=True)
     merchant = models.ForeignKey("merchants.Merchant", null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="members", verbose_name=_("joined at merchant"))
+    # The member's id in the shop's own system (an import's `external_ref`): purchases imported
+    # later name the member by it.
+    external_ref = models.CharField(_("external reference"), max_length=100, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("member")
@@ -295,3 +298,32 @@ class ConsentChange(models.Model):
         verbose_name = _("consent change")
         verbose_name_plural = _("consent changes")
         indexes = [models.Index(fields=["member", "at"], name="consent_change_member_at")]
+
+
+class MemberScore(models.Model):
+    """What the figures say of a member, recomputed by the nightly scoring (vafa.insight): RFM
+    quintiles (5 best) and the lifetime-value model's predictions. Derived data: never edited,
+    always replaceable by scoring again. Kept here, below the apps that select by it (segments)."""
+
+    member = models.OneToOneField(Member, primary_key=True, on_delete=models.CASCADE, related_name="score")
+    rfm_r = models.PositiveSmallIntegerField(_("recency quintile"), null=True, blank=True)
+    rfm_f = models.PositiveSmallIntegerField(_("frequency quintile"), null=True, blank=True)
+    rfm_m = models.PositiveSmallIntegerField(_("monetary quintile"), null=True, blank=True)
+    # BG/NBD's summary of the member's purchase days (DESIGN: x, t_x, T in days).
+    repeat_days = models.PositiveIntegerField(_("repeat purchase days"), null=True, blank=True)
+    p_alive = models.FloatField(_("probability still a customer"), null=True, blank=True)
+    # p_alive at the scoring before: "slipping away" is a valuable member whose p_alive fell.
+    p_alive_before = models.FloatField(null=True, blank=True)
+    expected_purchases_90d = models.FloatField(_("expected purchases in 90 days"), null=True, blank=True)
+    expected_avg_spend_rial = models.BigIntegerField(_("expected value of a purchase (Rials)"), null=True, blank=True)
+    clv_rial = models.BigIntegerField(_("lifetime value over 12 months (Rials)"), null=True, blank=True)
+    scored_at = models.DateTimeField(_("scored at"))
+
+    class Meta:
+        verbose_name = _("member score")
+        verbose_name_plural = _("member scores")
+        indexes = [models.Index(fields=["clv_rial"], name="member_score_clv"),
+                   models.Index(fields=["p_alive"], name="member_score_p_alive")]
+
+    def __str__(self) -> str:
+        return f"score of member {self.member_id}"

@@ -5,13 +5,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from vafa.core import sql
 from vafa.core.codes import normalize_code, random_code
-from vafa.core.errors import InvalidReferralCode, MemberExists, ValidationFailed
+from vafa.core.errors import ApplicationError, InvalidReferralCode, MemberExists, ValidationFailed
 from vafa.core.events import publish
 from vafa.core.jalali import jalali_month_day
 from vafa.core.national_id import validate_national_id
 from vafa.core.phone import normalize_phone
-from vafa.members.events import ConsentChanged, MemberJoined, MemberUpdated
+from vafa.members.events import ConsentChanged, MemberJoined, MembersImported, MemberUpdated
 from vafa.members.models import Consent, ConsentChange, Interest, Member, Occasion
 from vafa.members.selectors import member_consents
 
@@ -38,6 +39,29 @@ def member_email_checked(email: str) -> str:
     return email
 
 
+def _joining_checked(*, phone, kind, status, national_id, email, organization_name, birth_date, consents,
+                     external_ref) -> tuple[str, str, str, str | None]:
+    """What a joining member's fields must be (member_create's and members_join_many's checks):
+    answers the phone, national code, e-mail and external_ref as stored."""
+    phone = normalize_phone(phone)
+    if kind not in Member.Kind.values:
+        raise ValidationFailed(details={"kind": f"one of {', '.join(Member.Kind.values)}"})
+    if status not in Member.Status.values:
+        raise ValidationFailed(details={"status": f"one of {', '.join(Member.Status.values)}"})
+    national_id = validate_national_id(national_id, kind) if national_id else ""
+    email = member_email_checked(email)
+    if kind == Member.Kind.ORGANIZATION and not organization_name.strip():
+        raise ValidationFailed(details={"organization_name": "required for an organization"})
+    member_birth_date_checked(birth_date)
+    bad_channels = set(consents or {}) - set(Consent.Channel.values)
+    if bad_channels:
+        raise ValidationFailed(details={"consents": f"unknown channels: {', '.join(sorted(bad_channels))}"})
+    external_ref = (external_ref or "").strip() or None
+    if external_ref is not None and len(external_ref) > 100:
+        raise ValidationFailed(details={"external_ref": "at most 100 characters, not another member's"})
+    return phone, national_id, email, external_ref
+
+
 def member_create(
     *,
     phone: str,
@@ -55,22 +79,16 @@ def member_create(
     occasions: Iterable[Mapping] = (),
     merchant_id: int | None = None,
     joined_at: dt.datetime | None = None,
+    external_ref: str | None = None,
+    earns: bool = True,
 ) -> Member:
     """Join a member: validate everything first, then create member, account and consents
-    in one transaction. An unknown referral code creates nothing."""
-    phone = normalize_phone(phone)
-    if kind not in Member.Kind.values:
-        raise ValidationFailed(details={"kind": f"one of {', '.join(Member.Kind.values)}"})
-    if status not in Member.Status.values:
-        raise ValidationFailed(details={"status": f"one of {', '.join(Member.Status.values)}"})
-    national_id = validate_national_id(national_id, kind) if national_id else ""
-    email = member_email_checked(email)
-    if kind == Member.Kind.ORGANIZATION and not organization_name.strip():
-        raise ValidationFailed(details={"organization_name": "required for an organization"})
-    member_birth_date_checked(birth_date)
-    bad_channels = set(consents or {}) - set(Consent.Channel.values)
-    if bad_channels:
-        raise ValidationFailed(details={"consents": f"unknown channels: {', '.join(sorted(bad_channels))}"})
+    in one transaction. An unknown referral code creates nothing. `external_ref` is the member's
+    id in the shop's own system (unique); `earns=False` joins them without the join awards (an
+    import of existing customers)."""
+    phone, national_id, email, external_ref = _joining_checked(
+        phone=phone, kind=kind, status=status, national_id=national_id, email=email,
+        organization_name=organization_name, birth_date=birth_date, consents=consents, external_ref=external_ref)
     occasion_rows = [_occasion(o) for o in occasions]
     referrer = None
     if referral_code:
@@ -78,6 +96,8 @@ def member_create(
         if referrer is None:
             raise InvalidReferralCode(details={"referral_code": referral_code})
 
+    if external_ref is not None and Member.objects.filter(external_ref=external_ref).exists():
+        raise ValidationFailed(details={"external_ref": "at most 100 characters, not another member's"})
     if Member.objects.filter(phone=phone).exists():
         raise MemberExists(details={"phone": phone})
     try:
@@ -87,7 +107,8 @@ def member_create(
                 organization_name=organization_name.strip(), national_id=national_id, email=email,
                 birth_date=birth_date, birth_jalali=birth_jalali_of(birth_date), status=status,
                 referral_code=_new_referral_code(),
-                referred_by=referrer, merchant_id=merchant_id, **({"joined_at": joined_at} if joined_at else {}),
+                referred_by=referrer, merchant_id=merchant_id, external_ref=external_ref,
+                **({"joined_at": joined_at} if joined_at else {}),
             )
             _set_consents(member, consents or {})
             _add_interests(member, interests)
@@ -96,13 +117,99 @@ def member_create(
             Occasion.objects.bulk_create(occasion_rows)
             publish(MemberJoined(member_id=member.pk, phone=member.phone, kind=member.kind, status=member.status,
                                  national_id=member.national_id, referred_by_id=member.referred_by_id,
-                                 merchant_id=member.merchant_id, joined_at=member.joined_at))
+                                 merchant_id=member.merchant_id, joined_at=member.joined_at, earns=earns))
     except IntegrityError:
         # A concurrent join with the same phone won the race.
         if Member.objects.filter(phone=phone).exists():
             raise MemberExists(details={"phone": phone}) from None
         raise
     return member
+
+
+def members_join_many(*, rows: list[Mapping], merchant_id: int | None = None) -> list[int | ApplicationError]:
+    """Join many members at once (an import of a shop's customers): each row is checked as
+    member_create checks it, and the good ones written in a few statements, with their consents,
+    interests and accounts (MembersImported). No referral codes are taken and no join awards
+    given: a caller whose program awards joining uses member_create. Answers, row by row, the new
+    member's id or the error that refused the row (it changes nothing)."""
+    now = timezone.now()
+    results: list[int | ApplicationError] = []
+    good: list[tuple[int, dict]] = []
+    phones, refs = set(), set()
+    for index, row in enumerate(rows):
+        try:
+            kind = row.get("kind") or Member.Kind.PERSON
+            phone, national_id, email, external_ref = _joining_checked(
+                phone=row["phone"], kind=kind, status=Member.Status.ACTIVE, national_id=row.get("national_id", ""),
+                email=row.get("email", ""), organization_name=row.get("organization_name", ""),
+                birth_date=row.get("birth_date"), consents=row.get("consents"), external_ref=row.get("external_ref"))
+            if phone in phones:
+                raise MemberExists(details={"phone": phone})
+            if external_ref is not None and external_ref in refs:
+                raise ValidationFailed(details={"external_ref": "at most 100 characters, not another member's"})
+        except ApplicationError as error:
+            results.append(error)
+            continue
+        phones.add(phone)
+        refs.add(external_ref)
+        results.append(0)
+        good.append((index, {**row, "phone": phone, "kind": kind, "national_id": national_id, "email": email,
+                             "external_ref": external_ref}))
+    taken_phones = set(Member.objects.filter(phone__in=phones).values_list("phone", flat=True))
+    taken_refs = set(Member.objects.filter(external_ref__in=refs - {None}).values_list("external_ref", flat=True))
+    kept = []
+    for index, row in good:
+        if row["phone"] in taken_phones:
+            results[index] = MemberExists(details={"phone": row["phone"]})
+        elif row["external_ref"] in taken_refs:
+            results[index] = ValidationFailed(details={"external_ref": "at most 100 characters, not another member's"})
+        else:
+            kept.append((index, row))
+    if not kept:
+        return results
+    codes = _new_referral_codes(len(kept))
+    fields = ["phone", "kind", "first_name", "last_name", "organization_name", "national_id", "email", "birth_date",
+              "birth_jalali", "status", "referral_code", "referred_by_id", "joined_at", "erased_at", "merchant_id",
+              "external_ref"]
+    ids = sql.insert_many(Member, fields, [
+        [row["phone"], row["kind"], row.get("first_name", "").strip(), row.get("last_name", "").strip(),
+         row.get("organization_name", "").strip(), row["national_id"], row["email"], row.get("birth_date"),
+         birth_jalali_of(row.get("birth_date")), Member.Status.ACTIVE, code, None, row.get("joined_at") or now, None,
+         merchant_id, row["external_ref"]] for (_i, row), code in zip(kept, codes, strict=True)])
+    consents = [(member_id, channel, bool(granted)) for member_id, (_i, row) in zip(ids, kept, strict=True)
+                for channel, granted in (row.get("consents") or {}).items()]
+    sql.insert_many(Consent, ["member_id", "channel", "granted", "changed_at"], [[*c, now] for c in consents])
+    sql.insert_many(ConsentChange, ["member_id", "channel", "granted", "source", "at"],
+                    [[*c, ConsentChange.Source.JOIN, now] for c in consents])
+    _add_interests_many({member_id: row.get("interests", ()) for member_id, (_i, row) in zip(ids, kept, strict=True)})
+    publish(MembersImported(member_ids=tuple(ids), merchant_id=merchant_id))
+    for member_id, (index, _row) in zip(ids, kept, strict=True):
+        results[index] = member_id
+    return results
+
+
+def _new_referral_codes(count: int) -> list[str]:
+    codes: list[str] = []
+    while len(codes) < count:
+        fresh = {random_code(7) for _ in range(count - len(codes))} - set(codes)
+        fresh -= set(Member.objects.filter(referral_code__in=fresh).values_list("referral_code", flat=True))
+        codes += sorted(fresh)
+    return codes
+
+
+def _add_interests_many(names_of: Mapping[int, Iterable[str]]) -> None:
+    wanted = {n.strip() for names in names_of.values() for n in names if n and n.strip()}
+    if not wanted:
+        return
+    interest_of = {}
+    for name in sorted(wanted):
+        interest, _ = Interest.objects.get_or_create(
+            slug=slugify(name, allow_unicode=True)[:60] or name[:60], defaults={"name": name[:100]})
+        interest_of[name] = interest.pk
+    through = Member.interests.through
+    through.objects.bulk_create([through(member_id=member_id, interest_id=interest_id)
+                                 for member_id, names in names_of.items()
+                                 for interest_id in {interest_of[n.strip()] for n in names if n and n.strip()}])
 
 
 EARLIEST_DATE = dt.date(1900, 1, 1)
@@ -122,6 +229,23 @@ def member_birth_date_checked(birth_date: dt.date | None) -> dt.date | None:
     return birth_date
 
 
+
+
+@transaction.atomic
+def member_external_ref_link(*, member_id: int, external_ref: str) -> None:
+    """Give a member their id in the shop's own system; one that is another member's, or a member
+    who already has a different one, is refused."""
+    external_ref = (external_ref or "").strip()
+    if not external_ref or len(external_ref) > 100:
+        raise ValidationFailed(details={"external_ref": "required, at most 100 characters"})
+    member = Member.objects.select_for_update().get(pk=member_id)
+    if member.external_ref == external_ref:
+        return
+    if member.external_ref or Member.objects.filter(external_ref=external_ref).exists():
+        raise ValidationFailed(details={"external_ref": "the member has another one, or it is another member's"})
+    member.external_ref = external_ref
+    member.save(update_fields=["external_ref"])
+    publish(MemberUpdated(member_id=member.pk, fields=("external_ref",)))
 
 
 @transaction.atomic

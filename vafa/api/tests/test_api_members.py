@@ -37,6 +37,7 @@ CONTRACT_FIELDS = {
     "to_next_tier",
     "referral_code",
     "joined_at",
+    "clv",
 }
 ALL_FIELDS = CONTRACT_FIELDS | {
     "first_name",
@@ -104,6 +105,7 @@ def test_a_new_person_answers_every_contract_field(db, api, merchant):
         "consents": {},
         "interests": [],
         "joined_at": body["joined_at"],
+        "clv": None,  # not scored yet (the nightly job scores members who bought)
     }
     assert len(body["referral_code"]) == 7 and set(body["referral_code"]) <= REFERRAL_ALPHABET
     _assert_recent(body["joined_at"])

@@ -19,7 +19,7 @@ Why the numbers are what they are:
   purchase; its items (one INSERT of all rows); the transfers (one INSERT); the new lot; the
   cached balance; the idempotency record. Spending points adds the open lots, the lot uses (which
   lots it took from, one INSERT) and their UPDATE ... CASE (13, test_purchase_queries.py).
-- GET /members?phone=: 6. The API key; the member by phone; the answer's rows with the account;
+- GET /members?phone=: 6. The API key; the member by phone; the answer's rows with the account and score;
   their consents and interests (two prefetches); the program settings (the tier status).
 - GET /members/{id}/points: 5. The API key; the member; the account; the lots' sums by state
   (one query); the program settings (the points' value in Rials).

@@ -40,6 +40,7 @@ def test_every_event_and_its_handlers_in_their_order():
                                "vafa.member_events.triggers.on_member_joined"],
             "outbox": []},
         "member.updated": {"in_transaction": ["vafa.member_events.triggers.on_member_updated"], "outbox": []},
+        "members.imported": {"in_transaction": ["vafa.ledger.accounts.open_member_accounts"], "outbox": []},
         "merchant.created": {"in_transaction": ["vafa.ledger.accounts.open_merchant_accounts"], "outbox": []},
         "plan.changed": {"in_transaction": ["vafa.program.version.program_changed_by"], "outbox": []},
         # Badges and challenges look at the member after a purchase or a referral (an outbox row,

@@ -37,14 +37,17 @@ def test_the_daily_jobs_run_once_each_as_tasks_at_or_after_their_time(member, ca
     [run] = JobRun.objects.all()
     assert (run.job, run.period, run.result) == ("expire-points", day.isoformat(), "10 points of 1 members")
     assert run.finished_at is not None
-    # At 09:00 the other three (the retention run at 03:30); the expiry is not run again
+    # At 09:00 the other six (the retention run, the members' scoring at 03:30, the product pairs at 03:45 and
+    # the programme effect at 04:00); the expiry is not run again
     out = worker(at(day, 9), capsys)
-    assert f"jobs scheduled: review-tiers {day}, retention {day}, award-occasions {day};" in out
-    assert "tasks run: 3" in out
+    assert (f"jobs scheduled: review-tiers {day}, retention {day}, score-members {day}, product-pairs {day}, "
+            f"programme-effect {day}, award-occasions {day};") in out
+    assert "tasks run: 6" in out
     assert worker(at(day, 23), capsys).strip() == "jobs scheduled: none; outbox: 0 handled, 0 failed; tasks run: 0"
     assert sorted(JobRun.objects.values_list("job", "period")) == [
-        ("award-occasions", day.isoformat()), ("expire-points", day.isoformat()), ("retention", day.isoformat()),
-        ("review-tiers", day.isoformat())]
+        ("award-occasions", day.isoformat()), ("expire-points", day.isoformat()), ("product-pairs", day.isoformat()),
+        ("programme-effect", day.isoformat()), ("retention", day.isoformat()), ("review-tiers", day.isoformat()),
+        ("score-members", day.isoformat())]
     assert set(DBTaskResult.objects.values_list("status", flat=True)) == {"SUCCESSFUL"}
     # The next day they are due again
     assert "expire-points" in worker(at(day + timedelta(days=1), 1), capsys)
@@ -91,7 +94,7 @@ def test_with_another_task_backend_the_worker_schedules_the_jobs_and_leaves_the_
     try:
         out = worker(at(date(2027, 3, 1), 9), capsys)
         assert "expire-points 2027-03-01" in out and "tasks run: 0" in out
-        assert len(task_backends["default"].results) == 4 and DBTaskResult.objects.count() == 0
+        assert len(task_backends["default"].results) == 7 and DBTaskResult.objects.count() == 0
     finally:
         settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

@@ -103,6 +103,7 @@ def test_workers_scheduling_at_once_run_each_daily_job_once(child_env, member):
     outputs = [w.communicate(timeout=300) for w in workers]
     assert [w.returncode for w in workers] == [0, 0, 0], outputs
     assert sorted(JobRun.objects.values_list("job", flat=True)) == ["award-occasions", "expire-points",
-                                                                   "retention", "review-tiers"]
+                                                                   "product-pairs", "programme-effect",
+                                                                   "retention", "review-tiers", "score-members"]
     assert JobRun.objects.filter(finished_at__isnull=True).count() == 0
     assert Transfer.objects.filter(kind="expire").count() == 1

@@ -15,8 +15,18 @@ D       1404-03-11 (Khordad)     buys 300,000 in Khordad 1405 (+30), refunded in
                                  expires in Shahrivar (-40); bought 400,000 in Azar 1404 (+40, before the months)
 E       1405-09-02 (Azar)        nothing but a Cinema given free by a rule
 F       1405-07-09 (Mehr)        buys 1,000,000 (+100), redeems Coffee (-100), refunded in full (-100: deficit 100)
+G       1405-09-03 09:00 (Azar)  imported history, booked on Azar 3 20:00: bought 2,000,000 on 1405-02-15
+                                 (Ordibehesht, +200) and 1,000,000 on 1405-05-19 (Mordad, +100); then buys 500,000
+                                 on Azar 3 21:00 (+50)
+
+Figures count by when things happened: G's imported points belong to Ordibehesht and Mordad, not
+to Azar when they were booked.
 
 Tiers (set at the end): A and B silver, C gold, D a tier row without a tier; bronze has no one.
+Tier history (TierChange rows, up when the rank rises; no tier is rank 0): D silver -> none in
+Khordad (down); B none -> gold in Mehr (up); A none -> silver in Aban (up); C none -> silver and
+silver -> gold in Azar (two up), B gold -> silver in Azar (down).
+RFM scores (MemberScore, r/f/m): A 5/4/4, B 5/4/2, C 4/1/5, D 1/1/1, G 3/3/4; E and F none.
 """
 
 from __future__ import annotations
@@ -30,9 +40,10 @@ from vafa.core.jalali import TEHRAN
 from vafa.core.tests.fixtures import ledger_unguarded
 from vafa.ledger.models import Transfer
 from vafa.ledger.services import points_adjust, points_expire
+from vafa.members.models import MemberScore
 from vafa.members.services import member_create
 from vafa.program.catalog import reward_create
-from vafa.program.models import MemberTier, Tier
+from vafa.program.models import MemberTier, Tier, TierChange
 from vafa.program.rules import tier_create
 from vafa.rewards.models import Redemption
 from vafa.rewards.services import reward_redeem
@@ -43,6 +54,7 @@ def tehran(*args) -> datetime:
 
 
 NOW = tehran(2026, 11, 25, 12, 0)
+SCORED_AT = tehran(2026, 11, 25, 3, 30)
 
 
 @contextmanager
@@ -93,6 +105,7 @@ def build_club(merchant) -> Club:
     d = join("D", "09120000004", tehran(2025, 6, 1, 9, 0))
     e = join("E", "09120000005", tehran(2026, 11, 23, 9, 0))
     f = join("F", "09120000006", tehran(2026, 10, 1, 9, 0))
+    g = join("G", "09120000007", tehran(2026, 11, 24, 9, 0))
     coffee = reward_create(name="Coffee", kind="non_material", cost_points=100)
     cinema = reward_create(name="Cinema", kind="non_material", cost_points=500)
 
@@ -119,6 +132,12 @@ def build_club(merchant) -> Club:
     redeem(e, cinema, tehran(2026, 11, 24, 10, 15), free=True)
     bought = buy(b, 1_000_000, tehran(2026, 11, 24, 11, 0), redeem=30)
     refund(bought, 500_000, tehran(2026, 11, 24, 18, 0))
+    # G's history, imported on Azar 3 after joining that morning, then a purchase that evening
+    imported = tehran(2026, 11, 24, 20, 0)
+    for amount, at in [(2_000_000, tehran(2026, 5, 5, 12, 0)), (1_000_000, tehran(2026, 8, 10, 12, 0))]:
+        with booked_at(imported):
+            purchase_record(merchant_id=m, member_id=g.pk, amount=amount, occurred_at=at)
+    buy(g, 500_000, tehran(2026, 11, 24, 21, 0))
 
     tiers = {
         "bronze": tier_create(data={"code": "bronze", "name": "Bronze", "rank": 1, "color": "#a0522d",
@@ -128,9 +147,20 @@ def build_club(merchant) -> Club:
         "gold": tier_create(data={"code": "gold", "name": "Gold", "rank": 3, "color": "#b8860b",
                                   "qualify": {"by": "purchases", "threshold": 300}}),
     }
-    MemberTier.objects.filter(member__in=[a, b, c, d, e, f]).delete()
+    MemberTier.objects.filter(member__in=[a, b, c, d, e, f, g]).delete()
+    TierChange.objects.filter(member__in=[a, b, c, d, e, f, g]).delete()
     for member, tier in [(a, tiers["silver"]), (b, tiers["silver"]), (c, tiers["gold"]), (d, None)]:
         MemberTier.objects.create(member=member, tier=tier, since=NOW)
+    silver, gold = tiers["silver"], tiers["gold"]
+    for member, was, now, at in [(d, silver, None, tehran(2026, 6, 15, 12, 0)),
+                                 (b, None, gold, tehran(2026, 10, 20, 12, 0)),
+                                 (a, None, silver, tehran(2026, 11, 10, 12, 0)),
+                                 (c, None, silver, tehran(2026, 11, 23, 12, 0)),
+                                 (c, silver, gold, tehran(2026, 11, 23, 12, 1)),
+                                 (b, gold, silver, tehran(2026, 11, 24, 3, 0))]:
+        TierChange.objects.create(member=member, from_tier=was, to_tier=now, reason="history", changed_at=at)
+    for member, (r, f_, m_) in [(a, (5, 4, 4)), (b, (5, 4, 2)), (c, (4, 1, 5)), (d, (1, 1, 1)), (g, (3, 3, 4))]:
+        MemberScore.objects.create(member=member, rfm_r=r, rfm_f=f_, rfm_m=m_, scored_at=SCORED_AT)
     assert Tier.objects.count() == 3
-    return Club(members={"A": a, "B": b, "C": c, "D": d, "E": e, "F": f},
+    return Club(members={"A": a, "B": b, "C": c, "D": d, "E": e, "F": f, "G": g},
                 rewards={"coffee": coffee, "cinema": cinema}, tiers=tiers)

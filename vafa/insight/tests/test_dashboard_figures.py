@@ -1,4 +1,7 @@
-"""The dashboard's figures: exact values on a known club, Jalali month buckets, zero denominators."""
+"""The dashboard's figures: exact values on a known club, Jalali month buckets, zero denominators.
+
+Since the rollups (issue 13) every figure counts by when things happened: G's imported purchases,
+booked in Azar, earn their points in Ordibehesht and Mordad (before, Azar showed them all)."""
 
 from datetime import UTC, datetime
 from itertools import pairwise
@@ -68,31 +71,33 @@ def test_the_known_club_gives_exact_figures(merchant):
     # When the dashboard is computed on 4 Azar 1405
     figures = dashboard_figures(now=NOW)
     # Then the members
-    assert figures.members_total == 6
-    assert figures.members_new_this_month == 2  # C and E (B joined a minute before Azar)
-    assert figures.members_active == 3  # A, B, C (D's recent purchase was refunded in full)
+    assert figures.members_total == 7
+    assert figures.members_new_this_month == 3  # C, E and G (B joined a minute before Azar)
+    assert figures.members_active == 4  # A, B, C, G (D's recent purchase was refunded in full)
     assert [(m.month.key, m.joined) for m in figures.new_members_by_month if m.joined] == [
-        ("1405-07", 1), ("1405-08", 2), ("1405-09", 2)]
+        ("1405-07", 1), ("1405-08", 2), ("1405-09", 3)]
     # And the points per Jalali month: earned, adjusted, reversed, issued, redeemed, returned, spent, expired
     rows = {m.month.key: (m.earned, m.adjusted, m.reversed, m.issued, m.redeemed, m.returned, m.spent, m.expired)
             for m in figures.points_by_month}
     assert [m.month.key for m in figures.points_by_month] == MONTH_KEYS
     assert {k: v for k, v in rows.items() if any(v)} == {
+        "1405-02": (200, 0, 0, 200, 0, 0, 0, 0),  # G's imported purchase of Ordibehesht, booked in Azar
         "1405-03": (30, 40, 30, 40, 0, 0, 0, 0),
+        "1405-05": (100, 0, 0, 100, 0, 0, 0, 0),  # and of Mordad
         "1405-06": (0, 0, 0, 0, 0, 0, 0, 40),
         "1405-07": (100, 0, 100, 0, 100, 0, 100, 0),
         "1405-08": (300, 0, 0, 300, 0, 0, 0, 0),
-        "1405-09": (2649, -20, 49, 2580, 730, 15, 715, 0),
+        "1405-09": (2699, -20, 49, 2630, 730, 15, 715, 0),  # booked-time months had 2,999 earned here
     }
-    assert (figures.issued, figures.spent, figures.expired) == (2920, 815, 40)
-    assert figures.redemption_rate == 815 / 2920
-    # And the liability: positive balances A 200 + B 65 + C 1,900 + D 40 at 100 Rials a point; F owes 100
-    assert (figures.liability.points, figures.liability.rial, figures.liability.deficit_points) == (2205, 220_500, 100)
-    # And the purchase rates: A, B, C, D bought (F's only purchase was refunded); A and B twice
-    assert (figures.rates.buyers, figures.rates.repeat_buyers) == (4, 2)
-    assert figures.repeat_rate == 0.5
-    # And the tiers, no tier first (D's row without a tier, E, F), then by rank
-    assert [(t.code, t.members) for t in figures.tiers] == [("", 3), ("bronze", 0), ("silver", 2), ("gold", 1)]
+    assert (figures.issued, figures.spent, figures.expired) == (3270, 815, 40)
+    assert figures.redemption_rate == 815 / 3270
+    # And the liability: positive balances A 200 + B 65 + C 1,900 + D 40 + G 350 at 100 Rials a point; F owes 100
+    assert (figures.liability.points, figures.liability.rial, figures.liability.deficit_points) == (2555, 255_500, 100)
+    # And the purchase rates: A, B, C, D, G bought (F's only purchase was refunded); A, B and G twice or more
+    assert (figures.rates.buyers, figures.rates.repeat_buyers) == (5, 3)
+    assert figures.repeat_rate == 0.6
+    # And the tiers, no tier first (D's row without a tier, E, F, G), then by rank
+    assert [(t.code, t.members) for t in figures.tiers] == [("", 4), ("bronze", 0), ("silver", 2), ("gold", 1)]
     assert figures.tiers[3].tier_id == club.tiers["gold"].pk
     # And the rewards members chose (E's free Cinema from a rule is not counted)
     assert [(r.name, r.redemptions, r.points) for r in figures.top_rewards] == [("Coffee", 3, 300), ("Cinema", 1, 500)]
@@ -104,7 +109,9 @@ def test_balances_reconcile_with_issued_spent_and_expired(merchant):
     figures = dashboard_figures(now=NOW)
     # Then every balance together is what was issued, less spent and expired
     total = sum(Account.objects.filter(role="member").values_list("balance", flat=True))
-    assert total == 40 + figures.issued - figures.spent - figures.expired == 2105
+    assert total == 40 + figures.issued - figures.spent - figures.expired == 2455
+    # and over all time, by the breakage figures
+    assert total == figures.breakage.issued - figures.breakage.spent - figures.breakage.expired
 
 
 def test_a_later_now_moves_the_window(merchant):
@@ -116,24 +123,27 @@ def test_a_later_now_moves_the_window(merchant):
     assert later.members_new_this_month == 0
     assert later.top_rewards == []
     # the liability and tiers are today's, whatever the window
-    assert later.liability.points == 2205
+    assert later.liability.points == 2555
 
 
 def test_small_selectors_answer_on_their_own(merchant):
     club = build_club(merchant)
     months = jalali_months(NOW)
-    assert outstanding_liability().rial == 220_500
-    # the last purchases: C on 2 Azar 12:00, B on 3 Azar 11:00; now is 4 Azar 12:00
-    assert purchase_rates(NOW, active_days=1).active == 0
-    assert purchase_rates(NOW, active_days=2).active == 1
-    assert purchase_rates(NOW, active_days=3).active == 2
-    assert [t.members for t in tier_distribution()] == [3, 0, 2, 1]
+    assert outstanding_liability().rial == 255_500
+    # the last purchases: C on 2 Azar 12:00, B on 3 Azar 11:00, G on 3 Azar 21:00; now is 4 Azar 12:00
+    assert purchase_rates(NOW, active_days=1).active == 1
+    assert purchase_rates(NOW, active_days=2).active == 2
+    assert purchase_rates(NOW, active_days=3).active == 3
+    assert [t.members for t in tier_distribution()] == [4, 0, 2, 1]
     assert [r.reward_id for r in top_rewards(months[-1].start, months[-1].end, limit=1)] == [club.rewards["coffee"].pk]
 
 
 def test_the_figures_take_a_bounded_number_of_queries(merchant, django_assert_max_num_queries):
     build_club(merchant)
     earn_policy()  # the live program as a running server holds it (one query when unchanged)
-    # members, purchases, transfers, liability, program version, tiers (2), rewards
-    with django_assert_max_num_queries(8):
+    dashboard_figures(now=NOW)  # the rollups read everything once
+    # the rollups' state and the sources' last ids (nothing new), days, totals, the active members
+    # (2), cohorts, program version, tiers (2), rewards, the RFM grid and the scoring's last run; a
+    # grid this small is compared with the scores themselves on the page (4)
+    with django_assert_max_num_queries(17):
         dashboard_figures(now=NOW)

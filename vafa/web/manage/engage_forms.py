@@ -191,7 +191,10 @@ def add_service_errors(form: forms.Form, error, *, fields: dict[str, str] | None
         parts = str(path).split(".")
         if parts[0] in ("conditions", "trigger") and len(parts) > 1:
             parts = parts[1:]
-        name = f"rfm_{parts[1]}" if parts[0] == "rfm" and len(parts) > 1 else fields.get(parts[0], parts[0])
+        if parts[0] in ("rfm", "clv") and len(parts) > 1:
+            name = f"rfm_{parts[1]}" if parts[0] == "rfm" else fields.get(parts[1], parts[1])
+        else:
+            name = fields.get(parts[0], parts[0])
         if name in form.fields:
             form.add_error(name, ValidationError(f"{error.message} ({why})", code=getattr(error, "code", "invalid")))
             placed = True
@@ -202,7 +205,8 @@ def add_service_errors(form: forms.Form, error, *, fields: dict[str, str] | None
 # --- segments -------------------------------------------------------------------------------------------
 
 QUINTILE_CHOICES = [(str(n), str(n)) for n in range(5, 0, -1)]
-SEGMENT_FIELDS = {"spend_min_rial": "spend_min", "spend_max_rial": "spend_max"}
+SEGMENT_FIELDS = {"spend_min_rial": "spend_min", "spend_max_rial": "spend_max", "p_alive_max": "p_alive_max",
+                  "clv_min_rial": "clv_min"}
 # Conditions the builder does not offer (kept as they are when a segment is edited).
 KEPT_CONDITIONS = ("any", "members")
 
@@ -233,6 +237,10 @@ class SegmentForm(Described):
     rfm_r = _checkboxes(_("Recency score"), QUINTILE_CHOICES)
     rfm_f = _checkboxes(_("Frequency score"), QUINTILE_CHOICES)
     rfm_m = _checkboxes(_("Money score"), QUINTILE_CHOICES)
+    p_alive_max = WholeField(0, 100, label=_("Chance still active at most (%)"), help_text=_(
+        "From the nightly lifetime-value scores: members slipping away have a low chance."))
+    clv_min = TomanAmountField(label=_("Lifetime value at least (Toman)"), help_text=_(
+        "The expected spend of the next 12 months, from the nightly scores."))
 
     TEXT_LISTS = ("kinds", "tiers", "tags", "interests", "skus", "categories")
     NUMBERS = ("joined_within_days", "purchased_within_days", "not_purchased_within_days", "purchases_min",
@@ -266,6 +274,11 @@ class SegmentForm(Described):
             scores = (c.get("rfm") or {}).get(letter)
             if scores:
                 initial[f"rfm_{letter}"] = [str(s) for s in scores]
+        clv = c.get("clv") or {}
+        if clv.get("p_alive_max") is not None:
+            initial["p_alive_max"] = round(clv["p_alive_max"] * 100)
+        if clv.get("clv_min_rial") is not None:
+            initial["clv_min"] = clv["clv_min_rial"] // 10
         return initial
 
     def clean(self):
@@ -295,6 +308,13 @@ class SegmentForm(Described):
         rfm = {letter: sorted(int(s) for s in data.get(f"rfm_{letter}") or []) for letter in "rfm"}
         if any(rfm.values()):
             found["rfm"] = {k: v for k, v in rfm.items() if v}
+        clv = {}
+        if data.get("p_alive_max") is not None:
+            clv["p_alive_max"] = data["p_alive_max"] / 100
+        if data.get("clv_min") is not None:
+            clv["clv_min_rial"] = data["clv_min"]
+        if clv:
+            found["clv"] = clv
         return found
 
 

@@ -75,7 +75,7 @@ from vafa.web.manage.engage_forms import (
     moment_text,
     triggers_of,
 )
-from vafa.web.templatetags.vafa import digits, jdatetime, points, toman
+from vafa.web.templatetags.vafa import digits, jdatetime, percent, points, toman
 
 FIRST_MEMBERS = 25
 MEMBER_MESSAGES = 10
@@ -216,6 +216,11 @@ def describe_conditions(conditions: dict, form: SegmentForm) -> list[str]:
         scores = " · ".join(f"{letter.upper()} {digits(comma.join(str(s) for s in c['rfm'][letter]))}"
                             for letter in "rfm" if c["rfm"].get(letter))
         lines.append(_("RFM scores over %(window)s days: %(scores)s") % {"scores": scores, "window": window})
+    clv = c.get("clv") or {}
+    if clv.get("p_alive_max") is not None:
+        lines.append(_("Chance still active at most %(share)s") % {"share": percent(clv["p_alive_max"])})
+    if clv.get("clv_min_rial") is not None:
+        lines.append(_("Lifetime value at least %(amount)s") % {"amount": toman(clv["clv_min_rial"])})
     if c.get("members"):
         lines.append(_("One of %(count)s chosen members") % {"count": points(len(c["members"]))})
     if c.get("any"):

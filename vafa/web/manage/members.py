@@ -25,6 +25,7 @@ from vafa.core.errors import ApplicationError, DuplicateSubmission, MemberNotFou
 from vafa.core.masking import mask_email, mask_national_id
 from vafa.core.phone import mask_phone
 from vafa.engage.selectors import member_feedback
+from vafa.insight.selectors import member_score, member_suggestions
 from vafa.ledger.models import Transfer
 from vafa.members.models import Member
 from vafa.members.selectors import member_get
@@ -114,6 +115,10 @@ def _detail(request, member_id, *, adjust_form=None, reject_form=None, status=20
         **member_engagement(request, member),  # tags, consent and messages (not for cashiers)
         # Survey answers and reviews (web/manage/_member_feedback.html), for those who run them
         "feedback": member_feedback(member_id=member.pk) if request.staff_role in ENGAGERS else None,
+        # The nightly lifetime value and RFM (vafa.insight), for those who act on them
+        "score": member_score(member_id=member.pk) if request.staff_role in ENGAGERS else None,
+        # What members who bought what they did bought next (vafa.insight.products), for every staff member
+        "suggestions": member_suggestions(member.pk),
     }
     return render(request, "web/manage/member_detail.html", context, status=status)
 

@@ -7,10 +7,13 @@ records a purchase with points spent and a coupon, and prints the receipt.
     pos/members/<id>/preview/         htmx: what the checkout would earn and cost (writes nothing)
     pos/members/<id>/coupon/          htmx: what a coupon takes off, or why it does not apply
     pos/receipts/<purchase id>/       the receipt, print-friendly; only the staff member's merchant's
+    pos/walk-in/                      a sale without a member: the amount (POST records it, no points)
+    pos/walk-in/<sale id>/            its receipt ("no points"); only the staff member's merchant's
 
 Recording is one transaction (see vafa.usecases.till): the purchase, the coupon's use and the
 audit entries commit together or not at all. Each checkout form carries its own external id,
-so a double submit replays the recorded purchase instead of recording a second one."""
+so a double submit replays the recorded purchase instead of recording a second one; a sale
+without a member (vafa.commerce.walk_in) the same way."""
 
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,9 +21,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from vafa.commerce.selectors import walk_in_sale_find
+from vafa.commerce.services import walk_in_sale_record
 from vafa.core.audit import Actor
 from vafa.core.errors import ApplicationError, MemberNotFound, NotFound, ValidationFailed
 from vafa.core.phone import mask_phone, national_mobile
+from vafa.insight.selectors import member_suggestions
 from vafa.merchants.models import Merchant
 from vafa.rewards.services import coupon_validate
 from vafa.usecases.spend_proof import spend_proof_asked
@@ -30,6 +36,7 @@ from vafa.web.manage.pos_forms import (
     CheckoutForm,
     JoinForm,
     SearchForm,
+    WalkInForm,
     add_service_error,
     error_status,
     new_external_id,
@@ -163,6 +170,8 @@ def member(request, member_id: int):
         "info": info, "form": form, "phone": _shown_phone(request, info.member), "error_codes": error_codes,
         "joined": request.method == "GET" and request.GET.get("joined") == "1",
         "asks_spend_code": merchant_id is not None and spend_proof_asked(merchant_id=merchant_id),
+        # Pairs come from the purchases at every shop: a partner's cashier is not shown them.
+        "suggestions": [] if is_partner_staff(request) else member_suggestions(info.member.pk),
     }, status=status)
 
 
@@ -234,6 +243,46 @@ def receipt(request, purchase_id: int):
         "already": request.GET.get("already") == "1"})
 
 
+# --- a sale without a member ---------------------------------------------------------------------
+
+
+@staff_required(*TILL, partners=True)
+@require_http_methods(["GET", "POST"])
+def walk_in(request):
+    merchant_id = staff_merchant_id(request)
+    status = 200
+    if request.method == "POST":
+        form = WalkInForm(request.POST)
+        status = 422
+        if merchant_id is None:
+            form.add_error(None, _("No shop is set up yet: the till cannot record purchases."))
+            status = 409
+        elif form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = walk_in_sale_record(merchant_id=merchant_id, amount=data["amount"],
+                                             external_id=data["external_id"], payment_method=data["payment_method"])
+            except ApplicationError as error:
+                status = add_service_error(form, error)
+            else:
+                url = reverse("manage:pos-walk-in-receipt", kwargs={"sale_id": result.sale.pk})
+                return redirect(url + "?already=1" if result.replayed else url)
+    else:
+        form = WalkInForm(initial={"external_id": new_external_id()})
+    return _page(request, "web/manage/pos_walk_in.html", {"form": form}, status=status)
+
+
+@staff_required(*TILL, partners=True)
+@require_GET
+def walk_in_receipt(request, sale_id: int):
+    merchant_id = staff_merchant_id(request)
+    sale = walk_in_sale_find(merchant_id=merchant_id, sale_id=sale_id) if merchant_id else None
+    if sale is None:
+        raise Http404
+    return _page(request, "web/manage/pos_walk_in_receipt.html", {
+        "sale": sale, "already": request.GET.get("already") == "1"})
+
+
 urlpatterns = [
     path("pos/", index, name="pos"),
     path("pos/join/", join, name="pos-join"),
@@ -241,4 +290,6 @@ urlpatterns = [
     path("pos/members/<int:member_id>/preview/", preview, name="pos-preview"),
     path("pos/members/<int:member_id>/coupon/", coupon, name="pos-coupon"),
     path("pos/receipts/<int:purchase_id>/", receipt, name="pos-receipt"),
+    path("pos/walk-in/", walk_in, name="pos-walk-in"),
+    path("pos/walk-in/<int:sale_id>/", walk_in_receipt, name="pos-walk-in-receipt"),
 ]

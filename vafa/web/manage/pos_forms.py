@@ -124,6 +124,17 @@ class CheckoutForm(forms.Form):
         return value
 
 
+class WalkInForm(forms.Form):
+    """A sale without a member: the amount and how it was paid, no points, no coupon."""
+
+    amount = TomanField(label=_("Amount (Toman)"), widget=_text(
+        inputmode="numeric", accesskey="a", autofocus=True, **{"class": "pos-amount"}))
+    payment_method = forms.ChoiceField(label=_("Payment"), choices=PAYMENT_METHODS, initial="card")
+    external_id = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    clean_external_id = CheckoutForm.clean_external_id
+
+
 # Where a service's refusal shows on the checkout form.
 _ERROR_FIELDS = {
     "insufficient_points": "redeem_points", "redeem_exceeds_amount": "redeem_points",

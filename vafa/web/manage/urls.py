@@ -3,6 +3,7 @@ from django.urls import path
 from vafa.web.manage import (
     audit,
     dashboard,
+    data_pages,
     engage_pages,
     feedback_pages,
     fulfilment,
@@ -11,6 +12,7 @@ from vafa.web.manage import (
     members,
     pos,
     recognition_pages,
+    reports,
     staff,
 )
 from vafa.web.manage.auth import home, login_view, logout_view
@@ -22,6 +24,7 @@ urlpatterns = [
     path("login/", login_view, name="login"),
     path("logout/", logout_view, name="logout"),
     *dashboard.urlpatterns,
+    *reports.urlpatterns,
     *members.urlpatterns,
     *member_data.urlpatterns,
     *pos.urlpatterns,
@@ -32,4 +35,5 @@ urlpatterns = [
     *feedback_pages.urlpatterns,
     *recognition_pages.urlpatterns,
     *fulfilment.urlpatterns,
+    *data_pages.urlpatterns,
 ]

@@ -80,6 +80,16 @@ def test_roles_outside_the_list_get_403_and_anonymous_goes_to_login(route, patte
         assert anonymous["Location"].startswith("/manage/login/?next=")
 
 
+def test_the_reports_and_their_downloads_are_walked():
+    # issue 13: every report is a page, a CSV and a workbook, each walked above for every role
+    from vafa.web.manage.reports import REPORTS
+
+    routes = {route for route, _p in MANAGE}
+    assert "reports/" in routes
+    for name in REPORTS:
+        assert {f"reports/{name}/", f"reports/{name}.csv", f"reports/{name}.xlsx"} <= routes, name
+
+
 # The referral link answers at "join" and "join/" (the second one unnamed).
 PORTAL = [(route, p) for route, p in _flatten(portal_patterns)
           if p.name not in OPEN_PORTAL and route != "join/"]

@@ -74,35 +74,44 @@ def test_the_known_club_in_persian(merchant, on_4_azar):
     build_club(merchant)
     html = staff_client("manager").get(URL).content.decode()
     # KPI cards, through the filters (Persian digits, Toman)
-    assert by_testid(html, "members-total") == "۶"
-    assert by_testid(html, "members-new") == "۲"
-    assert by_testid(html, "members-active") == "۳"
-    assert by_testid(html, "liability") == "۲۲٬۰۵۰ تومان"  # 2,205 points x 100 Rials
-    assert "۲٬۲۰۵" in by_testid(html, "liability-points")
+    assert by_testid(html, "members-total") == "۷"
+    assert by_testid(html, "members-new") == "۳"
+    assert by_testid(html, "members-active") == "۴"
+    assert by_testid(html, "liability") == "۲۵٬۵۵۰ تومان"  # 2,555 points x 100 Rials
+    assert "۲٬۵۵۵" in by_testid(html, "liability-points")
+    assert "۲۵٬۲۵۰ تومان" in by_testid(html, "liability-after")  # 30 of them expected to expire
     assert "۱۰۰" in by_testid(html, "deficit")
-    assert by_testid(html, "issued") == "۲٬۹۲۰"
+    assert by_testid(html, "issued") == "۳٬۲۷۰"
     assert by_testid(html, "spent") == "۸۱۵"
-    assert by_testid(html, "redemption-rate") == "۲۸٪"  # 815 / 2,920
-    assert by_testid(html, "repeat-rate") == "۵۰٪"
+    assert by_testid(html, "redemption-rate") == "۲۵٪"  # 815 / 3,270
+    assert by_testid(html, "repeat-rate") == "۶۰٪"
+    assert by_testid(html, "breakage") == "۱٪"  # 40 / 3,310 over all time
+    assert by_testid(html, "buyers") == "۳"  # B, C and G in Azar
+    assert by_testid(html, "month-spend") == "۲٬۶۵۰٬۰۰۰ تومان"
+    assert re.findall(r"[۰-۹]+", by_testid(html, "tier-moves")) == ["۲", "۱"]  # 2 up, 1 down in Azar
     # Figures as of 4 Azar 1405, 12:00 Tehran
     assert '<time datetime="2026-11-25T12:00+03:30">۱۴۰۵/۰۹/۰۴ ۱۲:۰۰</time>' in html
     # The month table: Azar's row
     azar = re.search(r'<tr data-month="1405-09">(.*?)</tr>', html, re.S).group(1)
-    assert re.findall(r'<td class="num"[^>]*>(.*?)</td>', azar) == ["۲٬۶۴۹", "-۲۰", "۴۹", "۲٬۵۸۰", "۷۱۵", "۰"]
+    assert re.findall(r'<td class="num"[^>]*>(.*?)</td>', azar) == ["۲٬۶۹۹", "-۲۰", "۴۹", "۲٬۶۳۰", "۷۱۵", "۰"]
     # The charts' data: Jalali months, oldest first, labelled with the year in Persian digits
     points = chart(html, "points")
     assert points["type"] == "bar"
     assert len(points["labels"]) == 12
     assert points["labels"][-1].endswith("۱۴۰۵") and points["labels"][0].endswith("۱۴۰۴")
     assert [s["data"] for s in points["series"]] == [
-        [0, 0, 0, 0, 0, 40, 0, 0, 0, 0, 300, 2580],
+        [0, 0, 0, 0, 200, 40, 0, 100, 0, 0, 300, 2630],  # G's imported points in Ordibehesht and Mordad
         [0, 0, 0, 0, 0, 0, 0, 0, 0, 100, 0, 715],
         [0, 0, 0, 0, 0, 0, 0, 0, 40, 0, 0, 0],
     ]
-    assert chart(html, "members")["series"][0]["data"] == [0] * 9 + [1, 2, 2]
+    assert chart(html, "members")["series"][0]["data"] == [0] * 9 + [1, 2, 3]
+    assert [s["data"] for s in chart(html, "purchases")["series"]] == [
+        [0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 3], [0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 2, 4]]
+    assert [s["data"] for s in chart(html, "tier-moves")["series"]] == [
+        [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 2], [0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]]
     tiers = chart(html, "tiers")
     assert tiers["labels"][1:] == ["Bronze", "Silver", "Gold"]
-    assert tiers["series"][0]["data"] == [3, 0, 2, 1]
+    assert tiers["series"][0]["data"] == [4, 0, 2, 1]
     assert tiers["series"][0]["colors"][1:] == ["#a0522d", "#708090", "#b8860b"]
     rewards = chart(html, "rewards")
     assert (rewards["type"], rewards["labels"], rewards["series"][0]["data"]) == ("hbar", ["Coffee", "Cinema"], [3, 1])
@@ -119,8 +128,8 @@ def test_english_labels_months_in_latin_digits(merchant, on_4_azar):
     points = chart(html, "points")
     assert points["labels"][0] == "Dey 1404"
     assert points["labels"][-1] == "Azar 1405"
-    assert by_testid(html, "liability") == "22,050 Toman"
-    assert by_testid(html, "redemption-rate") == "28%"
+    assert by_testid(html, "liability") == "25,550 Toman"
+    assert by_testid(html, "redemption-rate") == "25%"
     assert 'data-locale="en-US"' in html
 
 
@@ -128,6 +137,43 @@ def test_the_page_takes_a_bounded_number_of_queries(merchant, on_4_azar, django_
     build_club(merchant)
     client = staff_client("owner")
     earn_policy()
-    # session, user, staff role (decorator and frame) + the figures' 8
-    with django_assert_max_num_queries(12):
+    dashboard_figures(now=NOW)  # the rollups read everything once (a worker's tick does it on a server)
+    # session, user, staff role (decorator and frame) + the figures' 17 + the sales without a member's 1
+    # + the programme effect's 1 + the lifetime values' 1 + the members slipping away's 1 (none valued)
+    with django_assert_max_num_queries(24):
         assert client.get(URL).status_code == 200
+
+
+def test_the_cohort_triangle_and_the_rfm_grid_in_persian(merchant, on_4_azar):
+    build_club(merchant)
+    html = staff_client("owner").get(URL).content.decode()
+    # Aban's cohort: A and B joined; A bought in Aban (month 0), B in Azar (month 1)
+    aban = re.search(r'<tr data-cohort="1405-08">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="num[^"]*"[^>]*>(.*?)</td>', aban) == ["۲", "۵۰٪", "۵۰٪"]
+    assert 'data-buyers="1"' in aban and aban.count('class="blank"') == 10
+    azar = re.search(r'<tr data-cohort="1405-09">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="num[^"]*"[^>]*>(.*?)</td>', azar) == ["۳", "۶۷٪"]  # C and G of 3
+    assert 'class="num heat-4"' in azar  # two thirds: the fourth of five shades
+    # The RFM grid: recency 5 on top; A and B in R5 F4 (average spend 200,000 Toman)
+    cell = re.search(r'<td class="num heat-(\d)" data-cell="54" data-members="2">(.*?)</td>', html, re.S)
+    assert cell and "۲۰۰٬۰۰۰ تومان" in cell.group(2)
+    assert cell.group(1) == "2"  # 2 of the 5 scored members
+    assert 'data-testid="rfm-pending"' not in html
+    assert 'data-testid="catching-up"' not in html
+    assert 'href="/manage/reports/"' in html
+
+
+def test_the_grid_in_rows_of_recency(merchant, on_4_azar):
+    build_club(merchant)
+    html = staff_client("owner").get(URL).content.decode()
+    rows = re.findall(r'<tr data-r="(\d)">(.*?)</tr>', html, re.S)
+    assert [r for r, _ in rows] == ["5", "4", "3", "2", "1"]
+    members = {r: [int(n) for n in re.findall(r'data-members="(\d+)"', cells)] for r, cells in rows}
+    assert members == {"5": [0, 0, 0, 2, 0], "4": [1, 0, 0, 0, 0], "3": [0, 0, 1, 0, 0], "2": [0] * 5,
+                       "1": [1, 0, 0, 0, 0]}
+
+
+def test_an_empty_club_has_no_grid_yet(on_4_azar):
+    html = staff_client("owner").get(URL).content.decode()
+    assert 'data-testid="no-rfm"' in html
+    assert by_testid(html, "breakage") == "—"

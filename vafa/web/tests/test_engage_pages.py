@@ -195,6 +195,22 @@ def test_the_builder_shows_a_segments_conditions_when_editing(staff, people):
     assert page.context["conditions"][0] == "Staff tags: VIP"
 
 
+def test_the_builder_asks_for_the_lifetime_value_scores(staff, people):
+    client = staff["marketer"]
+    response = client.post(reverse("manage:segment_new"), {"name": "Slipping", "p_alive_max": "۳۰",
+                                                           "clv_min": "۵۰۰٬۰۰۰"})
+    segment = Segment.objects.get()
+    assert response.status_code == 302
+    assert segment.conditions == {"clv": {"p_alive_max": 0.3, "clv_min_rial": 5_000_000}}
+    form = client.get(reverse("manage:segment_edit", args=[segment.pk])).context["form"]
+    assert (form.initial["p_alive_max"], form.initial["clv_min"]) == (30, 500_000)
+    page = en(client).get(reverse("manage:segment", args=[segment.pk]))
+    assert page.context["conditions"] == ["Chance still active at most 30%", "Lifetime value at least 500,000 Toman"]
+    with unchanged(Segment):
+        refused = client.post(reverse("manage:segment_new"), {"name": "Too sure", "p_alive_max": "101"})
+    assert refused.status_code == 422 and refused.context["form"].errors["p_alive_max"]
+
+
 def test_a_segments_page_masks_phones_for_marketers_and_not_for_managers(staff, segment, people):
     url = reverse("manage:segment", args=[segment.pk])
     marketer = text_of(en(staff["marketer"]).get(url))

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-CHARTS_DRAWN = """() => window.Chart && document.querySelectorAll('canvas[data-source]').length === 4 &&
+CHARTS_DRAWN = """() => window.Chart && document.querySelectorAll('canvas[data-source]').length === 6 &&
     [...document.querySelectorAll('canvas[data-source]')].every(c => Chart.getChart(c))"""
 
 CANVAS_SIZES = """() => [...document.querySelectorAll('canvas[data-source]')].map(c => ({
@@ -38,6 +38,11 @@ def club(transactional_db):
                             occurred_at=now - timedelta(hours=n + 1))
     reward_redeem(member_id=members[3].pk, reward_id=coffee.pk, merchant_id=merchant.pk)
     reward_redeem(member_id=members[2].pk, reward_id=coffee.pk, merchant_id=merchant.pk)
+    # The nightly scores (the RFM grid), one in each of four cells
+    from vafa.members.models import MemberScore
+
+    for n, member in enumerate(members):
+        MemberScore.objects.create(member=member, rfm_r=5 - n, rfm_f=1 + n, rfm_m=3, scored_at=now)
     return merchant
 
 
@@ -51,7 +56,8 @@ def _open(page, staff_factory, login_staff, role="marketer"):
 def test_dashboard_on_a_desktop(page, club, staff_factory, login_staff, axe_check, shot):
     charts = _open(page, staff_factory, login_staff, role="owner")
     assert [(c["id"], c["type"]) for c in charts] == [
-        ("chart-points", "bar"), ("chart-members", "line"), ("chart-tiers", "doughnut"), ("chart-rewards", "bar")]
+        ("chart-points", "bar"), ("chart-members", "line"), ("chart-tiers", "doughnut"), ("chart-rewards", "bar"),
+        ("chart-purchases", "bar"), ("chart-tier-moves", "bar")]
     assert all(c["width"] > 200 and c["height"] > 200 for c in charts), charts
     assert page.locator("html").get_attribute("dir") == "rtl"
     # Figures through the filters: 4 members in Persian digits
@@ -65,8 +71,15 @@ def test_dashboard_on_a_desktop(page, club, staff_factory, login_staff, axe_chec
     for summary in page.locator(".chart-card summary").all():
         summary.click()
     assert page.get_by_test_id("table-tiers").is_visible()
+    # The cohort triangle and the RFM grid: heat tables with their figures in the cells
+    assert page.get_by_test_id("table-cohorts").is_visible()
+    assert page.locator("[data-testid=table-rfm] td[data-members='1']").count() == 4
     shot(page, "open")
     axe_check(page)
+    # The reports, from the dashboard's link
+    page.locator("[data-testid=report-links] a[href='/manage/reports/']").click()
+    page.wait_for_load_state()
+    assert page.url.endswith("/manage/reports/")
 
 
 @pytest.mark.viewport(375, 812)

@@ -106,6 +106,14 @@ def _club(owner):
     purchase_record(merchant_id=merchant.pk, member_id=organization.pk, amount=123_456_000,
                     occurred_at=now - timedelta(days=5))
     purchase_record(merchant_id=merchant.pk, member_id=friend.pk, amount=1_500_000)
+    # A "bought X, then Y" pair, so the member page and the till show their suggestions card.
+    from vafa.commerce.inputs import ItemIn
+    from vafa.insight.models import ProductPair
+
+    purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=900_000, occurred_at=now - timedelta(days=2),
+                    items=[ItemIn(sku="TEA-1", name="چای", quantity=1, unit_price=900_000)])
+    ProductPair.objects.create(first_sku="TEA-1", then_sku="CAKE-LONG-SKU-0042", then_name=LONG_PERSIAN_LAST,
+                               members=3, support=0.2, confidence=0.5, lift=2.5, computed_at=now)
     member_adjust(merchant_id=merchant.pk, member_id=member.pk, points=250, reason="جبران تأخیر در ارسال سفارش")
     redemption = reward_redeem(member_id=member.pk, reward_id=coupon.pk, merchant_id=merchant.pk)
     reward_redeem(member_id=member.pk, reward_id=gift.pk, merchant_id=merchant.pk)
@@ -140,7 +148,12 @@ def _club(owner):
     audit_record(actor=owner, action="member.adjust", target=member,
                  before={"balance": 0}, after={"points": 250, "reason": "جبران تأخیر در ارسال سفارش"})
     engagement = _engagement_made(member)
+    _data_jobs(merchant, owner)
+    from vafa.commerce.services import walk_in_sale_record
+
+    walk_in = walk_in_sale_record(merchant_id=merchant.pk, amount=1_850_000, external_id="pos-walk-in-1").sale
     return {"owner": owner, "engagement": engagement, "member": member, "organization": organization,
+            "walk_in": walk_in,
             "applicant": applicant,
             "coupon": coupon, "redemption": redemption, "sale": sale, "parcel": parcel, "shipped": shipped}
 
@@ -160,6 +173,19 @@ def _engagement_made(member) -> dict:
     engaging.message_queue(member_id=member.pk, channel="sms", purpose="service", text="کد ورود شما: ۱۲۳۴۵",
                            key="every-page:1")
     return {"segment": segment, "campaign": campaign, "automation": automation}
+
+
+def _data_jobs(merchant, owner) -> None:
+    """An import done with refused rows, one running, and an export ready: the page shows each."""
+    from vafa.portability.models import ExportJob, ImportJob
+
+    ImportJob.objects.create(kind="members", file_name="مشتریان-فروشگاه-قدیمی-۱۴۰۳.xlsx", path="/x", sha256="a" * 64,
+                             merchant=merchant, status="done", lines_total=1201, lines_done=1201, imported=1180,
+                             unchanged=12, failed=8, errors_path="/x.errors.csv", created_by=owner)
+    ImportJob.objects.create(kind="purchases", file_name="sales-2019-2025.csv", path="/y", sha256="b" * 64,
+                             merchant=merchant, status="running", lines_total=1_000_001, lines_done=250_001,
+                             imported=249_990, unchanged=0, failed=10, options={"no_points": True}, created_by=owner)
+    ExportJob.objects.create(status="done", path="/z.zip", created_by=owner)
 
 
 def _engagement_pages(made) -> list[tuple[str, str]]:
@@ -206,10 +232,13 @@ def _pages(club) -> dict[str, list[tuple[str, str]]]:
             ("pos-member", f"/manage/pos/members/{member.pk}/"),
             ("pos-organization", f"/manage/pos/members/{organization.pk}/"),
             ("receipt", f"/manage/pos/receipts/{club['sale'].pk}/"),
+            ("pos-walk-in", "/manage/pos/walk-in/"),
+            ("walk-in-receipt", f"/manage/pos/walk-in/{club['walk_in'].pk}/"),
             ("fulfilment", "/manage/fulfilment/?status=all"),
             ("shipment", f"/manage/fulfilment/{club['shipped'].shipment.pk}/"),
             ("audit", "/manage/audit/"),
             ("staff", "/manage/staff/"),
+            ("data", "/manage/data/"),
             *_engagement_pages(club["engagement"]),
         ],
         "nobody": [
