@@ -33,9 +33,12 @@ class PreviewOut(Schema):
 
 
 class WalkInSaleOut(Schema):
-    """A sale without a member, in the purchase's answer's shape: nothing earned or spent."""
+    """A sale without a member, in the purchase's answer's shape: nothing earned or spent. Its
+    `id` is null (it is no purchase: `/purchases/{id}/refunds` must never reach another's
+    purchase by it); `walk_in_sale_id` numbers the sales without a member."""
 
-    id: int
+    id: None
+    walk_in_sale_id: int
     without_member: bool
     member_id: None
     external_id: str | None
@@ -49,6 +52,6 @@ class WalkInSaleOut(Schema):
 
 
 def walk_in_body(sale: WalkInSale) -> dict:
-    return {"id": sale.id, "without_member": True, "member_id": None, "external_id": sale.external_id,
-            "amount": sale.amount, "points_earned": 0, "points_redeemed": 0, "discount": 0,
-            "balance_after": None, "applied_rules": [], "occurred_at": sale.occurred_at}
+    return {"id": None, "walk_in_sale_id": sale.id, "without_member": True, "member_id": None,
+            "external_id": sale.external_id, "amount": sale.amount, "points_earned": 0, "points_redeemed": 0,
+            "discount": 0, "balance_after": None, "applied_rules": [], "occurred_at": sale.occurred_at}

@@ -15,11 +15,11 @@ catch up in their periodic sweep."""
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count
 from django.utils import timezone
 
 from vafa.commerce import tiers
@@ -107,11 +107,15 @@ def _record(program: Program, merchant_id: int, taken: list[PastPurchase], accou
     members = {p.member_id for p in taken}
     history = _History(program)
     history.load(members)
-    seen: dict[int, int] = {}
+    seen: dict[int, int] = {}  # the chunk's purchases of each member taken so far (in time order)
+    before: dict[int, list] = {}  # the times of each member's purchases recorded before this chunk
     if earns and program.needs_nth:
-        # Which purchase of theirs each one is: those recorded before it by occurred_at count.
-        seen = dict(Purchase.objects.filter(member_id__in=members, occurred_at__lt=taken[0].occurred_at)
-                    .values_list("member_id").annotate(n=Count("id")).values_list("member_id", "n"))
+        # Which purchase of theirs each one is, as purchase_facts counts it one at a time: the
+        # member's recorded purchases at or before its time, each member's own (an earlier chunk
+        # may hold a member's purchase later than this chunk's earliest row).
+        for member_id, at in (Purchase.objects.filter(member_id__in=members).order_by("member_id", "occurred_at")
+                              .values_list("member_id", "occurred_at").iterator()):
+            before.setdefault(member_id, []).append(at)
     balance = {member_id: accounts[member_id][1] for member_id in members}
     issued_from = system_account_id(Account.Role.ISSUED, merchant_id)
     policy = program.policy
@@ -120,10 +124,11 @@ def _record(program: Program, merchant_id: int, taken: list[PastPurchase], accou
         lines = []
         if earns:
             seen[p.member_id] = seen.get(p.member_id, 0) + 1
+            nth = bisect_right(before.get(p.member_id, ()), p.occurred_at) + seen[p.member_id]
             facts = _facts(merchant_id=merchant_id, occurred_at=p.occurred_at, amount=p.amount, tax=0, shipping=0,
                            discount=0, items=_items(p.items), member_kind=accounts[p.member_id][4],
                            tier=history.tier(p.member_id, p.occurred_at), plan=history.plan(p.member_id, p.occurred_at),
-                           interests=frozenset(), nth=seen[p.member_id], branch=p.branch, channel="in_store",
+                           interests=frozenset(), nth=nth, branch=p.branch, channel="in_store",
                            payment_method="")
             # No caps or budgets in a program the bulk path takes: the rules' usage is never read.
             lines = purchase_lines(program, facts, program.rules_for("purchase"), lambda applying: {})

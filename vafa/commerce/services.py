@@ -13,7 +13,7 @@ from vafa.commerce.after_purchase import after_purchase
 from vafa.commerce.events import PurchaseRecorded, PurchaseRefunded
 from vafa.commerce.facts import purchase_facts
 from vafa.commerce.inputs import ItemIn, PurchaseInput, RefundInput
-from vafa.commerce.models import Purchase, PurchaseItem, Refund
+from vafa.commerce.models import Purchase, PurchaseItem, Refund, WalkInSale
 from vafa.commerce.referral_awards import referral_undo, referrer_book
 from vafa.core import sql
 from vafa.core.audit import calling_key_id
@@ -86,9 +86,14 @@ def purchase_record(*, merchant_id: int, purchase: PurchaseInput | None = None, 
     if external_id is not None:
         # A retry of a recorded purchase replays it before anything else is checked: the
         # member may have spent the points or been blocked since.
+        # One statement asks both tables: a sale without a member holds its external_id too.
         recorded = sql.fetch(
             f"SELECT 1 FROM {sql.table(Purchase)} WHERE {sql.column(Purchase, 'merchant_id')} = %s"
-            f" AND {sql.column(Purchase, 'external_id')} = %s", [merchant_id, external_id])
+            f" AND {sql.column(Purchase, 'external_id')} = %s"
+            f" UNION ALL SELECT 2 FROM {sql.table(WalkInSale)} WHERE {sql.column(WalkInSale, 'merchant_id')} = %s"
+            f" AND {sql.column(WalkInSale, 'external_id')} = %s", [merchant_id, external_id, merchant_id, external_id])
+        if any(row[0] == 2 for row in recorded):
+            raise DuplicateExternalId(details={"external_id": external_id, "reason": "a sale without a member"})
         if recorded:
             return purchase_resolve_duplicate(merchant_id=merchant_id, external_id=external_id,
                                               fingerprint=fingerprint)

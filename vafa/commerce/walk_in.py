@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from vafa.commerce.inputs import WalkInSaleInput
-from vafa.commerce.models import WalkInSale, WalkInSaleItem
+from vafa.commerce.models import Purchase, WalkInSale, WalkInSaleItem
 from vafa.core.errors import (
     BranchNotFound,
     DuplicateExternalId,
@@ -49,6 +49,10 @@ def walk_in_sale_record(*, merchant_id: int, sale: WalkInSaleInput | None = None
     if external_id is not None and WalkInSale.objects.filter(merchant_id=merchant_id,
                                                              external_id=external_id).exists():
         return _resolve_duplicate(merchant_id=merchant_id, external_id=external_id, fingerprint=fingerprint)
+    if external_id is not None and Purchase.objects.filter(merchant_id=merchant_id, external_id=external_id).exists():
+        # A member's purchase holds this id: the same sale sent once with a member and once without
+        # would count twice.
+        raise DuplicateExternalId(details={"external_id": external_id, "reason": "a member's purchase"})
     branch_id = None
     if given.branch:
         branch_id = branch_id_for_code(merchant_id=merchant_id, code=given.branch)

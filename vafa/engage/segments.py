@@ -44,14 +44,17 @@ def _birthdays(now: datetime, days: int) -> list[int]:
     return sorted({key for shift in range(days + 1) for key in celebrated_on(local + timedelta(days=shift))[1]})
 
 
-def _rfm(c: dict, since: datetime) -> Q:
-    """The nightly scores (MemberScore, the 365 days up to the last scoring) once there are any;
-    before the first scoring, quintiles computed here over the segment's window, so a new club's
-    segments work from the first day."""
+SCORED_WINDOW_DAYS = 365  # the nightly RFM scores' window (vafa.insight.scoring)
+
+
+def _rfm(c: dict, since: datetime, window_days: int) -> Q:
+    """For the default window (365 days) the nightly scores (MemberScore, the 365 days up to the
+    last scoring) once there are any; for another window, or before the first scoring (a new
+    club's segments work from the first day), quintiles computed here over the segment's window."""
     wanted = {f"rfm_{letter}__in": sorted(int(s) for s in c[letter]) for letter in ("r", "f", "m") if c.get(letter)}
     if not wanted:
         return Q()
-    if MemberScore.objects.exists():
+    if window_days == SCORED_WINDOW_DAYS and MemberScore.objects.exists():
         return Q(Exists(MemberScore.objects.filter(member=OuterRef("pk"), **wanted)))
     return _rfm_live(c, since)
 
@@ -124,7 +127,7 @@ def _filter(c: dict, now: datetime) -> Q:
             bought |= Q(category__in=c["categories"])
         q &= Q(Exists(items.filter(bought)))
     if c.get("rfm"):
-        q &= _rfm(c["rfm"], window)
+        q &= _rfm(c["rfm"], window, c.get("window_days", SCORED_WINDOW_DAYS))
     if c.get("clv"):
         q &= _clv(c["clv"])
     if c.get("members"):

@@ -17,8 +17,10 @@ Definitions (the report "programme-effect" and the dashboard's table show these;
 - **What followed**: purchases that count (not refunded in full) in the `window_days` (30) after
   the reference time (strictly after it, so the purchase a rule fired on is not its own effect;
   and not after `now`): a buyer is a member with one, spend is their amount net of refunds.
-- **Comparable members** (the matching): members who did not receive the item in the period,
-  had joined by their reference time, and fall in the same stratum as recipients. A stratum is
+- **Comparable members** (the matching): active members (not blocked, pending or erased) who had
+  not received the item by their reference time (they may later: otherwise a rule that fires on
+  every purchase would leave only members who bought nothing to compare with), had joined by
+  then, and fall in the same stratum as recipients. A stratum is
   the nightly RFM recency and frequency quintiles (`MemberScore.rfm_r`, `rfm_f`; no score is its
   own stratum 0/0; the latest scores for both groups, as scores are not kept per day) and whether
   the member bought in the `BEFORE_DAYS` (90) days before the reference time. A comparable
@@ -154,9 +156,10 @@ def comparison_by_stratum(receipts: Receipts, references: dict[tuple[int, int], 
               f" people AS (SELECT {mid} AS m, ref.rt AS t, ref.rr AS r, ref.rf AS f FROM {mem} mem"
               f"{_score_join('sc', mid)} JOIN ref ON ref.rr = {r} AND ref.rf = {f}"
               f" WHERE {epoch_sql('mem.' + _c(Member, 'joined_at'))} <= ref.rt"
-              f" AND NOT EXISTS (SELECT 1 FROM got WHERE got.m = {mid}))")
+              f" AND mem.{_c(Member, 'status')} = %s AND mem.{_c(Member, 'erased_at')} IS NULL"
+              f" AND NOT EXISTS (SELECT 1 FROM got WHERE got.m = {mid} AND got.t <= ref.rt))")
     tail, more = _followed("people", window_days, now_s)
-    return _strata(sql.fetch(f"WITH {first}, {people}{tail}", params + ref_params + more))
+    return _strata(sql.fetch(f"WITH {first}, {people}{tail}", params + ref_params + [Member.Status.ACTIVE] + more))
 
 
 def _references(recipients: dict[tuple[int, int, int], Stratum]) -> dict[tuple[int, int], float]:

@@ -27,7 +27,8 @@ def test_a_sale_without_a_member_is_recorded_with_no_points(api, merchant):
     assert response.status_code == 201, response.content
     sale = WalkInSale.objects.get()
     body = response.json()
-    assert body == {"id": sale.pk, "without_member": True, "member_id": None, "external_id": "W-1",
+    assert body == {"id": None, "walk_in_sale_id": sale.pk, "without_member": True, "member_id": None,
+                    "external_id": "W-1",
                     "amount": 1_250_000, "points_earned": 0, "points_redeemed": 0, "discount": 0,
                     "balance_after": None, "applied_rules": [], "occurred_at": body["occurred_at"]}
     assert datetime.fromisoformat(body["occurred_at"]) == datetime(2026, 3, 1, 10, tzinfo=TEHRAN)
@@ -52,7 +53,7 @@ def test_the_same_sale_again_replays_and_a_different_one_is_a_conflict(api):
     other = api.post("/purchases", {**SALE, "amount": 999_000})
     # Then it is refused and nothing changes
     details = assert_error(other, 409, "duplicate_external_id")
-    assert details == {"external_id": "W-1", "sale_id": first.json()["id"]}
+    assert details == {"external_id": "W-1", "sale_id": first.json()["walk_in_sale_id"]}
     assert db_state(*WRITES) == before
 
 
@@ -141,3 +142,29 @@ def test_a_refund_of_a_sale_without_a_member_is_counted_net(merchant):
         walk_in_sale_refund(merchant_id=merchant.id + 1, sale_id=sale.pk, amount=1)
     sale.refresh_from_db()
     assert sale.refunded_amount == 30_000
+
+
+def test_an_external_id_is_one_sale_with_a_member_or_without(api, member):
+    # A member's purchase and a sale without a member never share an external_id: the same sale
+    # sent both ways would count twice (and earn once).
+    first = api.post("/purchases", {"member_id": member.pk, "external_id": "X-1", "amount": 1_000_000})
+    assert first.status_code == 201
+    before = db_state(*WRITES)
+    details = assert_error(api.post("/purchases", {**SALE, "external_id": "X-1"}), 409, "duplicate_external_id")
+    assert details == {"external_id": "X-1", "reason": "a member's purchase"}
+    assert db_state(*WRITES) == before
+    assert api.post("/purchases", {**SALE, "external_id": "X-2"}).status_code == 201
+    before = db_state(*WRITES)
+    refused = api.post("/purchases", {"member_id": member.pk, "external_id": "X-2", "amount": 1_000_000})
+    assert assert_error(refused, 409, "duplicate_external_id") == {"external_id": "X-2",
+                                                                   "reason": "a sale without a member"}
+    assert db_state(*WRITES) == before
+
+
+def test_a_sale_without_a_member_gives_no_purchase_id_to_refund(api, member):
+    # A member's purchase 1 and the first sale without a member: the sale's answer names no
+    # purchase, so no refund of "it" can reach the member's purchase.
+    purchase = api.post("/purchases", {"member_id": member.pk, "external_id": "M-1", "amount": 1_000_000}).json()
+    sale = api.post("/purchases", SALE).json()
+    assert sale["id"] is None and sale["walk_in_sale_id"] == WalkInSale.objects.get().pk
+    assert purchase["id"] != sale["id"]

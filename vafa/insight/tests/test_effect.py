@@ -18,8 +18,9 @@ G       none                                                          -
 
 The rule: recipients A (first at 10-01, bought in the 90 days before, then 500,000 on 10-10) and B
 (10-21, nothing before; 10-25 refunded in full does not count). Their quintiles' mean reference
-time is 10-11 12:00: comparable C (bought before; 400,000 on 10-20) and D (nothing before; 50,000
-net on 11-05); E had not joined by then, F and G have other quintiles.
+time is 10-11 12:00: comparable C (bought before; 400,000 on 10-20), D (nothing before; 50,000
+net on 11-05) and B, who had not received it yet then (nothing before; 200,000 on 10-21); E had
+not joined by then, F and G have other quintiles.
 
 Coffee: A at 11-01 (bought before; 700,000 on 11-20). Comparable at 11-01: B and C bought in the
 90 days before (C 250,000 on 11-15); D and E did not, a stratum without recipients.
@@ -138,9 +139,9 @@ def test_a_rule_a_reward_and_a_campaign_against_comparable_members(history):
                               rows[("campaign", str(history["campaign"].pk))])
     # The rule gave 30 points (the ledger says so too)
     assert sum(Transfer.objects.filter(rule=str(history["rule"].pk)).values_list("amount", flat=True)) == 30
-    assert _values(rule) == ("Happy hour", 2, 30, 30 * value, 1, 500_000, 2, 2, 450_000, 30)
+    assert _values(rule) == ("Happy hour", 2, 30, 30 * value, 1, 500_000, 3, 3, 650_000, 30)
     assert rule.figures == {"matched": 2, "matched_buyers": 1, "matched_spend_rial": 500_000, "comparison_rate": 1.0,
-                            "comparison_spend_per_member_rial": 225_000, "strata": 2}
+                            "comparison_spend_per_member_rial": 262_500, "strata": 2}
     assert _values(coffee) == ("Coffee", 1, 100, 100 * value, 1, 700_000, 2, 1, 250_000, 30)
     assert coffee.figures == {"matched": 1, "matched_buyers": 1, "matched_spend_rial": 700_000, "comparison_rate": 0.5,
                               "comparison_spend_per_member_rial": 125_000, "strata": 1, "discount_rial": 0}
@@ -165,7 +166,7 @@ def test_the_reader_gives_the_differences_in_kind_then_cost_order(history):
     assert base.row.ref == "base" and base.row.cost_rial > rule.row.cost_rial  # the most costly rule first
     assert (rule.purchase_rate, rule.comparison_rate, rule.rate_difference) == (0.5, 1.0, -0.5)
     assert (rule.spend_per_member_rial, rule.comparison_spend_per_member_rial, rule.spend_difference_rial) == (
-        250_000, 225_000, 25_000)
+        250_000, 262_500, -12_500)
     assert (coffee.rate_difference, coffee.spend_difference_rial) == (0.5, 575_000)
     assert (campaign.rate_difference, campaign.spend_difference_rial, campaign.holdout_rate_difference) == (
         0.0, -225_000, 0.5)
@@ -238,7 +239,7 @@ def test_the_report_as_csv_and_xlsx(computed):
                        "Difference in spend (Rials)", "Comparable members", "Hold-out lift (purchase rate)"]
     assert rows[1][:2] == ["rule", "Base earning"]
     assert rows[2:] == [
-        ["rule", "Happy hour", "2", str(30 * value), "0.5", "1.0", "-0.5", "250000", "225000", "25000", "2", ""],
+        ["rule", "Happy hour", "2", str(30 * value), "0.5", "1.0", "-0.5", "250000", "262500", "-12500", "3", ""],
         ["reward", "Coffee", "1", str(100 * value), "1.0", "0.5", "0.5", "700000", "125000", "575000", "2", ""],
         ["campaign", "Autumn", "2", str(4 * SMS_PRICE), "0.5", "0.5", "0.0", "125000", "350000", "-225000", "2",
          "0.5"],
@@ -272,3 +273,17 @@ def test_the_dashboard_says_when_nothing_was_measured_yet(merchant):
 def test_a_cashier_and_a_stranger_get_no_programme_effect(computed, url):
     assert staff_client("cashier").get(url).status_code == 403
     assert Client().get(url)["Location"].startswith("/manage/login/?next=")
+
+
+def test_blocked_and_erased_members_are_not_comparable(history):
+    from vafa.members.models import Member
+
+    Member.objects.filter(pk=history["people"]["D"].pk).update(status=Member.Status.BLOCKED)
+    effect.programme_effects_compute(now=NOW)
+    rule = _rows()[("rule", str(history["rule"].pk))]
+    # C and B, not D (blocked)
+    assert (rule.comparison, rule.comparison_buyers, rule.comparison_spend_rial) == (2, 2, 600_000)
+    Member.objects.filter(pk=history["people"]["D"].pk).update(status=Member.Status.ACTIVE, erased_at=NOW)
+    effect.programme_effects_compute(now=NOW)
+    rule = _rows()[("rule", str(history["rule"].pk))]
+    assert (rule.comparison, rule.comparison_buyers, rule.comparison_spend_rial) == (2, 2, 600_000)

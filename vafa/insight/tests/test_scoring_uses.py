@@ -138,6 +138,9 @@ def test_the_rfm_condition_reads_the_nightly_scores_once_there_are_any(member_fa
         recent.pk}
     assert unscored.pk not in set(conditions_members({"rfm": {"r": [1, 2, 3, 4, 5]}}, now=now).values_list(
         "pk", flat=True))
+    # Over another window than the scores' 365 days the condition still computes its own quintiles
+    assert set(conditions_members({"rfm": {"r": [1]}, "window_days": 30}, now=now).values_list(
+        "pk", flat=True)) == {lapsed.pk}
 
 
 # --- members slipping away -----------------------------------------------------------------------------------
@@ -253,9 +256,13 @@ def test_the_dashboard_shows_the_latest_distribution_and_who_is_slipping_away(me
     ClvFit.objects.create(fitted_at=SCORED, calibration_end=SCORED.date(), status="fitted", distribution=bands)
     sara = member_factory(first_name="سارا", last_name="افشار")
     score(sara, p_alive=0.25, before=0.75, clv=9_000_000)
-    for _ in range(4):
+    nameless = member_factory(first_name="", last_name="", phone="09127654321")
+    score(nameless, p_alive=0.2, before=0.7, clv=8_000_000)
+    for _ in range(8):
         score(member_factory(), p_alive=0.9, before=0.9, clv=10_000)
     html = dashboard()
+    # A member without a name by their phone masked: the dashboard is a marketer's page too
+    assert f'<tr data-member="{nameless.pk}">' in html and "7654321" not in html and "+98912***4321" in html
     assert '<tr data-from="0">\n          <th scope="row">۰ تومان تا ۱۰۰٬۰۰۰ تومان</th>' in html
     assert '<td class="num">۳</td>' in html and "۷۰٬۰۰۰٬۰۰۰ تومان" in html
     assert f'<tr data-member="{sara.pk}">' in html and "سارا افشار</a>" in html and "۲۵٪" in html

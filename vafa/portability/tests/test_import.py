@@ -318,3 +318,28 @@ def test_the_same_phone_or_external_ref_twice_in_a_file_joins_one_member(shop, t
                                                        ("4", "validation_error", "external_ref")]
     assert Member.objects.get().first_name == "علی"
     assert Account.objects.filter(member__isnull=False).count() == 1
+
+
+def test_a_first_purchase_bonus_counts_each_members_own_earlier_purchases_across_chunks(merchant, member_factory,
+                                                                                       tmp_path):
+    # Chunk 2's earliest row (2019) is before member 1's purchase of chunk 1 (2024-01): member 1's
+    # purchase of 2024-06 is their second all the same.
+    rule_create(data={"status": "live", "name": "First", "trigger": "purchase", "conditions": {"first_purchase": True},
+                      "effect": {"type": "fixed_points", "points": 500}})
+    phones = ["09120000001", "09120000002", "09120000003"]
+    for phone in phones:
+        member_factory(phone=phone)
+    path = tmp_path / "p.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([["external_id", "phone", "occurred_at", "amount"],
+                                      ["P1", phones[0], "2024-01-01", "100000"],
+                                      ["P2", phones[1], "2024-01-01", "100000"],
+                                      ["P3", phones[2], "2019-01-01", "100000"],
+                                      ["P4", phones[0], "2024-06-01", "100000"]])
+    job = imports.import_job_open(kind="purchases", path=path, merchant_id=merchant.id)
+    imports.import_run(job, chunk_rows=2)
+    ids = dict(Purchase.objects.values_list("pk", "external_id"))
+    bonuses = Transfer.objects.filter(source_kind="purchase", memo__startswith="First").values_list("source_id",
+                                                                                                   "amount")
+    assert sorted((ids[source], amount) for source, amount in bonuses) == [("P1", 500), ("P2", 500), ("P3", 500)]
+    assert all(not problems for _, problems in verify_ledger())

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext, gettext_lazy
 
 from vafa.core.jalali import format_jalali_date
+from vafa.core.phone import mask_phone
 from vafa.insight.selectors import (
     RFM_QUINTILES,
     clv_distribution,
@@ -151,6 +152,19 @@ def clv_chart(bands: list[dict]) -> dict:
             "series": [{"label": gettext("Members"), "data": [b["members"] for b in bands], "color": ISSUED}]}
 
 
+def slipping_rows(scores) -> list[dict]:
+    """The members slipping away by name; one without a name by their phone masked (the dashboard
+    is a marketer's page too)."""
+    rows = []
+    for score in scores:
+        m = score.member
+        named = (m.organization_name if m.kind == m.Kind.ORGANIZATION and m.organization_name
+                 else f"{m.first_name} {m.last_name}".strip())
+        rows.append({"member_id": m.pk, "label": named or mask_phone(m.phone), "clv_rial": score.clv_rial,
+                     "p_alive": score.p_alive, "p_alive_before": score.p_alive_before})
+    return rows
+
+
 def as_of(moment) -> dict:
     local = timezone.localtime(moment)
     return {"text": digits(f"{format_jalali_date(local, persian_digits=False)} {local:%H:%M}"),
@@ -186,7 +200,7 @@ def index(request):
         "cohort_offsets": range(len(figures.cohorts)),
         "clv": clv, "clv_bands": bands, "clv_chart": clv_chart(bands),
         "clv_scored": as_of(clv.fitted_at) if clv.fitted_at else None,
-        "slipping": members_slipping_away(limit=SLIPPING_SHOWN),
+        "slipping": slipping_rows(members_slipping_away(limit=SLIPPING_SHOWN)),
         "programme_effects": programme_effects(limit=PROGRAMME_EFFECTS_SHOWN),
         "members_compared": members_compared_from(figures.purchases_by_month),
     })

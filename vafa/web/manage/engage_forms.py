@@ -279,6 +279,8 @@ class SegmentForm(Described):
             initial["p_alive_max"] = round(clv["p_alive_max"] * 100)
         if clv.get("clv_min_rial") is not None:
             initial["clv_min"] = clv["clv_min_rial"] // 10
+        if clv:
+            initial["_clv"] = clv  # the exact bounds, kept when the rounded fields come back unchanged
         return initial
 
     def clean(self):
@@ -308,11 +310,14 @@ class SegmentForm(Described):
         rfm = {letter: sorted(int(s) for s in data.get(f"rfm_{letter}") or []) for letter in "rfm"}
         if any(rfm.values()):
             found["rfm"] = {k: v for k, v in rfm.items() if v}
-        clv = {}
+        clv, exact = {}, self.initial.get("_clv") or {}
         if data.get("p_alive_max") is not None:
-            clv["p_alive_max"] = data["p_alive_max"] / 100
+            kept = exact.get("p_alive_max")
+            clv["p_alive_max"] = (kept if kept is not None and round(kept * 100) == data["p_alive_max"]
+                                  else data["p_alive_max"] / 100)
         if data.get("clv_min") is not None:
-            clv["clv_min_rial"] = data["clv_min"]
+            kept = exact.get("clv_min_rial")
+            clv["clv_min_rial"] = kept if kept is not None and kept // 10 * 10 == data["clv_min"] else data["clv_min"]
         if clv:
             found["clv"] = clv
         return found

@@ -321,7 +321,8 @@ def segment_edit(request, segment_id):
     if request.method == "GET":
         return _builder(request, _segment_form(initial=SegmentForm.initial_of(found.name, found.conditions)),
                         segment=found)
-    form = _segment_form(request.POST)
+    # With the stored conditions as initial: bounds the builder shows rounded are kept exact
+    form = _segment_form(request.POST, initial=SegmentForm.initial_of(found.name, found.conditions))
     if form.is_valid():
         changed = _segment_save(request, form, found)
         if changed is not None:

@@ -206,6 +206,14 @@ def test_the_builder_asks_for_the_lifetime_value_scores(staff, people):
     assert (form.initial["p_alive_max"], form.initial["clv_min"]) == (30, 500_000)
     page = en(client).get(reverse("manage:segment", args=[segment.pk]))
     assert page.context["conditions"] == ["Chance still active at most 30%", "Lifetime value at least 500,000 Toman"]
+    # Bounds set through the API more finely than the builder shows survive an edit of the name
+    exact = engaging.segment_create(data={"name": "Fine", "conditions": {"clv": {"p_alive_max": 0.155,
+                                                                                 "clv_min_rial": 15}}})
+    edited = client.post(reverse("manage:segment_edit", args=[exact.pk]), {"name": "Finer", "p_alive_max": "16",
+                                                                           "clv_min": "1"})
+    assert edited.status_code == 302
+    exact.refresh_from_db()
+    assert (exact.name, exact.conditions) == ("Finer", {"clv": {"p_alive_max": 0.155, "clv_min_rial": 15}})
     with unchanged(Segment):
         refused = client.post(reverse("manage:segment_new"), {"name": "Too sure", "p_alive_max": "101"})
     assert refused.status_code == 422 and refused.context["form"].errors["p_alive_max"]
