@@ -78,6 +78,8 @@ bench: install
 	VAFA_VAR_DIR=$$(mktemp -d) DATABASE_URL= $(BIN)/python bench/pages.py
 	$(BIN)/python bench/engage.py --pg-url $(PG_URL)_bench_engage
 	$(BIN)/python bench/imports.py --pg-url $(PG_URL)_bench_imports
+	$(BIN)/python bench/clv.py --pg-url $(PG_URL)_bench_clv
+	$(BIN)/python bench/insight.py --pg-url $(PG_URL)_bench_insight
 
 clean:
 	rm -rf $(VENV) var vafa/web/static/vendor
