@@ -55,8 +55,8 @@ from vafa.engage.selectors import campaign_lift
 from vafa.insight.models import ProgrammeEffect
 from vafa.insight.rollups import epoch_sql
 from vafa.ledger.models import Account, Transfer
-from vafa.members.models import Member, MemberScore
-from vafa.program.models import Reward, Rule
+from vafa.members.models import Member, MemberScore, MembershipPlan
+from vafa.program.models import Reward, Rule, Tier
 from vafa.program.selectors import earn_policy
 from vafa.rewards.models import Coupon, CouponUse, Redemption
 
@@ -312,9 +312,13 @@ def programme_effects_compute(*, now: datetime | None = None, window_days: int =
     value = earn_policy().point_value_rial
     rules, rewards, campaigns = _items_given(now)
     rows: list[ProgrammeEffect] = []
-    rule_names = dict(Rule.objects.filter(pk__in=[int(r) for r in rules if r.isdigit()]).values_list("pk", "name"))
+    rule_names = {str(pk): name for pk, name in
+                  Rule.objects.filter(pk__in=[int(r) for r in rules if r.isdigit()]).values_list("pk", "name")}
+    # A tier's or a paid plan's extra earning is named by the tier or the plan (awards.py's refs)
+    rule_names.update({f"tier:{code}": name for code, name in Tier.objects.values_list("code", "name")})
+    rule_names.update({f"plan:{pk}": name for pk, name in MembershipPlan.objects.values_list("pk", "name")})
     for ref, points in sorted(rules.items()):
-        name = rule_names.get(int(ref), "") if ref.isdigit() else ""  # "base": the page names it
+        name = rule_names.get(ref, "")  # "base": the page names it
         rows.append(_row(ProgrammeEffect.Kind.RULE, ref, name, effect_of(rule_receipts(ref), now=now,
                                                                          window_days=window_days),
                          points=points, cost_rial=points * value, window_days=window_days, now=now))

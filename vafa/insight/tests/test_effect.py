@@ -202,10 +202,10 @@ def test_receipts_outside_the_year_are_left_out(history):
 
 
 def test_each_item_takes_a_bounded_number_of_queries(history, django_assert_max_num_queries):
-    # the point value, the items given (3), their names (rules, rewards, campaigns) and the rewards'
-    # discounts (4), 2 per item (4 items), the campaign's lift (4), the replacement (savepoint, delete,
-    # insert, release)
-    with django_assert_max_num_queries(1 + 3 + 4 + 2 * 4 + 4 + 4):
+    # the point value, the items given (3), their names (rules, tiers, plans, rewards, campaigns) and
+    # the rewards' discounts (6), 2 per item (4 items), the campaign's lift (4), the replacement
+    # (savepoint, delete, insert, release)
+    with django_assert_max_num_queries(1 + 3 + 6 + 2 * 4 + 4 + 4):
         effect.programme_effects_compute(now=NOW)
 
 
@@ -287,3 +287,18 @@ def test_blocked_and_erased_members_are_not_comparable(history):
     effect.programme_effects_compute(now=NOW)
     rule = _rows()[("rule", str(history["rule"].pk))]
     assert (rule.comparison, rule.comparison_buyers, rule.comparison_spend_rial) == (2, 2, 600_000)
+
+
+def test_a_tiers_extra_earning_is_named_by_the_tier(merchant):
+    from vafa.program.models import MemberTier, Tier
+
+    gold = Tier.objects.create(code="gold", name="طلایی", rank=1, earn_percent=150)
+    forget_program()
+    member = member_create(phone="09120000201", first_name="Z", joined_at=tehran(2026, 1, 1, 9, 0))
+    MemberTier.objects.create(member=member, tier=gold, since=tehran(2026, 1, 1, 9, 0))
+    at = tehran(2026, 11, 1, 12, 0)
+    with booked_at(at):
+        purchase_record(merchant_id=merchant.pk, member_id=member.pk, amount=1_000_000, occurred_at=at)
+    assert Transfer.objects.filter(rule="tier:gold").exists()
+    effect.programme_effects_compute(now=NOW)
+    assert ProgrammeEffect.objects.get(kind="rule", ref="tier:gold").name == "طلایی"
