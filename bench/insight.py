@@ -43,7 +43,7 @@ T0 = time.monotonic()
 RUNS = 5
 
 
-def pages() -> list[str]:
+def page_urls() -> list[str]:
     """The dashboard, the list and every report (read from the registry once Django is set up)."""
     from vafa.web.manage.reports import REPORTS
 
@@ -343,7 +343,7 @@ def main() -> int:
     for busy in (False, True):
         label = "with 20 new purchases before each view" if busy else "nothing new since the last view"
         pages = {}
-        for url in pages():
+        for url in page_urls():
             assert owner.get(url).status_code == 200, url  # warm-up
             times = []
             for _ in range(RUNS):
