@@ -158,10 +158,9 @@ def slipping_rows(scores) -> list[dict]:
     rows = []
     for score in scores:
         m = score.member
-        named = (m.organization_name if m.kind == m.Kind.ORGANIZATION and m.organization_name
-                 else f"{m.first_name} {m.last_name}".strip())
-        rows.append({"member_id": m.pk, "label": named or mask_phone(m.phone), "clv_rial": score.clv_rial,
-                     "p_alive": score.p_alive, "p_alive_before": score.p_alive_before})
+        label = m.display_name  # the member's own rule for a name, which falls back to the phone
+        rows.append({"member_id": m.pk, "label": mask_phone(m.phone) if label == m.phone else label,
+                     "clv_rial": score.clv_rial, "p_alive": score.p_alive, "p_alive_before": score.p_alive_before})
     return rows
 
 

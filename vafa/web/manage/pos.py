@@ -139,6 +139,12 @@ def _member_or_404(member_id: int, request):
         raise Http404 from None
 
 
+def _no_shop(form) -> int:
+    """A till of an installation without a merchant records nothing: said on the form, 409."""
+    form.add_error(None, _("No shop is set up yet: the till cannot record purchases."))
+    return 409
+
+
 @staff_required(*TILL, partners=True)
 @require_http_methods(["GET", "POST"])
 def member(request, member_id: int):
@@ -149,8 +155,7 @@ def member(request, member_id: int):
         form = CheckoutForm(request.POST)
         status = 422
         if merchant_id is None:
-            form.add_error(None, _("No shop is set up yet: the till cannot record purchases."))
-            status = 409
+            status = _no_shop(form)
         elif form.is_valid():
             data = form.cleaned_data
             try:
@@ -255,8 +260,7 @@ def walk_in(request):
         form = WalkInForm(request.POST)
         status = 422
         if merchant_id is None:
-            form.add_error(None, _("No shop is set up yet: the till cannot record purchases."))
-            status = 409
+            status = _no_shop(form)
         elif form.is_valid():
             data = form.cleaned_data
             try:
