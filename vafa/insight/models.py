@@ -132,6 +132,9 @@ class MemberFigures(models.Model):
     first_before_at = models.DateTimeField(_("first purchase before joining"), null=True, blank=True)
     after_purchases = models.PositiveIntegerField(_("purchases since joining"), default=0)
     after_rial = models.BigIntegerField(_("spend since joining (Rials)"), default=0)
+    # The tier these figures are counted under in TierMonth (0: none): the member's tier when
+    # they were last recomputed, so a move takes them out of the tier they were counted in.
+    tier = models.PositiveIntegerField(_("tier counted"), default=0)
 
     class Meta:
         verbose_name = _("member's figures")
@@ -184,6 +187,28 @@ class CohortMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.cohort} {self.month}"
+
+
+class TierMonth(models.Model):
+    """Members' months by current tier: for each tier (0: none), Jalali month and the month of each
+    member's previous purchase before it (0: none), how many members, their purchases and spend.
+    Purchases and spend over a run of months are sums; the buyers over months a..b are the members
+    whose first month in the run has its previous month before a (each member counted once)."""
+
+    tier = models.PositiveIntegerField(_("tier"))
+    month = models.PositiveIntegerField(_("Jalali month"))
+    prev_month = models.PositiveIntegerField(_("previous month with a purchase"))
+    members = models.BigIntegerField(_("members who bought"), default=0)
+    purchases = models.BigIntegerField(_("purchases"), default=0)
+    amount_rial = models.BigIntegerField(_("spend (Rials)"), default=0)
+
+    class Meta:
+        verbose_name = _("tier's month")
+        verbose_name_plural = _("tiers' months")
+        constraints = [models.UniqueConstraint(fields=["tier", "month", "prev_month"], name="tier_month_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.tier} {self.month} {self.prev_month}"
 
 
 class RfmCell(models.Model):

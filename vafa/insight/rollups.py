@@ -9,7 +9,8 @@ What is kept (vafa/insight/models.py):
 - `MemberFigures` and `MemberMonth`: each member's purchases summed, over all time and per Jalali
   month, recomputed from the member's purchases whenever one of them is recorded or refunded (so
   they are exact, whatever order things arrive in); `CohortMonth` sums the months by the Jalali
-  month the members joined, adjusted by the difference each recomputation makes;
+  month the members joined, and `TierMonth` by the members' current tier (a tier change
+  recomputes the member), each adjusted by the difference each recomputation makes;
 - `RollupTotals`, one row of figures over all members (buyers, repeat buyers, the positive and
   negative balances, the members who bought before joining and their sums), and
   `DayLastPurchase` (members by the day of their latest purchase, for "active in the last 90
@@ -72,10 +73,11 @@ from vafa.insight.models import (
     RfmCell,
     RollupState,
     RollupTotals,
+    TierMonth,
 )
 from vafa.ledger.models import Account, Transfer
 from vafa.members.models import Member, MemberScore
-from vafa.program.models import Tier, TierChange
+from vafa.program.models import MemberTier, Tier, TierChange
 from vafa.rewards.models import Redemption
 
 OVERLAP = timedelta(minutes=10)
@@ -305,7 +307,12 @@ def _tiers_apply(where: Where, touched: bool = True) -> set:
         f" LEFT JOIN {tier} tt ON tt.{_c(Tier, 'id')} = tc.{_c(TierChange, 'to_tier')}"
         f" WHERE {where[0].replace('{id}', 'tc.' + _c(TierChange, 'id'))} GROUP BY 1", where[1])
     _add(DayFigures, ["day"], ["tier_ups", "tier_downs"], [(_as_date(r[0]), int(r[1]), int(r[2])) for r in rows])
-    return set()
+    if not touched:
+        return set()
+    # The members moved: their months counted again under the tier they are in now (TierMonth).
+    moved = _fetch(f"SELECT DISTINCT tc.{_c(TierChange, 'member')} FROM {tc} tc"
+                   f" WHERE {where[0].replace('{id}', 'tc.' + _c(TierChange, 'id'))}", where[1])
+    return {("member", r[0]) for r in moved}
 
 
 def _redemptions_apply(where: Where, touched: bool = True) -> set:
@@ -373,6 +380,29 @@ def _cohort_cells(member_where: Where) -> dict[tuple[int, int], list[int]]:
     return {(r[0], r[1]): [int(r[2]), int(r[3]), int(r[4])] for r in rows}
 
 
+def _tier_cells(member_where: Where) -> dict[tuple[int, int, int], list[int]]:
+    """The members' months as TierMonth counts them: (tier counted, month, previous month)."""
+    mm, mf = _t(MemberMonth), _t(MemberFigures)
+    member, month = _c(MemberMonth, "member"), _c(MemberMonth, "month")
+    rows = _fetch(
+        f"SELECT f.{_c(MemberFigures, 'tier')}, x.{month}, x.prev, COUNT(*), SUM(x.{_c(MemberMonth, 'purchases')}),"
+        f" SUM(x.{_c(MemberMonth, 'amount_rial')}) FROM ("
+        f"SELECT {member}, {month}, {_c(MemberMonth, 'purchases')}, {_c(MemberMonth, 'amount_rial')},"
+        f" COALESCE(LAG({month}) OVER (PARTITION BY {member} ORDER BY {month}), 0) AS prev FROM {mm}"
+        f" WHERE {member_where[0].replace('{member}', member)}) x"
+        f" JOIN {mf} f ON f.{_c(MemberFigures, 'member')} = x.{member} GROUP BY 1, 2, 3", member_where[1])
+    return {(r[0], r[1], r[2]): [int(r[3]), int(r[4]), int(r[5])] for r in rows}
+
+
+def _cells_moved(before: dict, after: dict) -> list[tuple]:
+    """Each cell's difference, after less before: rows for `_add`."""
+    moved = []
+    for key in before.keys() | after.keys():
+        old, new = before.get(key, [0, 0, 0]), after.get(key, [0, 0, 0])
+        moved.append((*key, *(n - o for n, o in zip(new, old, strict=True))))
+    return moved
+
+
 TOTALS = ("buyers", "repeat_buyers", "joining_members", "before_purchases", "before_rial", "before_seconds",
           "after_purchases", "after_rial", "joined_seconds")
 
@@ -428,7 +458,7 @@ def _members_recompute(member_where: Where) -> None:
     days = [d for d in (_moment_day(v) for v in span) if d is not None]
     if days:
         calendar_cover(min(days), max(days))
-    before = _cohort_cells(member_where)
+    before, tiers_before = _cohort_cells(member_where), _tier_cells(member_where)
     totals_before, days_before = _member_totals(member_where)
     mm, mf = _t(MemberMonth), _t(MemberFigures)
     _run(f"DELETE FROM {mm} WHERE {member_where[0].replace('{member}', _c(MemberMonth, 'member'))}",
@@ -448,23 +478,23 @@ def _members_recompute(member_where: Where) -> None:
          f" WHERE {on_p} GROUP BY {pm}, c.{_c(CalendarDay, 'month')}, j.{_c(CalendarDay, 'month')}"
          f" HAVING SUM({one}) > 0", member_where[1])
     before_join, since_join = f"{occurred} < {joined}", f"{occurred} >= {joined}"
-    names = ("member", "cohort", "joined_at", "purchases", "amount_rial", "last_at", "before_purchases",
+    names = ("member", "cohort", "joined_at", "tier", "purchases", "amount_rial", "last_at", "before_purchases",
              "before_rial", "first_before_at", "after_purchases", "after_rial")
+    tier = f"COALESCE(mt.{_c(MemberTier, 'tier')}, 0)"
     _run(f"INSERT INTO {mf} ({', '.join(_c(MemberFigures, n) for n in names)})"
-         f" SELECT {pm}, j.{_c(CalendarDay, 'month')}, {joined}, SUM({one}), SUM({net}),"
+         f" SELECT {pm}, j.{_c(CalendarDay, 'month')}, {joined}, {tier}, SUM({one}), SUM({net}),"
          f" MAX(CASE WHEN {counted} THEN {occurred} END),"
          f" SUM(CASE WHEN {counted} AND {before_join} THEN 1 ELSE 0 END),"
          f" SUM(CASE WHEN {before_join} THEN {net} ELSE 0 END),"
          f" MIN(CASE WHEN {counted} AND {before_join} THEN {occurred} END),"
          f" SUM(CASE WHEN {counted} AND {since_join} THEN 1 ELSE 0 END),"
          f" SUM(CASE WHEN {since_join} THEN {net} ELSE 0 END)"
-         f" {joins} WHERE {on_p} GROUP BY {pm}, j.{_c(CalendarDay, 'month')}, {joined}", member_where[1])
-    after = _cohort_cells(member_where)
-    changes = []
-    for key in before.keys() | after.keys():
-        old, new = before.get(key, [0, 0, 0]), after.get(key, [0, 0, 0])
-        changes.append((*key, *(n - o for n, o in zip(new, old, strict=True))))
-    _add(CohortMonth, ["cohort", "month"], ["members", "purchases", "amount_rial"], changes)
+         f" {joins} LEFT JOIN {_t(MemberTier)} mt ON mt.{_c(MemberTier, 'member')} = {pm}"
+         f" WHERE {on_p} GROUP BY {pm}, j.{_c(CalendarDay, 'month')}, {joined}, {tier}", member_where[1])
+    _add(CohortMonth, ["cohort", "month"], ["members", "purchases", "amount_rial"],
+         _cells_moved(before, _cohort_cells(member_where)))
+    _add(TierMonth, ["tier", "month", "prev_month"], ["members", "purchases", "amount_rial"],
+         _cells_moved(tiers_before, _tier_cells(member_where)))
     totals_after, days_after = _member_totals(member_where)
     _totals_add({n: a - b for n, a, b in zip(TOTALS, totals_after, totals_before, strict=True)})
     _add(DayLastPurchase, ["day"], ["members"],
@@ -699,8 +729,8 @@ def _rebuild(state: RollupState) -> int:
     (a row among them may not have committed yet)."""
     if connection.vendor == "postgresql":
         _run("SET LOCAL work_mem = '128MB'")  # a few big hash joins, once: in memory rather than on disk
-    for model in (DayFigures, DayReward, CohortMonth, MemberMonth, MemberFigures, DayLastPurchase, AccountBalance,
-                  RollupTotals):
+    for model in (DayFigures, DayReward, CohortMonth, TierMonth, MemberMonth, MemberFigures, DayLastPurchase,
+                  AccountBalance, RollupTotals):
         _run(f"DELETE FROM {_t(model)}")
     RollupTotals.objects.create(pk=1)
     tops, feeds, read = _tops()[0], {}, 0
@@ -723,8 +753,8 @@ def _rebuild(state: RollupState) -> int:
     if connection.vendor == "postgresql":
         # Tables filled in one go: the planner's statistics of them, before the first step runs
         # (otherwise it plans as if they were empty until autovacuum comes by).
-        _run("ANALYZE " + ", ".join(_t(m) for m in (DayFigures, DayReward, CohortMonth, MemberMonth, MemberFigures,
-                                                    CalendarDay, DayLastPurchase, AccountBalance)))
+        _run("ANALYZE " + ", ".join(_t(m) for m in (DayFigures, DayReward, CohortMonth, TierMonth, MemberMonth,
+                                                    MemberFigures, CalendarDay, DayLastPurchase, AccountBalance)))
     return read
 
 

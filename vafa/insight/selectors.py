@@ -921,24 +921,19 @@ def members_compared_from(members: list[MonthPurchases]) -> MembersCompared:
 
 def tiers_compared(months: list[JalaliMonth]) -> list[TierCompared]:
     """Per current tier (no tier first, then by rank): members now, and over the months shown
-    their buyers, purchases that count, net spend, basket and frequency."""
+    their buyers, purchases that count, net spend, basket and frequency (from TierMonth: a few
+    rows per tier and month, however many members)."""
     from vafa.core import sql
-    from vafa.insight.models import MemberMonth
+    from vafa.insight.models import TierMonth
 
     refresh()
-    mm, mt = sql.table(MemberMonth), sql.table(MemberTier)
+    first, last = months[0].number, months[-1].number
+    c = {n: sql.column(TierMonth, n) for n in ("tier", "month", "prev_month", "members", "purchases", "amount_rial")}
     rows = sql.fetch(
-        f"SELECT t.{sql.column(MemberTier, 'tier')}, COUNT(*), SUM(mm.{sql.column(MemberMonth, 'purchases')}),"
-        f" SUM(mm.{sql.column(MemberMonth, 'amount_rial')}) FROM ("
-        f"SELECT {sql.column(MemberMonth, 'member')} AS member_id, SUM({sql.column(MemberMonth, 'purchases')})"
-        f" AS {sql.column(MemberMonth, 'purchases')}, SUM({sql.column(MemberMonth, 'amount_rial')})"
-        f" AS {sql.column(MemberMonth, 'amount_rial')} FROM {mm}"
-        f" WHERE {sql.column(MemberMonth, 'month')} >= %s AND {sql.column(MemberMonth, 'month')} <= %s"
-        f" GROUP BY {sql.column(MemberMonth, 'member')}) mm"
-        f" LEFT JOIN {mt} t ON t.{sql.column(MemberTier, 'member')} = mm.member_id"
-        f" GROUP BY t.{sql.column(MemberTier, 'tier')}",
-        [months[0].number, months[-1].number])
-    found = {tier: SideFigures(purchases=int(p or 0), buyers=int(b), spend_rial=int(s or 0))
+        f"SELECT {c['tier']}, SUM(CASE WHEN {c['prev_month']} < %s THEN {c['members']} ELSE 0 END),"
+        f" SUM({c['purchases']}), SUM({c['amount_rial']}) FROM {sql.table(TierMonth)}"
+        f" WHERE {c['month']} >= %s AND {c['month']} <= %s GROUP BY 1", [first, first, last])
+    found = {tier or None: SideFigures(purchases=int(p or 0), buyers=int(b or 0), spend_rial=int(s or 0))
              for tier, b, p, s in rows}
     return [TierCompared(tier_id=share.tier_id, code=share.code, name=share.name, members=share.members,
                          figures=found.get(share.tier_id, SideFigures(purchases=0, buyers=0, spend_rial=0)))

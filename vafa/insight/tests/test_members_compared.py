@@ -10,7 +10,7 @@ from vafa.commerce.models import Purchase, WalkInSale
 from vafa.commerce.services import walk_in_sale_record, walk_in_sale_refund
 from vafa.insight.selectors import SideFigures, jalali_months, members_vs_non_members, tiers_compared
 from vafa.insight.tests.dataset import NOW, build_club, tehran
-from vafa.insight.tests.truth import counts, month_of
+from vafa.insight.tests.truth import counts, month_of, tiers_shown, tiers_truth
 from vafa.program.models import MemberTier
 
 pytestmark = pytest.mark.django_db
@@ -111,15 +111,43 @@ def test_tiers_compared_over_the_months(merchant):
 def test_tiers_compared_equal_the_rows_counted_one_by_one(merchant):
     build_club(merchant)
     months = jalali_months(NOW)
-    shown = {m.number for m in months}
-    tier_of = dict(MemberTier.objects.values_list("member_id", "tier_id"))
-    buyers, purchases, spend = defaultdict(set), Counter(), Counter()
-    for p in Purchase.objects.all():
-        if month_of(p.occurred_at) in shown and counts(p):
-            tier = tier_of.get(p.member_id)
-            buyers[tier].add(p.member_id)
-            purchases[tier] += 1
-            spend[tier] += p.amount - p.refunded_amount
-    for t in tiers_compared(months):
-        assert (t.figures.buyers, t.figures.purchases, t.figures.spend_rial) == (
-            len(buyers[t.tier_id]), purchases[t.tier_id], spend[t.tier_id]), t.code
+    shown = _tiers_shown(months)
+    assert shown == tiers_truth(months, shown)
+
+
+def _tiers_shown(months) -> dict:
+    return tiers_shown(tiers_compared(months))
+
+
+def test_tiers_compared_follow_tier_moves_and_purchases_dated_between_others(merchant):
+    """The rollup counts a member under their tier as it is now: a move takes their months (all of
+    them) to the new tier; a purchase dated before a member's other months in the run changes which
+    of their months is the first (each buyer still counted once)."""
+    from vafa.commerce.services import purchase_record
+    from vafa.insight.rollups import rollups_rebuild
+    from vafa.program.models import TierChange
+
+    club = build_club(merchant)
+    months = jalali_months(NOW)
+    assert _tiers_shown(months)[club.tiers["gold"].pk] == (1, 1, 25_000_000)  # C, built here
+    a, g = club.members["A"], club.members["G"]
+    silver, gold = club.tiers["silver"], club.tiers["gold"]
+    # A silver -> gold; G (no tier row) -> silver, the way a tier review moves them
+    MemberTier.objects.filter(member=a).update(tier=gold)
+    TierChange.objects.create(member=a, from_tier=silver, to_tier=gold, reason="test", changed_at=NOW)
+    MemberTier.objects.create(member=g, tier=silver, since=NOW)
+    TierChange.objects.create(member=g, from_tier=None, to_tier=silver, reason="test", changed_at=NOW)
+    # A bought in Aban; now also in Farvardin 1405 and in Azar 1404 (before the months shown)
+    for amount, at in [(700_000, tehran(2026, 4, 1, 12)), (900_000, tehran(2025, 12, 1, 12))]:
+        purchase_record(merchant_id=merchant.pk, member_id=a.pk, amount=amount, occurred_at=at)
+    shown = _tiers_shown(months)
+    assert shown[gold.pk] == (2, 4, 28_700_000)  # C's 25,000,000, A's 3,000,000 in Aban and 700,000
+    assert shown[silver.pk] == (2, 5, 4_500_000)  # B: 1,000,000 net in Azar; G: 3,500,000 across three months
+    assert shown[None] == (0, 0, 0)
+    assert shown == tiers_truth(months, shown)
+    # shorter runs of months: the first month of each buyer in the run
+    for start in range(len(months)):
+        run = months[start:]
+        assert _tiers_shown(run) == tiers_truth(run, shown), run[0].key
+    rollups_rebuild()
+    assert _tiers_shown(months) == shown

@@ -13,15 +13,23 @@ from vafa.commerce.services import purchase_record, refund_record
 from vafa.core.errors import ApplicationError
 from vafa.core.jobs import tick_run
 from vafa.insight import rollups
-from vafa.insight.models import CohortMonth, DayFigures, DayReward, MemberFigures, MemberMonth, RollupState
-from vafa.insight.selectors import dashboard_figures, joining_figures, rfm_grid
+from vafa.insight.models import (
+    CohortMonth,
+    DayFigures,
+    DayReward,
+    MemberFigures,
+    MemberMonth,
+    RollupState,
+    TierMonth,
+)
+from vafa.insight.selectors import dashboard_figures, jalali_months, joining_figures, rfm_grid, tiers_compared
 from vafa.insight.tests.dataset import NOW, booked_at, tehran
-from vafa.insight.tests.truth import assert_matches
+from vafa.insight.tests.truth import assert_matches, tiers_shown, tiers_truth
 from vafa.ledger.services import points_adjust, points_expire
 from vafa.members.models import Member, MemberScore
 from vafa.members.services import member_create
 from vafa.program.catalog import reward_create
-from vafa.program.models import TierChange
+from vafa.program.models import MemberTier, TierChange
 from vafa.program.rules import tier_create
 from vafa.rewards.services import reward_redeem
 
@@ -37,6 +45,8 @@ def snapshot() -> dict:
         "months": sorted(MemberMonth.objects.values_list("member_id", "month", "cohort", "purchases", "amount_rial")),
         "cohorts": sorted((c, m, n, p, a) for c, m, n, p, a in CohortMonth.objects.values_list(
             "cohort", "month", "members", "purchases", "amount_rial") if n or p or a),
+        "tiers": sorted(row for row in TierMonth.objects.values_list(
+            "tier", "month", "prev_month", "members", "purchases", "amount_rial") if any(row[3:])),
     }
 
 
@@ -87,7 +97,11 @@ def random_history(merchant, seed: int, *, members: int = 10, events: int = 70, 
                     with booked_at(at):
                         points_expire(now=at)
                 else:
-                    was, now = rng.sample([None, *tiers], 2)
+                    # as a tier review moves a member: their tier row and the change, together
+                    state = MemberTier.objects.filter(member=who).first()
+                    was = state.tier if state else None
+                    now = rng.choice([t for t in [None, *tiers] if t != was])
+                    MemberTier.objects.update_or_create(member=who, defaults={"tier": now, "since": NOW})
                     TierChange.objects.create(member=who, from_tier=was, to_tier=now, reason="r", changed_at=moment())
         except ApplicationError:
             pass  # not enough points, say: as at a real till
@@ -102,6 +116,10 @@ def test_read_as_it_happens_it_equals_a_build_and_the_truth(merchant, seed):
     random_history(merchant, seed)
     figures = dashboard_figures(now=NOW)
     assert_matches(figures, joining_figures(NOW), rfm_grid(), NOW)
+    months = jalali_months(NOW, count=30)  # the whole history
+    for run in (months, months[-12:], months[-1:]):
+        shown = tiers_shown(tiers_compared(run))
+        assert shown == tiers_truth(run, shown)
     read = snapshot()
     rollups.rollups_rebuild()
     assert snapshot() == read

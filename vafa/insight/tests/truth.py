@@ -11,7 +11,7 @@ from vafa.commerce.models import Purchase
 from vafa.core.jalali import jalali_month_key
 from vafa.ledger.models import Account, Transfer
 from vafa.members.models import Member, MemberScore
-from vafa.program.models import TierChange
+from vafa.program.models import MemberTier, TierChange
 from vafa.rewards.models import Redemption
 
 EARNING = {"earn", "bonus", "referral"}
@@ -192,3 +192,22 @@ def assert_matches(figures, joining, grid, now: datetime) -> None:
     assert (joining.before_days, joining.after_days) == (pytest.approx(t.joining["before_days"]),
                                                          pytest.approx(t.joining["after_days"]))
     assert {k: (c.members, c.spend_rial) for k, c in grid.cells.items()} == rfm_cells()
+
+
+def tiers_truth(months, tiers) -> dict:
+    """Per tier shown: buyers, purchases, spend counted from the purchases one by one."""
+    shown = {m.number for m in months}
+    tier_of = dict(MemberTier.objects.values_list("member_id", "tier_id"))
+    buyers, purchases, spend = defaultdict(set), Counter(), Counter()
+    for p in Purchase.objects.all():
+        if month_of(p.occurred_at) in shown and counts(p):
+            tier = tier_of.get(p.member_id)
+            buyers[tier].add(p.member_id)
+            purchases[tier] += 1
+            spend[tier] += p.amount - p.refunded_amount
+    return {tier: (len(buyers[tier]), purchases[tier], spend[tier]) for tier in tiers}
+
+
+def tiers_shown(compared) -> dict:
+    """selectors.tiers_compared's figures, as tiers_truth counts them."""
+    return {t.tier_id: (t.figures.buyers, t.figures.purchases, t.figures.spend_rial) for t in compared}
