@@ -33,10 +33,11 @@ Definitions (the report "programme-effect" and the dashboard's table show these;
 - **Hold-out lift** (campaigns with a hold-out): `vafa.engage` `campaign_lift` as the campaign's
   own report shows it (contacted vs held-out members over its `lift_days`, the z-test).
 
-Each item takes two statements (its recipients by stratum, its comparable members by stratum),
-grouped in SQL: nothing is loaded but a few rows per stratum. A rule's statements read the
-transfers of that rule (`Transfer.rule` has no index: a scan of the ledger per rule, nightly), and
-the comparison reads every member's score and purchases around one reference time per stratum.
+Each kind of item (rules, rewards, campaigns) takes two statements for all its items (the
+recipients by item and stratum, the comparable members by item and stratum), grouped in SQL:
+nothing is loaded but a few rows per item and stratum. So the ledger is read twice a night for all
+the rules together (`Transfer.rule` has no index, and needs none), and the comparison reads every
+member's score and purchases around one reference time per item and stratum.
 """
 
 from __future__ import annotations
@@ -78,7 +79,8 @@ class Stratum:
 
 @dataclass(frozen=True)
 class Receipts:
-    """An item's receipts as SQL: rows (member_id, ts, points) with `ts` in Unix seconds."""
+    """The receipts of one kind of item as SQL: rows (k, member_id, ts), `k` the item (a rule's
+    ref, a reward's or a campaign's id), `ts` in Unix seconds."""
 
     sql: str
     params: list
@@ -99,32 +101,38 @@ def _counts(p: str) -> str:
 
 
 def _followed(people: str, window_days: int, now_s: float) -> tuple[str, list]:
-    """Per stratum of `people` (a CTE of member m, reference time t, quintiles r and f): members,
-    buyers and net spend in the window after t, and the reference times summed."""
+    """Per item and stratum of `people` (a CTE of item k, member m, reference time t, quintiles r
+    and f): members, buyers and net spend in the window after t, and the reference times summed."""
     p_at = epoch_sql(f"p.{_c(Purchase, 'occurred_at')}")
     pm = f"p.{_c(Purchase, 'member')}"
     pur = _t(Purchase)
     text = (
-        f", strata AS (SELECT x.m, x.t, x.r, x.f, CASE WHEN EXISTS (SELECT 1 FROM {pur} p WHERE {pm} = x.m"
+        f", strata AS (SELECT x.k, x.m, x.t, x.r, x.f, CASE WHEN EXISTS (SELECT 1 FROM {pur} p WHERE {pm} = x.m"
         f" AND {_counts('p')} AND {p_at} >= x.t - %s AND {p_at} < x.t) THEN 1 ELSE 0 END AS a FROM {people} x)"
-        f", outcome AS (SELECT s.m, s.t, s.r, s.f, s.a, COUNT(p.{_c(Purchase, 'id')}) AS n,"
+        f", outcome AS (SELECT s.k, s.m, s.t, s.r, s.f, s.a, COUNT(p.{_c(Purchase, 'id')}) AS n,"
         f" COALESCE(SUM(p.{_c(Purchase, 'amount')} - p.{_c(Purchase, 'refunded_amount')}), 0) AS spend"
         f" FROM strata s LEFT JOIN {pur} p ON {pm} = s.m AND {_counts('p')} AND {p_at} > s.t"
-        f" AND {p_at} <= s.t + %s AND {p_at} <= %s GROUP BY s.m, s.t, s.r, s.f, s.a)"
-        f" SELECT r, f, a, COUNT(*), SUM(CASE WHEN n > 0 THEN 1 ELSE 0 END), SUM(spend), SUM(t)"
-        f" FROM outcome GROUP BY r, f, a"
+        f" AND {p_at} <= s.t + %s AND {p_at} <= %s GROUP BY s.k, s.m, s.t, s.r, s.f, s.a)"
+        f" SELECT k, r, f, a, COUNT(*), SUM(CASE WHEN n > 0 THEN 1 ELSE 0 END), SUM(spend), SUM(t)"
+        f" FROM outcome GROUP BY k, r, f, a"
     )
     return text, [BEFORE_DAYS * DAY, window_days * DAY, now_s]
 
 
-def _strata(rows) -> dict[tuple[int, int, int], Stratum]:
-    return {(int(r), int(f), int(a)): Stratum(int(n), int(b or 0), int(s or 0), float(t or 0))
-            for r, f, a, n, b, s, t in rows}
+Strata = dict[tuple[int, int, int], Stratum]
+
+
+def _strata(rows) -> dict[object, Strata]:
+    """Per item: its strata (r, f, a)."""
+    found: dict[object, Strata] = {}
+    for k, r, f, a, n, b, s, t in rows:
+        found.setdefault(k, {})[(int(r), int(f), int(a))] = Stratum(int(n), int(b or 0), int(s or 0), float(t or 0))
+    return found
 
 
 def _first_receipts(receipts: Receipts, start_s: float, now_s: float) -> tuple[str, list]:
-    return (f"got AS (SELECT member_id AS m, MIN(ts) AS t FROM ({receipts.sql}) q"
-            f" WHERE ts >= %s AND ts <= %s GROUP BY member_id)", [*receipts.params, start_s, now_s])
+    return (f"got AS (SELECT k, member_id AS m, MIN(ts) AS t FROM ({receipts.sql}) q"
+            f" WHERE ts >= %s AND ts <= %s GROUP BY k, member_id)", [*receipts.params, start_s, now_s])
 
 
 def _score_join(alias: str, member: str) -> str:
@@ -132,43 +140,44 @@ def _score_join(alias: str, member: str) -> str:
 
 
 def recipients_by_stratum(receipts: Receipts, *, start_s: float, now_s: float,
-                          window_days: int) -> dict[tuple[int, int, int], Stratum]:
+                          window_days: int) -> dict[object, Strata]:
     first, params = _first_receipts(receipts, start_s, now_s)
     r, f = f"COALESCE(sc.{_c(MemberScore, 'rfm_r')}, 0)", f"COALESCE(sc.{_c(MemberScore, 'rfm_f')}, 0)"
-    people = (f"people AS (SELECT got.m AS m, got.t AS t, {r} AS r, {f} AS f FROM got"
+    people = (f"people AS (SELECT got.k AS k, got.m AS m, got.t AS t, {r} AS r, {f} AS f FROM got"
               f"{_score_join('sc', 'got.m')})")
     tail, more = _followed("people", window_days, now_s)
     return _strata(sql.fetch(f"WITH {first}, {people}{tail}", params + more))
 
 
-def comparison_by_stratum(receipts: Receipts, references: dict[tuple[int, int], float], *, start_s: float,
-                          now_s: float, window_days: int) -> dict[tuple[int, int, int], Stratum]:
-    """The members like the recipients who did not receive it: per (r, f) of `references`, measured
-    from that reference time."""
+def comparison_by_stratum(receipts: Receipts, references: dict[tuple[object, int, int], float], *,
+                          start_s: float, now_s: float, window_days: int) -> dict[object, Strata]:
+    """The members like each item's recipients who did not receive it: per (item, r, f) of
+    `references`, measured from that reference time."""
     if not references:
         return {}
     first, params = _first_receipts(receipts, start_s, now_s)
-    values = ", ".join(["(%s, %s, %s)"] * len(references))
-    ref_params = [v for (r, f), t in references.items() for v in (r, f, t)]
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(references))
+    ref_params = [v for (k, r, f), t in references.items() for v in (k, r, f, t)]
     mem, mid = _t(Member), f"mem.{_c(Member, 'id')}"
     r, f = f"COALESCE(sc.{_c(MemberScore, 'rfm_r')}, 0)", f"COALESCE(sc.{_c(MemberScore, 'rfm_f')}, 0)"
-    people = (f"ref (rr, rf, rt) AS (VALUES {values}),"
-              f" people AS (SELECT {mid} AS m, ref.rt AS t, ref.rr AS r, ref.rf AS f FROM {mem} mem"
+    people = (f"ref (rk, rr, rf, rt) AS (VALUES {values}),"
+              f" people AS (SELECT ref.rk AS k, {mid} AS m, ref.rt AS t, ref.rr AS r, ref.rf AS f FROM {mem} mem"
               f"{_score_join('sc', mid)} JOIN ref ON ref.rr = {r} AND ref.rf = {f}"
               f" WHERE {epoch_sql('mem.' + _c(Member, 'joined_at'))} <= ref.rt"
               f" AND mem.{_c(Member, 'status')} = %s AND mem.{_c(Member, 'erased_at')} IS NULL"
-              f" AND NOT EXISTS (SELECT 1 FROM got WHERE got.m = {mid} AND got.t <= ref.rt))")
+              f" AND NOT EXISTS (SELECT 1 FROM got WHERE got.k = ref.rk AND got.m = {mid} AND got.t <= ref.rt))")
     tail, more = _followed("people", window_days, now_s)
     return _strata(sql.fetch(f"WITH {first}, {people}{tail}", params + ref_params + [Member.Status.ACTIVE] + more))
 
 
-def _references(recipients: dict[tuple[int, int, int], Stratum]) -> dict[tuple[int, int], float]:
-    """The mean reference time of the recipients of each pair of quintiles."""
-    sums: dict[tuple[int, int], list[float]] = {}
-    for (r, f, _a), s in recipients.items():
-        acc = sums.setdefault((r, f), [0.0, 0])
-        acc[0] += s.seconds
-        acc[1] += s.members
+def _references(recipients: dict[object, Strata]) -> dict[tuple[object, int, int], float]:
+    """The mean reference time of each item's recipients of each pair of quintiles."""
+    sums: dict[tuple[object, int, int], list[float]] = {}
+    for k, strata in recipients.items():
+        for (r, f, _a), s in strata.items():
+            acc = sums.setdefault((k, r, f), [0.0, 0])
+            acc[0] += s.seconds
+            acc[1] += s.members
     return {key: total / n for key, (total, n) in sums.items() if n}
 
 
@@ -185,12 +194,17 @@ class Effect:
     figures: dict
 
 
-def effect_of(receipts: Receipts, *, now: datetime, window_days: int = WINDOW_DAYS) -> Effect:
+def effects_of(receipts: Receipts, *, now: datetime, window_days: int = WINDOW_DAYS) -> dict[object, Effect]:
+    """Every item's effect (items with no recipient in the period are missing)."""
     now_s = now.timestamp()
     start_s = (now - timedelta(days=PERIOD_DAYS)).timestamp()
     got = recipients_by_stratum(receipts, start_s=start_s, now_s=now_s, window_days=window_days)
     others = comparison_by_stratum(receipts, _references(got), start_s=start_s, now_s=now_s,
                                    window_days=window_days)
+    return {k: _effect(strata, others.get(k, {})) for k, strata in got.items()}
+
+
+def _effect(got: Strata, others: Strata) -> Effect:
     matched = {k: s for k, s in got.items() if others.get(k) and others[k].members}
     compared = [others[k] for k in matched]
     n = sum(s.members for s in matched.values())
@@ -215,32 +229,31 @@ def effect_of(receipts: Receipts, *, now: datetime, window_days: int = WINDOW_DA
 # --- the items' receipts ------------------------------------------------------------------------------------
 
 
-def rule_receipts(rule: str) -> Receipts:
+def rule_receipts() -> Receipts:
     tr, acc, pur = _t(Transfer), _t(Account), _t(Purchase)
     at = epoch_sql(f"COALESCE(p.{_c(Purchase, 'occurred_at')}, tr.{_c(Transfer, 'created_at')})")
     kinds = ", ".join(["%s"] * len(EARN_KINDS))
     return Receipts(
-        f"SELECT a.{_c(Account, 'member')} AS member_id, {at} AS ts, tr.{_c(Transfer, 'amount')} AS points"
+        f"SELECT tr.{_c(Transfer, 'rule')} AS k, a.{_c(Account, 'member')} AS member_id, {at} AS ts"
         f" FROM {tr} tr JOIN {acc} a ON a.{_c(Account, 'id')} = tr.{_c(Transfer, 'credit')}"
         f" LEFT JOIN {pur} p ON tr.{_c(Transfer, 'source_kind')} = 'purchase'"
         f" AND p.{_c(Purchase, 'id')} = tr.{_c(Transfer, 'source_id')}"
-        f" WHERE tr.{_c(Transfer, 'rule')} = %s AND tr.{_c(Transfer, 'kind')} IN ({kinds})"
-        f" AND a.{_c(Account, 'member')} IS NOT NULL", [rule, *EARN_KINDS])
+        f" WHERE tr.{_c(Transfer, 'rule')} <> '' AND tr.{_c(Transfer, 'kind')} IN ({kinds})"
+        f" AND a.{_c(Account, 'member')} IS NOT NULL", [*EARN_KINDS])
 
 
-def reward_receipts(reward_id: int) -> Receipts:
+def reward_receipts() -> Receipts:
     return Receipts(
-        f"SELECT {_c(Redemption, 'member')} AS member_id, {epoch_sql(_c(Redemption, 'created_at'))} AS ts,"
-        f" {_c(Redemption, 'points')} AS points FROM {_t(Redemption)} WHERE {_c(Redemption, 'reward')} = %s",
-        [reward_id])
+        f"SELECT {_c(Redemption, 'reward')} AS k, {_c(Redemption, 'member')} AS member_id,"
+        f" {epoch_sql(_c(Redemption, 'created_at'))} AS ts FROM {_t(Redemption)}", [])
 
 
-def campaign_receipts(campaign_id: int) -> Receipts:
+def campaign_receipts() -> Receipts:
     at = epoch_sql(f"COALESCE({_c(Message, 'sent_at')}, {_c(Message, 'created_at')})")
     return Receipts(
-        f"SELECT {_c(Message, 'member')} AS member_id, {at} AS ts, {_c(Message, 'parts')} AS points"
-        f" FROM {_t(Message)} WHERE {_c(Message, 'campaign')} = %s AND {_c(Message, 'status')} IN (%s, %s)",
-        [campaign_id, *SENT])
+        f"SELECT {_c(Message, 'campaign')} AS k, {_c(Message, 'member')} AS member_id, {at} AS ts"
+        f" FROM {_t(Message)} WHERE {_c(Message, 'campaign')} IS NOT NULL AND {_c(Message, 'status')} IN (%s, %s)",
+        [*SENT])
 
 
 def _items_given(now: datetime) -> tuple[dict[str, int], dict[int, int], dict[int, int]]:
@@ -317,23 +330,25 @@ def programme_effects_compute(*, now: datetime | None = None, window_days: int =
     # A tier's or a paid plan's extra earning is named by the tier or the plan (awards.py's refs)
     rule_names.update({f"tier:{code}": name for code, name in Tier.objects.values_list("code", "name")})
     rule_names.update({f"plan:{pk}": name for pk, name in MembershipPlan.objects.values_list("pk", "name")})
+    effects = effects_of(rule_receipts(), now=now, window_days=window_days) if rules else {}
     for ref, points in sorted(rules.items()):
         name = rule_names.get(ref, "")  # "base": the page names it
-        rows.append(_row(ProgrammeEffect.Kind.RULE, ref, name, effect_of(rule_receipts(ref), now=now,
-                                                                         window_days=window_days),
+        rows.append(_row(ProgrammeEffect.Kind.RULE, ref, name, effects.get(ref, _effect({}, {})),
                          points=points, cost_rial=points * value, window_days=window_days, now=now))
     reward_names = dict(Reward.objects.filter(pk__in=list(rewards)).values_list("pk", "name"))
     discounts = _discounts(list(rewards), now)
+    effects = effects_of(reward_receipts(), now=now, window_days=window_days) if rewards else {}
     for reward_id, points in sorted(rewards.items()):
         rows.append(_row(ProgrammeEffect.Kind.REWARD, str(reward_id), reward_names.get(reward_id, ""),
-                         effect_of(reward_receipts(reward_id), now=now, window_days=window_days),
+                         effects.get(reward_id, _effect({}, {})),
                          points=points, cost_rial=points * value, window_days=window_days, now=now,
                          discount_rial=discounts.get(reward_id, 0)))
     price = settings.SMS_PRICE_PER_PART_RIAL
+    effects = effects_of(campaign_receipts(), now=now, window_days=window_days) if campaigns else {}
     for campaign in Campaign.objects.filter(pk__in=list(campaigns)).order_by("pk"):
         parts = campaigns[campaign.pk]
         rows.append(_row(ProgrammeEffect.Kind.CAMPAIGN, str(campaign.pk), campaign.name,
-                         effect_of(campaign_receipts(campaign.pk), now=now, window_days=window_days),
+                         effects.get(campaign.pk, _effect({}, {})),
                          points=0, cost_rial=parts * price, window_days=window_days, now=now,
                          sms_parts=parts, holdout_lift=_lift(campaign, now)))
     with transaction.atomic():
