@@ -38,8 +38,8 @@ from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from vafa.commerce.models import Purchase, Refund
-from vafa.commerce.services import ItemIn, purchase_record, refund_record
+from vafa.commerce.models import Purchase, Refund, WalkInSale
+from vafa.commerce.services import ItemIn, purchase_record, refund_record, walk_in_sale_record
 from vafa.core.errors import Conflict
 from vafa.core.jalali import TEHRAN
 from vafa.core.national_id import legal_id_check_digit, national_code_check_digit, validate_national_id
@@ -87,6 +87,8 @@ REWARD_SHARE = 0.21  # of members: take a catalogue reward (about 60 of 300)
 COUPON_USE_SHARE = 0.6  # of the coupons (and gift cards) taken: used at a checkout today
 PROMO_USE_SHARE = 0.05  # of members: use the promo code
 APP_INSTALL_SHARE = 0.1  # of members: install the app (a custom event)
+WALK_IN_SHARE = 0.3  # sales without a member, per purchase of a member: smaller baskets, no points
+WALK_IN_PREFIX = "demo-walk-in-"
 # A reward plan's first choice, by how often; a member who cannot take it takes the first of the
 # fallbacks that works (early access goes to the biggest spenders: it needs gold or platinum).
 REWARD_CHOICES = {"coupon_50k": 14, "coupon_10pct": 12, "free_cake": 8, "gift_card": 6, "partner_code": 8, "charity": 8}
@@ -158,6 +160,25 @@ class PurchasePlan:
 
 
 @dataclass(frozen=True)
+class WalkInPlan:
+    """A sale to someone who is not a member: counted for the owner's comparison, no points."""
+
+    external_id: str
+    days_back: int
+    second_of_day: int
+    branch: str
+    payment_method: str
+    items: list[ItemIn]
+
+    @property
+    def amount(self) -> int:
+        return sum(i.quantity * i.unit_price for i in self.items)
+
+    def occurred_at(self, today: dt.date) -> dt.datetime:
+        return _at(today, self.days_back, self.second_of_day)
+
+
+@dataclass(frozen=True)
 class RewardPlan:
     member: int
     rewards: tuple[str, ...]  # reward keys, first choice first
@@ -176,6 +197,7 @@ class Plan:
     promo_uses: list[tuple[int, int]] = field(default_factory=list)  # (member index, basket in Rials)
     app_installs: list[tuple[int, int, int, str]] = field(default_factory=list)  # (member, days back, second, os)
     partner_codes: list[str] = field(default_factory=list)
+    walk_ins: list[WalkInPlan] = field(default_factory=list)
 
 
 def _national_code(rng: random.Random, taken: set[str]) -> str:
@@ -368,7 +390,23 @@ def demo_plan(*, members: int = 300, purchases: int = 5000, seed: int = SEED) ->
         ],
         app_installs=_plan_app_installs(rng, member_plans),
         partner_codes=_plan_partner_codes(rng),
+        # Their own stream of chance, so the members' plan is the same as before they were added.
+        walk_ins=_plan_walk_ins(random.Random(seed + 1), round(purchases * WALK_IN_SHARE)),
     )
+
+
+def _plan_walk_ins(rng: random.Random, count: int) -> list[WalkInPlan]:
+    """Sales without a member over the last year, in a branch (they are not known online):
+    one or two lines of an ordinary basket, so a member's basket is the larger."""
+    drafts = []
+    for _ in range(count):
+        days_back = 1 + int((RECENT_DAYS - 1) * rng.random() ** 1.25)
+        hour = rng.choices(list(data.OPENING_HOURS), weights=list(data.OPENING_HOURS.values()))[0]
+        items = _basket(rng, False)[: rng.choice([1, 1, 2])]
+        drafts.append((days_back, hour * 3600 + rng.randrange(3600), rng.choice(data.BRANCHES)[0],
+                       rng.choice(data.PAYMENT_METHODS), items))
+    drafts.sort(key=lambda d: (-d[0], d[1]))
+    return [WalkInPlan(f"{WALK_IN_PREFIX}{k + 1:06d}", *d) for k, d in enumerate(drafts)]
 
 
 def _plan_joins(rng: random.Random, members: list[MemberPlan], purchases: list[PurchasePlan]) -> list[MemberPlan]:
@@ -637,6 +675,29 @@ def _purchase(
         created["refunds"] += 1
 
 
+def _walk_ins(plan: Plan, merchant: Merchant, today: dt.date, created: Counter) -> None:
+    done = set(
+        WalkInSale.objects.filter(merchant=merchant, external_id__startswith=WALK_IN_PREFIX).values_list(
+            "external_id", flat=True
+        )
+    )
+    todo = [w for w in plan.walk_ins if w.external_id not in done]
+    for start in range(0, len(todo), BATCH):
+        with transaction.atomic():
+            for w in todo[start : start + BATCH]:
+                walk_in_sale_record(
+                    merchant_id=merchant.pk,
+                    external_id=w.external_id,
+                    amount=w.amount,
+                    occurred_at=w.occurred_at(today),
+                    items=w.items,
+                    branch=w.branch,
+                    channel="in_store",
+                    payment_method=w.payment_method,
+                )
+                created["sales_without_a_member"] += 1
+
+
 def _redemptions(plan: Plan, member_ids: list[int], merchant: Merchant, created: Counter) -> None:
     done = set(
         Transfer.objects.filter(kind=Transfer.Kind.REDEEM, source_kind="api", source_id=merchant.pk).values_list(
@@ -885,7 +946,9 @@ def demo_build(
     _purchases(old, member_ids, merchant, today, created)
     created["points_expired"] += points_expire(now=now).points
     _purchases(recent, member_ids, merchant, today, created)
-    step(f"purchases: {created['purchases']} recorded, {created['refunds']} refunds")
+    _walk_ins(plan, merchant, today, created)
+    step(f"purchases: {created['purchases']} recorded, {created['refunds']} refunds, "
+         f"{created['sales_without_a_member']} sales without a member")
     _app_installs(plan, member_ids, merchant, today, created)
     _redemptions(plan, member_ids, merchant, created)
     _reward_redemptions(plan, member_ids, program, merchant, created)

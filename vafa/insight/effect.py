@@ -6,9 +6,10 @@ Definitions (the report "programme-effect" and the dashboard's table show these;
 - **Period**: the `PERIOD_DAYS` (365) days up to `now`. A member **received** an item when:
   a rule: an `earn`, `bonus` or `referral` transfer to their account with that rule
   (`Transfer.rule`: the rule's id, or "base" for the base earning), at the time of the purchase
-  it was earned on (`occurred_at`, so imported history counts when it happened), else the
-  transfer's own time; a reward: a redemption of it (`Redemption.created_at`); a campaign: a
-  message of it that was sent (`sent` or `delivered`, at `sent_at`). Each recipient's
+  it was earned on (`occurred_at`, so imported history counts when it happened) or of the event
+  (a join award: when the member joined), else the transfer's own time; a reward: a
+  redemption of it (`Redemption.created_at`); a campaign: a message of it that was sent
+  (`sent` or `delivered`, at `sent_at`). Each recipient's
   **reference time** is their FIRST receipt in the period.
 - **Cost**: a rule's points given in the period (gross: what refunds took back later is not
   subtracted) x the point value of the live program; a reward's
@@ -56,6 +57,7 @@ from vafa.engage.selectors import campaign_lift
 from vafa.insight.models import ProgrammeEffect
 from vafa.insight.rollups import epoch_sql
 from vafa.ledger.models import Account, Transfer
+from vafa.member_events.models import Event
 from vafa.members.models import Member, MemberScore, MembershipPlan
 from vafa.program.models import Reward, Rule, Tier
 from vafa.program.selectors import earn_policy
@@ -229,17 +231,27 @@ def _effect(got: Strata, others: Strata) -> Effect:
 # --- the items' receipts ------------------------------------------------------------------------------------
 
 
-def rule_receipts() -> Receipts:
-    tr, acc, pur = _t(Transfer), _t(Account), _t(Purchase)
-    at = epoch_sql(f"COALESCE(p.{_c(Purchase, 'occurred_at')}, tr.{_c(Transfer, 'created_at')})")
+def _rule_earnings() -> tuple[str, list]:
+    """Every earning of a rule as rows (k: the rule's ref, member_id, ts, points), at the time it
+    happened: the purchase's `occurred_at`, the event's (a join award is given when the member
+    joined, however much later it was booked), else the transfer's own time."""
+    tr, acc, pur, ev = _t(Transfer), _t(Account), _t(Purchase), _t(Event)
+    source_kind, source_id = f"tr.{_c(Transfer, 'source_kind')}", f"tr.{_c(Transfer, 'source_id')}"
+    at = epoch_sql(f"COALESCE(p.{_c(Purchase, 'occurred_at')}, e.{_c(Event, 'occurred_at')},"
+                   f" tr.{_c(Transfer, 'created_at')})")
     kinds = ", ".join(["%s"] * len(EARN_KINDS))
-    return Receipts(
-        f"SELECT tr.{_c(Transfer, 'rule')} AS k, a.{_c(Account, 'member')} AS member_id, {at} AS ts"
+    return (
+        f"SELECT tr.{_c(Transfer, 'rule')} AS k, a.{_c(Account, 'member')} AS member_id, {at} AS ts,"
+        f" tr.{_c(Transfer, 'amount')} AS points"
         f" FROM {tr} tr JOIN {acc} a ON a.{_c(Account, 'id')} = tr.{_c(Transfer, 'credit')}"
-        f" LEFT JOIN {pur} p ON tr.{_c(Transfer, 'source_kind')} = 'purchase'"
-        f" AND p.{_c(Purchase, 'id')} = tr.{_c(Transfer, 'source_id')}"
+        f" LEFT JOIN {pur} p ON {source_kind} = 'purchase' AND p.{_c(Purchase, 'id')} = {source_id}"
+        f" LEFT JOIN {ev} e ON {source_kind} = 'event' AND e.{_c(Event, 'id')} = {source_id}"
         f" WHERE tr.{_c(Transfer, 'rule')} <> '' AND tr.{_c(Transfer, 'kind')} IN ({kinds})"
         f" AND a.{_c(Account, 'member')} IS NOT NULL", [*EARN_KINDS])
+
+
+def rule_receipts() -> Receipts:
+    return Receipts(*_rule_earnings())
 
 
 def reward_receipts() -> Receipts:
@@ -258,18 +270,11 @@ def campaign_receipts() -> Receipts:
 
 def _items_given(now: datetime) -> tuple[dict[str, int], dict[int, int], dict[int, int]]:
     """Points per rule, points per reward and SMS parts per campaign in the period: one statement each."""
-    start, kinds = now - timedelta(days=PERIOD_DAYS), ", ".join(["%s"] * len(EARN_KINDS))
+    start = now - timedelta(days=PERIOD_DAYS)
     start_s, now_s = start.timestamp(), now.timestamp()
-    tr, acc, pur = _t(Transfer), _t(Account), _t(Purchase)
-    at = epoch_sql(f"COALESCE(p.{_c(Purchase, 'occurred_at')}, tr.{_c(Transfer, 'created_at')})")
-    rules = sql.fetch(
-        f"SELECT code, SUM(points) FROM (SELECT tr.{_c(Transfer, 'rule')} AS code, tr.{_c(Transfer, 'amount')} AS"
-        f" points, {at} AS ts FROM {tr} tr JOIN {acc} a ON a.{_c(Account, 'id')} = tr.{_c(Transfer, 'credit')}"
-        f" LEFT JOIN {pur} p ON tr.{_c(Transfer, 'source_kind')} = 'purchase'"
-        f" AND p.{_c(Purchase, 'id')} = tr.{_c(Transfer, 'source_id')}"
-        f" WHERE tr.{_c(Transfer, 'rule')} <> '' AND tr.{_c(Transfer, 'kind')} IN ({kinds})"
-        f" AND a.{_c(Account, 'member')} IS NOT NULL) q WHERE ts >= %s AND ts <= %s GROUP BY code",
-        [*EARN_KINDS, start_s, now_s])
+    earnings, params = _rule_earnings()
+    rules = sql.fetch(f"SELECT k, SUM(points) FROM ({earnings}) q WHERE ts >= %s AND ts <= %s GROUP BY k",
+                      [*params, start_s, now_s])
     rewards = sql.fetch(
         f"SELECT {_c(Redemption, 'reward')}, SUM({_c(Redemption, 'points')}) FROM {_t(Redemption)}"
         f" WHERE {_c(Redemption, 'created_at')} >= %s AND {_c(Redemption, 'created_at')} <= %s"

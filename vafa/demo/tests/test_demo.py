@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import F, Sum
 
-from vafa.commerce.models import Purchase, PurchaseItem, Refund
+from vafa.commerce.models import Purchase, PurchaseItem, Refund, WalkInSale, WalkInSaleItem
 from vafa.core.jalali import TEHRAN, jalali_month_day, jalali_today
 from vafa.core.national_id import validate_national_id
 from vafa.core.phone import normalize_phone
@@ -56,6 +56,8 @@ def counts() -> dict[str, int]:
             Occasion,
             Purchase,
             PurchaseItem,
+            WalkInSale,
+            WalkInSaleItem,
             Refund,
             Account,
             Transfer,
@@ -177,6 +179,14 @@ def test_demo_builds_the_club_once(_var_dir):
         f"demo-{n:06d}" for n in range(1, PURCHASES + 1)
     }
     assert Purchase.objects.filter(branch__isnull=False).exists()
+    # Sales without a member (30 % as many as the members' purchases): in a branch, with items, no points
+    walk_ins = round(PURCHASES * 0.3)
+    assert WalkInSale.objects.count() == walk_ins and WalkInSale.objects.filter(branch__isnull=True).count() == 0
+    assert set(WalkInSale.objects.values_list("external_id", flat=True)) == {
+        f"demo-walk-in-{n:06d}" for n in range(1, walk_ins + 1)
+    }
+    assert WalkInSaleItem.objects.values("sale").distinct().count() == walk_ins
+    assert f"{walk_ins} sales without a member" in out
     assert Purchase.objects.filter(refunded_amount=F("amount")).exists()  # full refunds
     assert Purchase.objects.filter(refunded_amount__gt=0, refunded_amount__lt=F("amount")).exists()  # partial
     assert Transfer.objects.filter(kind=Transfer.Kind.REDEEM, source_kind="purchase").exists()

@@ -303,3 +303,22 @@ def test_a_tiers_extra_earning_is_named_by_the_tier(merchant):
     assert Transfer.objects.filter(rule="tier:gold").exists()
     effect.programme_effects_compute(now=NOW)
     assert ProgrammeEffect.objects.get(kind="rule", ref="tier:gold").name == "طلایی"
+
+
+def test_a_join_award_counts_from_when_the_member_joined_not_when_it_was_booked(merchant):
+    """The demo (and any club whose members' joining is recorded late) books the welcome points
+    today for members who joined months ago: the award was received when they joined, so what
+    they bought since follows it."""
+    welcome = rule_create(data={"name": "Welcome", "status": "live", "trigger": "join",
+                                "effect": {"type": "fixed_points", "points": 50}})
+    joined = tehran(2026, 10, 1, 10, 0)
+    with booked_at(NOW - timedelta(hours=1)):  # booked just now, for a member who joined on 10-01
+        early = member_create(phone="09120000301", first_name="J", joined_at=joined)
+    at = tehran(2026, 10, 11, 12, 0)
+    with booked_at(at):
+        purchase_record(merchant_id=merchant.pk, member_id=early.pk, amount=400_000, occurred_at=at)
+    assert Transfer.objects.get(rule=str(welcome.pk)).created_at == NOW - timedelta(hours=1)
+    effect.programme_effects_compute(now=NOW)
+    row = ProgrammeEffect.objects.get(kind="rule", ref=str(welcome.pk))
+    assert (row.name, row.recipients, row.points, row.recipients_buyers, row.recipients_spend_rial) == (
+        "Welcome", 1, 50, 1, 400_000)
