@@ -969,6 +969,10 @@ class ProgrammeEffectFigures:
 
         if self.row.kind == ProgrammeEffect.Kind.RULE and self.row.ref == "base":
             return gettext("Base earning")
+        if self.row.kind == ProgrammeEffect.Kind.RULE and self.row.ref.startswith("ended:"):
+            # restored from an export: a rule the earlier installation had ended (vafa.portability.restore)
+            return gettext("An ended rule of the earlier installation (#%(id)s)") % {
+                "id": self.row.ref.removeprefix("ended:")}
         return self.row.name or f"#{self.row.ref}"
 
     @staticmethod

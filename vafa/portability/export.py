@@ -6,13 +6,16 @@ What is written (`TABLES` in order, then `program.json` and `manifest.json`):
   history, occasions, tags, applications (a closed club), paid memberships and tier changes;
   purchases (the columns of `vafa import purchases` first) with their items and refunds;
   sales without a member with their items;
-  redemptions; the points ledger (accounts, transfers, lots, lot uses); coupons and gift cards
+  redemptions; the points ledger (accounts, transfers, lots, lot uses) and what rules gave
+  members (`rule_awards`: the record per-member caps count against); coupons and gift cards
   with their uses; messages; and what the rows name: merchants, branches, membership plans,
-  interests, tags;
+  interests, tags, and every rule, ended ones too (`rules`: transfers, purchases and awards
+  name a rule by its id; the restore finds it again by name);
 - XLSX (one workbook a table, one sheet) of members, purchases, refunds, coupons and gift
   cards, the same rows as their CSV; skipped, and said so in the manifest, for a table of more
   than `XLSX_MAX_ROWS` rows (a sheet holds at most 1,048,576);
-- `program.json`: the program document (vafa.program's export: settings, tiers, rewards, rules);
+- `program.json`: the program document (vafa.program's export: settings, tiers, rewards, rules
+  that are not ended);
 - `manifest.json`: format, versions, time, and each file's name, rows (data rows, the header
   left out; 1 for program.json), bytes and SHA-256; the ledger's totals, which the restore
   checks it rebuilt.
@@ -83,7 +86,7 @@ from vafa.members.models import (
 from vafa.merchants.models import Branch, Merchant
 from vafa.portability.imports import STALE_AFTER as IMPORT_STALE_AFTER
 from vafa.portability.models import ExportJob
-from vafa.program.models import TierChange
+from vafa.program.models import Rule, RuleAward, TierChange
 from vafa.program.selectors import program_export
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, Redemption
 
@@ -249,6 +252,8 @@ TABLES: tuple[Table, ...] = (
     Table("membership_plans", MembershipPlan, _all_columns(MembershipPlan)),
     Table("interests", Interest, _all_columns(Interest)),
     Table("tags", Tag, _all_columns(Tag)),
+    # Every rule, ended ones too (program.json leaves those out), its merchant by slug as in program.json.
+    Table("rules", Rule, {**_all_columns(Rule, leave_out=("merchant_id",)), "merchant": "merchant__slug"}),
     Table("members", Member, _MEMBER_COLUMNS, xlsx=True, fill=_member_fill, verbatim=frozenset({"phone"})),
     Table("consent_changes", ConsentChange, _all_columns(ConsentChange)),
     Table("occasions", Occasion, _all_columns(Occasion)),
@@ -271,6 +276,7 @@ TABLES: tuple[Table, ...] = (
     Table("transfers", Transfer, _all_columns(Transfer)),
     Table("lots", Lot, _all_columns(Lot)),
     Table("lot_uses", LotUse, _all_columns(LotUse)),
+    Table("rule_awards", RuleAward, _all_columns(RuleAward)),
     Table("coupons", Coupon, _all_columns(Coupon), xlsx=True),
     Table("coupon_uses", CouponUse, _all_columns(CouponUse)),
     Table("gift_cards", GiftCard, _all_columns(GiftCard), xlsx=True),

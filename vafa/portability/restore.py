@@ -7,28 +7,39 @@ refused too: the export is the business's whole history and is not merged into a
 
 Then, in one transaction (all or nothing), the business is rebuilt in the order its rows name
 each other: merchants and branches (found by slug or name, and branch code, or created),
-membership plans (by name), the program (its document, through the program's own import),
-interests and tags; members with their consents, interests, tier, consent history, occasions,
-tags, applications (a closed club), paid periods and tier changes; purchases with their items
-and refunds; redemptions; then the points ledger as it was: accounts (a member's by its member,
-a system account by its role and merchant), transfers with their kinds, amounts, times, memos
-and sources mapped to the new rows, lots and lot uses; then coupons and gift cards with their
-uses. Rows get new ids, so every reference is mapped; rows are read a chunk at a time and
-written with multi-row inserts, in id order, each holding its final values: the ledger's
-history guards (ledger migrations 0005 and 0007: transfers, lots and lot uses are never updated
-or deleted) hold because nothing is ever updated. No event is announced: restoring a member is
-not a member joining (no welcome points, no messages).
+membership plans (by name), the program (its document, through the program's own import), the
+export's rules (rules.csv) found again among the program's, interests and tags; members with
+their consents, interests, tier, consent history, occasions, tags, applications (a closed club),
+paid periods and tier changes; purchases with their items and refunds; redemptions; then the
+points ledger as it was: accounts (a member's by its member, a system account by its role and
+merchant), transfers with their kinds, amounts, times, memos and sources mapped to the new rows,
+lots and lot uses; what rules gave members (rule_awards.csv: what per-member caps count); then
+coupons and gift cards with their uses. Rows get new ids, so every reference is mapped; rows are
+read a chunk at a time and written with multi-row inserts, in id order, each holding its final
+values: the ledger's history guards (ledger migrations 0005 and 0007: transfers, lots and lot
+uses are never updated or deleted) hold because nothing is ever updated. No event is announced:
+restoring a member is not a member joining (no welcome points, no messages).
 
 Before the commit, the ledger's totals by kind, the members' points outstanding and the counts
 are compared with the manifest's, and `verify-ledger`'s checks run: any difference rolls back.
 
+Rules: an export's rule is this installation's rule of the same name that the program import
+left not ended; an ended rule (program.json leaves it out) or a name not found is no rule here. A
+rule found keeps what it had issued (its budget goes on from there). A reference to a rule is
+written mapped, at insert: a transfer's `rule`, each line of a purchase's `applied_rules` and a
+redemption's `rule` become the new rule's id; "plan:<id>" names the new plan; "base" and
+"tier:<code>" stay; a rule id that is no rule here becomes "ended:<its id in the export>" (never a
+bare number, which could be another rule's id here; the name is in rules.csv), so the programme
+effect shows its points apart and no rule's caps or budget count them. An award of such a rule
+is left out (its rule is not here to cap); an award's source is mapped as a transfer's.
+An export made before rules.csv and rule_awards.csv (the manifest lists neither) restores as
+before them: rule references kept as they were, no awards, rules with nothing issued.
+
 Left out: messages (history of what was sent, kept in messages.csv), the XLSX copies,
 referral records (members keep who referred them), badges, surveys, reviews, segments and campaigns,
-shipments, partner code pools, staff and API keys. A transfer whose source is one of those (or a
-staff user) keeps its kind of source without the id; a purchase's `applied_rules` and a
-transfer's `rule` keep the source installation's rule ids, as history. Rules start with nothing
-issued (budgets count again from zero). A purchase exported as `vafa-<its id>` (it had no
-external id) has none again.
+shipments, partner code pools, staff and API keys. A transfer or a rule award whose source is one
+of those (or a staff user) keeps its kind of source without the id. A purchase exported as
+`vafa-<its id>` (it had no external id) has none again.
 """
 
 from __future__ import annotations
@@ -78,7 +89,7 @@ from vafa.portability.export import (
     file_sha256,
     ledger_totals,
 )
-from vafa.program.models import MemberTier, Reward, Tier, TierChange
+from vafa.program.models import MemberTier, Reward, Rule, RuleAward, Tier, TierChange
 from vafa.program.services import program_import
 from vafa.rewards.models import Coupon, CouponUse, GiftCard, GiftCardUse, Redemption
 
@@ -89,7 +100,12 @@ RESTORED = ("merchants.csv", "branches.csv", "membership_plans.csv", PROGRAM_FIL
             "refunds.csv", "walk_in_sales.csv", "walk_in_sale_items.csv",
             "redemptions.csv", "accounts.csv", "transfers.csv", "lots.csv", "lot_uses.csv",
             "coupons.csv", "coupon_uses.csv", "gift_cards.csv", "gift_card_uses.csv")
+# Read when the manifest lists them: exports made before them have neither.
+RULES_FILE, RULE_AWARDS_FILE = "rules.csv", "rule_awards.csv"
 NOT_RESTORED = ("messages.csv",)
+# Before the export's id, a reference (a transfer's, a purchase line's or a redemption's rule) to a
+# rule this installation does not have: never a bare id, which could be another rule's here.
+ENDED_RULE = "ended:"
 CHUNK = 1000  # rows read before they are written
 # Parameters one statement may carry: SQLite's own limit where it tells it (999 before 3.32).
 _PG_PARAMS = 65_000
@@ -306,9 +322,31 @@ class _Restore:
         self.counts: dict[str, int] = {}
         self.merchants: dict[str, list[str]] = {"matched": [], "created": []}
         self.program: dict = {}
+        self.listed = {entry["name"] for entry in manifest["files"]}
+        self.rules: _IdMap | None = None  # None: the export has no rules.csv
+        # A source is mapped to the row restored in its place; sources that are not restored keep
+        # their kind without an id (a purchase's points stay the purchase's).
+        self.sources = {"purchase": self.m("purchases"), "reward": self.m("redemptions"), "api": self.m("merchants")}
 
     def m(self, name: str) -> _IdMap:
         return self.maps[name]
+
+    def source_id(self, kind: str | None, old: int | None) -> int | None:
+        ids = self.sources.get(kind or "")
+        return ids.need(old) if ids else None
+
+    def rule_ref(self, ref: str) -> str:
+        """A reference to a rule, or to what else earned, as this installation names it (see the
+        module doc); as it was for an export without rules.csv."""
+        if self.rules is None:
+            return ref
+        if ref.isascii() and ref.isdigit():
+            new = self.rules.get(int(ref))
+            return str(new) if new is not None else f"{ENDED_RULE}{ref}"
+        kind, _, old = ref.partition(":")
+        if kind == "plan" and old.isascii() and old.isdigit():
+            return f"plan:{self.m('membership plans').need(int(old))}"
+        return ref
 
     # -- reading
     def rows(self, name: str, required: tuple[str, ...] = ()) -> Iterator[dict[str, str]]:
@@ -380,6 +418,7 @@ class _Restore:
         self.restore_branches()
         self.restore_plans()
         self.restore_program()
+        self.restore_rules()
         self.restore_interests()
         self.restore_tags()
         self.restore_members()
@@ -402,6 +441,7 @@ class _Restore:
         self.copy("lots.csv", Lot, ids=self.m("lots"), refs={
             "account_id": self.m("accounts"), "transfer_id": self.m("transfers"), "merchant_id": self.m("merchants")})
         self.copy("lot_uses.csv", LotUse, refs={"transfer_id": self.m("transfers"), "lot_id": self.m("lots")})
+        self.restore_rule_awards()
         self.copy("coupons.csv", Coupon, ids=self.m("coupons"), refs={
             "member_id": self.m("members"), "redemption_id": self.m("redemptions"), "merchant_id": self.m("merchants")})
         self.copy("coupon_uses.csv", CouponUse, refs={
@@ -496,6 +536,49 @@ class _Restore:
             raise _Bad("the program is refused: " + "; ".join(f"{k}: {v}" for k, v in exc.details.items())) from None
         self.counts[PROGRAM_FILE] = 1
         self.tiers = dict(Tier.objects.values_list("code", "pk"))
+
+    def restore_rules(self) -> None:
+        name = RULES_FILE
+        if name not in self.listed:
+            return
+        fields = self.fields(Rule, ["name", "status", "issued_points", "issued_rial"])
+        # After the program import, the rules not ended have the document's names, one rule a name.
+        here = dict(Rule.objects.exclude(status=Rule.Status.ENDED).values_list("name", "pk"))
+        self.rules = _IdMap("rules")
+        issued: dict[str, dict[int, int]] = {"issued_points": {}, "issued_rial": {}}
+        for row in self.rows(name, tuple(fields)):
+            values = self.parsed(row, fields)
+            new = here.get(values["name"].strip()) if values["status"] != Rule.Status.ENDED else None
+            if new is None:
+                continue  # no rule here: its references become "ended:<id>"
+            self.rules.add(int(row["id"]), new)
+            for column, by_rule in issued.items():
+                by_rule[new] = values[column]
+        for column, by_rule in issued.items():
+            sql.update_by_id(Rule, column, by_rule)
+        self.counts[name] = len(self.rules)  # the rules found here
+
+    def restore_rule_awards(self) -> None:
+        name = RULE_AWARDS_FILE
+        if name not in self.listed:
+            return
+        if self.rules is None:
+            self.line = (name, 0)
+            raise _Bad("the manifest lists it without rules.csv, which names its rules")
+        fields = self.fields(RuleAward, self._header(name))
+        fields.pop("id", None)
+        names = list(fields)
+        awards = _Inserter(RuleAward, names)
+        for row in self.rows(name, ("rule_id", "member_id", "points", "occurred_at", "source_kind", "source_id")):
+            values = self.parsed(row, fields)
+            rule_id = self.rules.get(values["rule_id"])
+            if rule_id is None:
+                continue  # its rule is not here (ended): nothing to cap
+            values.update(rule_id=rule_id, member_id=self.m("members").need(values["member_id"]),
+                          source_id=self.source_id(values["source_kind"], values["source_id"]))
+            awards.add(int(row["id"]), [values[n] for n in names])
+        awards.flush()
+        self.counts[name] = awards.count  # the awards restored
 
     def restore_interests(self) -> None:
         fields = self.fields(Interest, ["slug", "name"])
@@ -598,6 +681,11 @@ class _Restore:
                 values["api_key_id"] = None  # keys are not part of an export
             if values.get("external_id") == f"vafa-{row['id']}":
                 values["external_id"] = None  # it had none: the export made it (vafa.portability.export)
+            if isinstance(values.get("applied_rules"), list):
+                values["applied_rules"] = [
+                    {**line, "rule_id": self.rule_ref(str(line["rule_id"]))}
+                    if isinstance(line, dict) and isinstance(line.get("rule_id"), (str, int)) else line
+                    for line in values["applied_rules"]]
             code = text_value(row.get("branch") or "")
             values["branch_id"] = None
             if code:
@@ -626,6 +714,8 @@ class _Restore:
                 raise _Bad(f"the reward {reward!r} is not in {PROGRAM_FILE}")
             values.update(reward_id=rewards[reward], member_id=self.m("members").need(values["member_id"]),
                           merchant_id=self.m("merchants").need(values.get("merchant_id")))
+            if "rule" in values:  # the rule that gave it, free
+                values["rule"] = self.rule_ref(values["rule"])
             redemptions.add(int(row["id"]), [values[n] for n in names])
         redemptions.flush()
 
@@ -653,9 +743,6 @@ class _Restore:
         fields = self.fields(Transfer, header)
         fields.pop("id", None)
         names = list(fields)
-        # A source is mapped to the row restored in its place; sources that are not restored keep
-        # their kind without an id (a purchase's points stay the purchase's).
-        sources = {"purchase": self.m("purchases"), "reward": self.m("redemptions"), "api": self.m("merchants")}
         transfers = _Inserter(Transfer, names, self.m("transfers"))
         accounts, merchants = self.m("accounts"), self.m("merchants")
         for row in self.rows("transfers.csv", ("debit_id", "credit_id", "amount", "kind", "created_at")):
@@ -666,8 +753,9 @@ class _Restore:
             values["issuer_id"] = merchants.need(values.get("issuer_id"))
             if "api_key_id" in values:
                 values["api_key_id"] = None
-            kind_map = sources.get(values.get("source_kind") or "")
-            values["source_id"] = kind_map.need(values.get("source_id")) if kind_map else None
+            values["source_id"] = self.source_id(values.get("source_kind"), values.get("source_id"))
+            if "rule" in values:
+                values["rule"] = self.rule_ref(values["rule"])
             reverses = values.get("reverses_id")
             if reverses is not None and reverses in transfers.pending_old:
                 transfers.flush()  # it reverses a transfer of this very batch

@@ -52,11 +52,11 @@ def english():
     with translation.override("en"):
         yield
 
-CSV_FILES = ["merchants.csv", "branches.csv", "membership_plans.csv", "interests.csv", "tags.csv", "members.csv",
-             "consent_changes.csv", "occasions.csv", "member_tags.csv", "applications.csv", "memberships.csv",
-             "tier_changes.csv", "purchases.csv", "purchase_items.csv",
+CSV_FILES = ["merchants.csv", "branches.csv", "membership_plans.csv", "interests.csv", "tags.csv", "rules.csv",
+             "members.csv", "consent_changes.csv", "occasions.csv", "member_tags.csv", "applications.csv",
+             "memberships.csv", "tier_changes.csv", "purchases.csv", "purchase_items.csv",
              "refunds.csv", "walk_in_sales.csv", "walk_in_sale_items.csv",
-             "redemptions.csv", "accounts.csv", "transfers.csv", "lots.csv", "lot_uses.csv",
+             "redemptions.csv", "accounts.csv", "transfers.csv", "lots.csv", "lot_uses.csv", "rule_awards.csv",
              "coupons.csv", "coupon_uses.csv", "gift_cards.csv", "gift_card_uses.csv", "messages.csv"]
 XLSX_FILES = ["members.xlsx", "purchases.xlsx", "refunds.xlsx", "coupons.xlsx", "gift_cards.xlsx"]
 SARA, ALI, ORG, GONE = "+989121111111", "+989122222222", "+989123333333", "+989124444444"
@@ -160,7 +160,8 @@ def test_every_file_is_in_the_manifest_with_its_rows_bytes_and_checksum(exported
             "members.csv": 4, "consent_changes.csv": 4, "occasions.csv": 1, "member_tags.csv": 1,
             "applications.csv": 1, "memberships.csv": 1, "tier_changes.csv": 1, "purchases.csv": 2,
             "purchase_items.csv": 1, "refunds.csv": 2, "redemptions.csv": 2, "coupons.csv": 2, "coupon_uses.csv": 1,
-            "gift_cards.csv": 1, "gift_card_uses.csv": 1, "messages.csv": 1, "program.json": 1}
+            "gift_cards.csv": 1, "gift_card_uses.csv": 1, "messages.csv": 1, "program.json": 1, "rules.csv": 0,
+            "rule_awards.csv": 0}
     for entry in manifest["files"]:
         path = folder / entry["name"]
         data = path.read_bytes()

@@ -167,13 +167,14 @@ def test_the_restored_club_is_the_club(club, exported):
     assert club_state() == before
     assert_ledger_ok()
     assert summary["files"] == {
-        "merchants.csv": 1, "branches.csv": 1, "membership_plans.csv": 1, "program.json": 1, "interests.csv": 2,
+        "merchants.csv": 1, "branches.csv": 1, "membership_plans.csv": 1, "program.json": 1, "rules.csv": 0,
+        "interests.csv": 2,
         "tags.csv": 1, "members.csv": 4, "consent_changes.csv": 4, "occasions.csv": 1, "member_tags.csv": 1,
         "applications.csv": 1, "memberships.csv": 1, "tier_changes.csv": 1, "purchases.csv": 2,
         "purchase_items.csv": 1, "refunds.csv": 2, "walk_in_sales.csv": 0, "walk_in_sale_items.csv": 0,
         "redemptions.csv": 2, "accounts.csv": 8, "transfers.csv": 9,
-        "lots.csv": 5, "lot_uses.csv": 3, "coupons.csv": 2, "coupon_uses.csv": 1, "gift_cards.csv": 1,
-        "gift_card_uses.csv": 1}
+        "lots.csv": 5, "lot_uses.csv": 3, "rule_awards.csv": 0, "coupons.csv": 2, "coupon_uses.csv": 1,
+        "gift_cards.csv": 1, "gift_card_uses.csv": 1}
     assert summary["not_restored"] == ["messages.csv"]
     assert summary["merchants"] == {"matched": [], "created": [club["merchant"].slug]}
     assert summary["ledger"]["points_outstanding"] == 10
