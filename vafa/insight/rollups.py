@@ -312,7 +312,7 @@ def _tiers_apply(where: Where, touched: bool = True) -> set:
     # The members moved: their months counted again under the tier they are in now (TierMonth).
     moved = _fetch(f"SELECT DISTINCT tc.{_c(TierChange, 'member')} FROM {tc} tc"
                    f" WHERE {where[0].replace('{id}', 'tc.' + _c(TierChange, 'id'))}", where[1])
-    return {("member", r[0]) for r in moved}
+    return {("tier", r[0]) for r in moved}
 
 
 def _redemptions_apply(where: Where, touched: bool = True) -> set:
@@ -380,18 +380,31 @@ def _cohort_cells(member_where: Where) -> dict[tuple[int, int], list[int]]:
     return {(r[0], r[1]): [int(r[2]), int(r[3]), int(r[4])] for r in rows}
 
 
-def _tier_cells(member_where: Where) -> dict[tuple[int, int, int], list[int]]:
-    """The members' months as TierMonth counts them: (tier counted, month, previous month)."""
+def _tier_cells_sql(member_where: Where) -> tuple[str, list]:
+    """The members' months as TierMonth counts them, grouped by (tier counted, month, previous
+    month): members, purchases, spend."""
     mm, mf = _t(MemberMonth), _t(MemberFigures)
     member, month = _c(MemberMonth, "member"), _c(MemberMonth, "month")
-    rows = _fetch(
+    return (
         f"SELECT f.{_c(MemberFigures, 'tier')}, x.{month}, x.prev, COUNT(*), SUM(x.{_c(MemberMonth, 'purchases')}),"
         f" SUM(x.{_c(MemberMonth, 'amount_rial')}) FROM ("
         f"SELECT {member}, {month}, {_c(MemberMonth, 'purchases')}, {_c(MemberMonth, 'amount_rial')},"
         f" COALESCE(LAG({month}) OVER (PARTITION BY {member} ORDER BY {month}), 0) AS prev FROM {mm}"
         f" WHERE {member_where[0].replace('{member}', member)}) x"
         f" JOIN {mf} f ON f.{_c(MemberFigures, 'member')} = x.{member} GROUP BY 1, 2, 3", member_where[1])
+
+
+def _tier_cells(member_where: Where) -> dict[tuple[int, int, int], list[int]]:
+    rows = _fetch(*_tier_cells_sql(member_where))
     return {(r[0], r[1], r[2]): [int(r[3]), int(r[4]), int(r[5])] for r in rows}
+
+
+def _tier_months_build() -> None:
+    """TierMonth from every member's months at once (a rebuild: one pass, not one per chunk)."""
+    cells, params = _tier_cells_sql(("1 = 1", []))
+    columns = ", ".join(_c(TierMonth, n) for n in ("tier", "month", "prev_month", "members", "purchases",
+                                                   "amount_rial"))
+    _run(f"INSERT INTO {_t(TierMonth)} ({columns}) {cells}", params)
 
 
 def _cells_moved(before: dict, after: dict) -> list[tuple]:
@@ -444,9 +457,10 @@ def _totals_add(changes: dict[str, float | int]) -> None:
     _run(f"UPDATE {table} SET {sets} WHERE {_c(RollupTotals, 'id')} = 1", list(changes.values()))
 
 
-def _members_recompute(member_where: Where) -> None:
+def _members_recompute(member_where: Where, *, tiers: bool = True) -> None:
     """The members' MemberFigures and MemberMonth rows made again from their purchases, and the
-    cohort cells, the totals and the days of last purchases moved by the difference.
+    cohort cells, the tiers' months (unless `tiers` is False: a rebuild sums them at the end),
+    the totals and the days of last purchases moved by the difference.
     `member_where` has `{member}` for the member column."""
     p, m, cal = _t(Purchase), _t(Member), _t(CalendarDay)
     pm = "p." + _c(Purchase, "member")
@@ -458,7 +472,7 @@ def _members_recompute(member_where: Where) -> None:
     days = [d for d in (_moment_day(v) for v in span) if d is not None]
     if days:
         calendar_cover(min(days), max(days))
-    before, tiers_before = _cohort_cells(member_where), _tier_cells(member_where)
+    before, tiers_before = _cohort_cells(member_where), _tier_cells(member_where) if tiers else {}
     totals_before, days_before = _member_totals(member_where)
     mm, mf = _t(MemberMonth), _t(MemberFigures)
     _run(f"DELETE FROM {mm} WHERE {member_where[0].replace('{member}', _c(MemberMonth, 'member'))}",
@@ -480,7 +494,9 @@ def _members_recompute(member_where: Where) -> None:
     before_join, since_join = f"{occurred} < {joined}", f"{occurred} >= {joined}"
     names = ("member", "cohort", "joined_at", "tier", "purchases", "amount_rial", "last_at", "before_purchases",
              "before_rial", "first_before_at", "after_purchases", "after_rial")
-    tier = f"COALESCE(mt.{_c(MemberTier, 'tier')}, 0)"
+    # Once per member (a subquery of the grouped member id, not a join read for every purchase).
+    tier = (f"COALESCE((SELECT mt.{_c(MemberTier, 'tier')} FROM {_t(MemberTier)} mt"
+            f" WHERE mt.{_c(MemberTier, 'member')} = {pm}), 0)")
     _run(f"INSERT INTO {mf} ({', '.join(_c(MemberFigures, n) for n in names)})"
          f" SELECT {pm}, j.{_c(CalendarDay, 'month')}, {joined}, {tier}, SUM({one}), SUM({net}),"
          f" MAX(CASE WHEN {counted} THEN {occurred} END),"
@@ -489,12 +505,12 @@ def _members_recompute(member_where: Where) -> None:
          f" MIN(CASE WHEN {counted} AND {before_join} THEN {occurred} END),"
          f" SUM(CASE WHEN {counted} AND {since_join} THEN 1 ELSE 0 END),"
          f" SUM(CASE WHEN {since_join} THEN {net} ELSE 0 END)"
-         f" {joins} LEFT JOIN {_t(MemberTier)} mt ON mt.{_c(MemberTier, 'member')} = {pm}"
-         f" WHERE {on_p} GROUP BY {pm}, j.{_c(CalendarDay, 'month')}, {joined}, {tier}", member_where[1])
+         f" {joins} WHERE {on_p} GROUP BY {pm}, j.{_c(CalendarDay, 'month')}, {joined}", member_where[1])
     _add(CohortMonth, ["cohort", "month"], ["members", "purchases", "amount_rial"],
          _cells_moved(before, _cohort_cells(member_where)))
-    _add(TierMonth, ["tier", "month", "prev_month"], ["members", "purchases", "amount_rial"],
-         _cells_moved(tiers_before, _tier_cells(member_where)))
+    if tiers:
+        _add(TierMonth, ["tier", "month", "prev_month"], ["members", "purchases", "amount_rial"],
+             _cells_moved(tiers_before, _tier_cells(member_where)))
     totals_after, days_after = _member_totals(member_where)
     _totals_add({n: a - b for n, a, b in zip(TOTALS, totals_after, totals_before, strict=True)})
     _add(DayLastPurchase, ["day"], ["members"],
@@ -529,6 +545,30 @@ def balances_recompute(account_ids: Iterable[int]) -> int:
     for start in range(0, len(ids), MEMBER_CHUNK):
         chunk = ids[start:start + MEMBER_CHUNK]
         _balances_recompute(("{account} IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk))
+    return len(ids)
+
+
+def _tiers_move(member_where: Where) -> None:
+    """The members' months moved from the tier they were counted under to the one they are in
+    now: their MemberFigures' tier set, TierMonth moved by the difference (nothing else of
+    theirs changes with a tier)."""
+    mf = _t(MemberFigures)
+    before = _tier_cells(member_where)
+    now = (f"COALESCE((SELECT mt.{_c(MemberTier, 'tier')} FROM {_t(MemberTier)} mt"
+           f" WHERE mt.{_c(MemberTier, 'member')} = {mf}.{_c(MemberFigures, 'member')}), 0)")
+    moved = _run(f"UPDATE {mf} SET {_c(MemberFigures, 'tier')} = {now}"
+                 f" WHERE {member_where[0].replace('{member}', _c(MemberFigures, 'member'))}"
+                 f" AND {_c(MemberFigures, 'tier')} <> {now}", member_where[1])
+    if moved:
+        _add(TierMonth, ["tier", "month", "prev_month"], ["members", "purchases", "amount_rial"],
+             _cells_moved(before, _tier_cells(member_where)))
+
+
+def tiers_move(member_ids: Iterable[int]) -> int:
+    ids = sorted(set(member_ids))
+    for start in range(0, len(ids), MEMBER_CHUNK):
+        chunk = ids[start:start + MEMBER_CHUNK]
+        _tiers_move(("{member} IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk))
     return len(ids)
 
 
@@ -704,7 +744,9 @@ def _steps(state: RollupState, rows: int) -> tuple[int, dict]:
         feeds[feed.name] = mine
         done += n
         touched |= more
-    members_recompute(i for kind, i in touched if kind == "member")
+    recomputed = {i for kind, i in touched if kind == "member"}
+    members_recompute(recomputed)  # (which counts each member under their tier as it is now)
+    tiers_move(i for kind, i in touched if kind == "tier" and i not in recomputed)
     balances_recompute(i for kind, i in touched if kind == "account")
     state.feeds = feeds
     state.refreshed_at = timezone.now()
@@ -743,7 +785,8 @@ def _rebuild(state: RollupState) -> int:
         read += cut
     top_member = tops["members"]
     for first in range(0, top_member, REBUILD_MEMBERS):
-        _members_recompute(("{member} > %s AND {member} <= %s", [first, first + REBUILD_MEMBERS]))
+        _members_recompute(("{member} > %s AND {member} <= %s", [first, first + REBUILD_MEMBERS]), tiers=False)
+    _tier_months_build()
     top_account = _fetch(f"SELECT MAX({_c(Account, 'id')}) FROM {_t(Account)}")[0][0] or 0
     for first in range(0, top_account, REBUILD_MEMBERS * 4):
         _balances_recompute(("{account} > %s AND {account} <= %s", [first, first + REBUILD_MEMBERS * 4]))
