@@ -336,6 +336,18 @@ def test_demo_sets_up_the_whole_program_and_members_use_it(_var_dir):
     assert Event.objects.filter(type="app_install").count() == len(plan.app_installs) == 4
     assert_ledger_ok()
 
+    # The programme effect as of the end of the build: the rewards taken are in it, and the welcome
+    # points count from each member's joining (so what they bought since follows them).
+    from vafa.insight.models import ProgrammeEffect
+
+    taken = set(redemptions.values_list("reward_id", flat=True))
+    assert {int(r) for r in ProgrammeEffect.objects.filter(kind="reward").values_list("ref", flat=True)} == taken
+    welcome = Rule.objects.get(trigger="join")
+    row = ProgrammeEffect.objects.get(kind="rule", ref=str(welcome.pk))
+    joined_this_year = Event.objects.filter(type="join", points_earned__gt=0,
+                                            occurred_at__gte=dt.datetime.now(dt.UTC) - dt.timedelta(days=365))
+    assert row.recipients == joined_this_year.count() > 0 and row.recipients_buyers > 0
+
     # A second run finds every part of the program and creates nothing.
     before = counts()
     assert "nothing created" in run_demo(PROGRAM_MEMBERS, PROGRAM_PURCHASES)
