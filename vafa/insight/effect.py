@@ -66,6 +66,7 @@ from vafa.rewards.models import Coupon, CouponUse, Redemption
 PERIOD_DAYS = 365
 WINDOW_DAYS = 30
 BEFORE_DAYS = 90
+REFS_PER_STATEMENT = 2_000  # (item, r, f) references in one comparison statement: 4 parameters each
 DAY = 86_400
 EARN_KINDS = (Transfer.Kind.EARN, Transfer.Kind.BONUS, Transfer.Kind.REFERRAL)
 SENT = (Message.Status.SENT, Message.Status.DELIVERED)
@@ -132,9 +133,12 @@ def _strata(rows) -> dict[object, Strata]:
     return found
 
 
-def _first_receipts(receipts: Receipts, start_s: float, now_s: float) -> tuple[str, list]:
+def _first_receipts(receipts: Receipts, start_s: float, now_s: float, items: list | None = None) -> tuple[str, list]:
+    """Each member's first receipt of each item in the period (of `items` only, when given)."""
+    only = f" AND k IN ({', '.join(['%s'] * len(items))})" if items else ""
     return (f"got AS (SELECT k, member_id AS m, MIN(ts) AS t FROM ({receipts.sql}) q"
-            f" WHERE ts >= %s AND ts <= %s GROUP BY k, member_id)", [*receipts.params, start_s, now_s])
+            f" WHERE ts >= %s AND ts <= %s{only} GROUP BY k, member_id)",
+            [*receipts.params, start_s, now_s, *(items or [])])
 
 
 def _score_join(alias: str, member: str) -> str:
@@ -155,9 +159,30 @@ def comparison_by_stratum(receipts: Receipts, references: dict[tuple[object, int
                           start_s: float, now_s: float, window_days: int) -> dict[object, Strata]:
     """The members like each item's recipients who did not receive it: per (item, r, f) of
     `references`, measured from that reference time."""
-    if not references:
-        return {}
-    first, params = _first_receipts(receipts, start_s, now_s)
+    found: dict[object, Strata] = {}
+    for part in _reference_parts(references):
+        found.update(_comparison_part(receipts, part, start_s=start_s, now_s=now_s, window_days=window_days))
+    return found
+
+
+def _reference_parts(references: dict[tuple[object, int, int], float]) -> list[dict]:
+    """The references in parts of whole items, each of at most REFS_PER_STATEMENT (an item has at
+    most 26 pairs of quintiles): a statement's parameters stay well under PostgreSQL's 65,535."""
+    by_item: dict[object, dict] = {}
+    for key, t in references.items():
+        by_item.setdefault(key[0], {})[key] = t
+    parts: list[dict] = []
+    for refs in by_item.values():
+        if not parts or len(parts[-1]) + len(refs) > REFS_PER_STATEMENT:
+            parts.append({})
+        parts[-1].update(refs)
+    return parts
+
+
+def _comparison_part(receipts: Receipts, references: dict[tuple[object, int, int], float], *, start_s: float,
+                     now_s: float, window_days: int) -> dict[object, Strata]:
+    items = list(dict.fromkeys(k for k, _r, _f in references))
+    first, params = _first_receipts(receipts, start_s, now_s, items)
     values = ", ".join(["(%s, %s, %s, %s)"] * len(references))
     ref_params = [v for (k, r, f), t in references.items() for v in (k, r, f, t)]
     mem, mid = _t(Member), f"mem.{_c(Member, 'id')}"

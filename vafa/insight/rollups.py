@@ -39,11 +39,11 @@ The first refresh builds everything (`rollups_rebuild`): set-based, in SQL, once
 Rows are only ever added to the sources this reads, except what a rollup cannot see: a member's
 `joined_at` changed afterwards (the cohort follows at the member's next purchase or refund; the
 month of joining counted in `DayFigures` does not), a tier's rank changed afterwards (moves read
-before keep their direction), a tier deleted (its members' months stay under its id until they
-buy or move again), and rows re-dated or deleted by hand. `rollups_rebuild()` starts over from
-the sources. The first build of a big database takes minutes (bench/insight.py: about two and a
-half for ten million transfers) and is the worker's: a page does not start it (it says the
-figures are being prepared).
+before keep their direction), a tier deleted (TierMonth keeps its members' months under its id;
+the page counts them under no tier, as their tier rows now say), and rows re-dated or deleted
+by hand. `rollups_rebuild()` starts over from the sources. The first build of a big database
+takes minutes (bench/insight.py: about two and a half for ten million transfers) and is the
+worker's: a page does not start it (it says the figures are being prepared).
 """
 
 from __future__ import annotations

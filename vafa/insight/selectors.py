@@ -933,11 +933,17 @@ def tiers_compared(months: list[JalaliMonth]) -> list[TierCompared]:
         f"SELECT {c['tier']}, SUM(CASE WHEN {c['prev_month']} < %s THEN {c['members']} ELSE 0 END),"
         f" SUM({c['purchases']}), SUM({c['amount_rial']}) FROM {sql.table(TierMonth)}"
         f" WHERE {c['month']} >= %s AND {c['month']} <= %s GROUP BY 1", [first, first, last])
-    found = {tier or None: SideFigures(purchases=int(p or 0), buyers=int(b or 0), spend_rial=int(s or 0))
-             for tier, b, p, s in rows}
+    shares = tier_distribution()
+    tiers = {share.tier_id for share in shares}
+    found: dict[int | None, list[int]] = {}  # purchases, buyers, spend
+    for tier, b, p, s in rows:
+        # a tier deleted since (its members' tier rows were emptied): its members have no tier now
+        sums = found.setdefault(tier if tier in tiers else None, [0, 0, 0])
+        for n, value in enumerate((p, b, s)):
+            sums[n] += int(value or 0)
     return [TierCompared(tier_id=share.tier_id, code=share.code, name=share.name, members=share.members,
-                         figures=found.get(share.tier_id, SideFigures(purchases=0, buyers=0, spend_rial=0)))
-            for share in tier_distribution()]
+                         figures=SideFigures(*found.get(share.tier_id, (0, 0, 0))))
+            for share in shares]
 
 
 # --- programme effect: each rule, reward and campaign (vafa/insight/effect.py computes them nightly) ---------

@@ -322,3 +322,13 @@ def test_a_join_award_counts_from_when_the_member_joined_not_when_it_was_booked(
     row = ProgrammeEffect.objects.get(kind="rule", ref=str(welcome.pk))
     assert (row.name, row.recipients, row.points, row.recipients_buyers, row.recipients_spend_rial) == (
         "Welcome", 1, 50, 1, 400_000)
+
+
+def test_the_comparison_in_parts_of_items_gives_the_same_figures(history, monkeypatch):
+    # Parts of one item each (a statement per item), as many items in a year would need
+    effect.programme_effects_compute(now=NOW)
+    whole = {k: (_values(r), r.figures) for k, r in _rows().items()}
+    monkeypatch.setattr(effect, "REFS_PER_STATEMENT", 1)
+    assert [len(p) for p in effect._reference_parts({("a", 1, 1): 1.0, ("a", 2, 2): 2.0, ("b", 1, 1): 3.0})] == [2, 1]
+    effect.programme_effects_compute(now=NOW)
+    assert {k: (_values(r), r.figures) for k, r in _rows().items()} == whole
