@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "vafa.portability",
     "vafa.integrations",
     "vafa.insight",
+    "vafa.webhooks",
     "vafa.api",
     "vafa.web",
     "vafa.demo",
@@ -317,3 +318,6 @@ if not 0 <= CLV_MONTHLY_DISCOUNT < 100:  # also refuses nan
 SERVE_WORKERS = env_int("VAFA_WORKERS", 2 * (os.cpu_count() or 1) + 1, minimum=1)
 SERVE_THREADS = env_int("VAFA_THREADS", 1, minimum=1)
 SERVE_ACCESS_LOG = env_bool("VAFA_ACCESS_LOG", True)
+# Outgoing webhooks may call private, loopback and link-local addresses (and plain http://) only
+# where this says so: a developer's receiver on 127.0.0.1. Off in production (no SSRF).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("VAFA_WEBHOOKS_ALLOW_PRIVATE", DEV_MODE)

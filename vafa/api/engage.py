@@ -4,7 +4,6 @@ partner's key never holds; so do staff tags, which are the club's own labels of 
 
 import csv
 import io
-import re
 
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -12,9 +11,9 @@ from ninja import Query, Router, Schema
 
 from vafa.api import engage_schemas as es
 from vafa.api.auth import needs
-from vafa.api.common import CALC_ERRORS, READ_ERRORS, WRITE_ERRORS, IdempotencyKey
+from vafa.api.common import CALC_ERRORS, READ_ERRORS, WRITE_ERRORS, IdempotencyKey, Page
+from vafa.api.common import page_cursor as _page
 from vafa.api.idempotency import json_response, run_write
-from vafa.core.errors import ValidationFailed
 from vafa.core.spreadsheet import cell
 from vafa.engage import selectors as engage
 from vafa.engage import services as engaging
@@ -32,21 +31,6 @@ from vafa.members import selectors as members
 from vafa.members.services import member_tags_add, member_tags_remove
 
 router = Router()
-
-
-class Page(Schema):
-    limit: int = 50
-    cursor: str | None = None
-
-
-def _page(query: Page, *, most: int = 200) -> int | None:
-    if not 1 <= query.limit <= most:
-        raise ValidationFailed(details={"limit": f"from 1 to {most}"})
-    if query.cursor is None:
-        return None
-    if not re.fullmatch(r"[1-9][0-9]{0,17}", query.cursor):
-        raise ValidationFailed(details={"cursor": "invalid"})
-    return int(query.cursor)
 
 
 def _by(request) -> str:

@@ -15,6 +15,7 @@ from vafa.api import (
     purchases,
     recognition,
     rewards,
+    webhooks,
 )
 from vafa.api.auth import ApiKeyAuth
 from vafa.core.errors import ValidationFailed
@@ -65,3 +66,4 @@ api.add_router("", engage.router)
 api.add_router("", feedback.router)
 api.add_router("", recognition.router)
 api.add_router("", fulfilment.router)
+api.add_router("", webhooks.router)

@@ -19,7 +19,8 @@ from django.db import models
 from vafa.core.masking import mask_personal
 from vafa.core.models import AuditEntry
 
-_SECRET_FIELDS = {"password", "digest", "code_hash"}
+# Never kept in an entry (a webhook's signing secret is shown once, to whoever made it).
+_SECRET_FIELDS = {"password", "digest", "code_hash", "secret", "previous_secret"}
 
 
 def _plain(value: Any) -> Any:
@@ -109,6 +110,10 @@ def _masked_label(target) -> str:
     return str(target).replace(target.phone, mask_phone(target.phone)) if target.phone else str(target)
 
 
+def _unsecret(data: dict | None) -> dict | None:
+    return {k: v for k, v in data.items() if k not in _SECRET_FIELDS} if isinstance(data, dict) else data
+
+
 def audit_record(*, actor, action: str, target: models.Model | None = None, target_type: str = "",
                  target_id: str = "", target_label: str = "", before: dict | None = None,
                  after: dict | None = None, ip: str | None = None) -> AuditEntry:
@@ -129,8 +134,8 @@ def audit_record(*, actor, action: str, target: models.Model | None = None, targ
         target_label = target_label or (_masked_label(target) if hasattr(target, "phone") else str(target))[:200]
     return AuditEntry.objects.create(
         actor=actor, actor_name=name, api_key_id=api_key_id, action=action, target_type=target_type,
-        target_id=str(target_id), target_label=target_label[:200], before=mask_personal(_plain(before)),
-        after=mask_personal(_plain(after)),
+        target_id=str(target_id), target_label=target_label[:200], before=mask_personal(_plain(_unsecret(before))),
+        after=mask_personal(_plain(_unsecret(after))),
         ip=ip or None,
     )
 

@@ -63,6 +63,14 @@ class PurchaseNotFound(NotFound):
     code, message = "purchase_not_found", _("No purchase with this id exists.")
 
 
+class WebhookNotFound(NotFound):
+    code, message = "webhook_not_found", _("No webhook endpoint with this id exists.")
+
+
+class WebhookMessageNotFound(NotFound):
+    code, message = "webhook_message_not_found", _("This webhook endpoint has no message with this id.")
+
+
 class RewardNotFound(NotFound):
     code, message = "reward_not_found", _("No reward with this id exists.")
 

@@ -29,6 +29,11 @@ class CommittedIdCache:
         self._ids.clear()
 
 
+def cache_register(cache) -> None:
+    """Another per-process cache (anything with `clear()`) that `clear_all` forgets too."""
+    _caches.append(cache)
+
+
 def clear_all() -> None:
     """Forget every cached id (tests that truncate tables call this)."""
     for cache in _caches:

@@ -14,7 +14,8 @@ How a row is handled:
   runs outside any lock.
 - The handler runs; success marks the row done with who handled it (`handled_by`). A failure
   keeps its error and makes the row due again after an exponential backoff with jitter; after
-  `max_attempts` the row is given up (`gave_up`), error kept.
+  `max_attempts` the row is given up (`gave_up`), error kept. A handler with a schedule of its
+  own (webhooks) raises `RetryAt(until)` to say when the next attempt is due.
 - A worker that dies leaves its lease behind; once it expires another worker claims the row. A
   handler whose effect cannot be rolled back (a gateway call) marks the row `started` just before
   it, so the next attempt knows whether the effect may have happened (`Delivery.in_doubt`) and can
@@ -185,6 +186,16 @@ class GiveUp(Exception):
     row is given up at once, its error kept."""
 
 
+class RetryAt(Exception):
+    """Raised by a handler that keeps its own retry schedule (webhooks: minutes, then hours, and a
+    receiver's `Retry-After`): the attempt counts as a failure, its error kept, and the row comes
+    back at `until` instead of after the outbox's own backoff. `max_attempts` still ends it."""
+
+    def __init__(self, until: datetime, why: str = ""):
+        super().__init__(why or f"retry at {until.isoformat()}")
+        self.until = until
+
+
 class Postpone(Exception):
     """Raised by a handler whose row is not due yet after all (a marketing message outside the
     sending window): the row comes back at `until`, the attempt not counted."""
@@ -214,7 +225,7 @@ def _fail(entry: OutboxEntry, error: BaseException, *, by: str, now: datetime, m
         logger.error("outbox %s (%s) given up after %d attempts: %s", entry.pk, entry.handler, entry.attempts,
                      message)
     else:
-        changes["available_at"] = now + _backoff(entry.attempts)
+        changes["available_at"] = error.until if isinstance(error, RetryAt) else now + _backoff(entry.attempts)
         logger.warning("outbox %s (%s) attempt %d failed: %s", entry.pk, entry.handler, entry.attempts, message)
     OutboxEntry.objects.filter(pk=entry.pk, claimed_by=by).update(**changes)
 

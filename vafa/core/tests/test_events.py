@@ -33,22 +33,36 @@ from vafa.usecases.points import member_adjust, member_redeem
 def test_every_event_and_its_handlers_in_their_order():
     # The whole wiring, read from the registry that publish() uses: a new subscription, or a
     # change of order, shows up here.
+    # Outgoing webhooks fan every event they send out last (order 90), in the same transaction.
+    WEBHOOKS = "vafa.webhooks.services.on_event"
+    hook = {"in_transaction": [WEBHOOKS], "outbox": []}
     assert events.subscriptions() == {
+        "consent.changed": hook,
         "member.created": {
             "in_transaction": ["vafa.ledger.accounts.open_member_account",
                                "vafa.referrals.services.referral_record",
-                               "vafa.member_events.triggers.on_member_joined"],
+                               "vafa.member_events.triggers.on_member_joined",
+                               WEBHOOKS],
             "outbox": []},
-        "member.updated": {"in_transaction": ["vafa.member_events.triggers.on_member_updated"], "outbox": []},
+        "member.updated": {"in_transaction": ["vafa.member_events.triggers.on_member_updated", WEBHOOKS],
+                           "outbox": []},
         "members.imported": {"in_transaction": ["vafa.ledger.accounts.open_member_accounts"], "outbox": []},
         "merchant.created": {"in_transaction": ["vafa.ledger.accounts.open_merchant_accounts"], "outbox": []},
         "plan.changed": {"in_transaction": ["vafa.program.version.program_changed_by"], "outbox": []},
+        "points.expired": hook,
+        "points.redeemed": hook,
         # Badges and challenges look at the member after a purchase or a referral (an outbox row,
         # written only while one is active).
-        "purchase.recorded": {"in_transaction": ["vafa.engage.recognition.on_purchase_recorded"], "outbox": []},
-        "referral.completed": {"in_transaction": ["vafa.engage.recognition.on_referral_completed"], "outbox": []},
+        "purchase.recorded": {"in_transaction": ["vafa.engage.recognition.on_purchase_recorded", WEBHOOKS],
+                              "outbox": []},
+        "purchase.refunded": hook,
+        "referral.completed": {"in_transaction": ["vafa.engage.recognition.on_referral_completed", WEBHOOKS],
+                               "outbox": []},
+        "reward.redeemed": hook,
+        "survey.answered": hook,
+        "tier.changed": hook,
     }
-    assert [s.order for s in events.handlers_of(MemberJoined)] == [10, 20, 30]
+    assert [s.order for s in events.handlers_of(MemberJoined)] == [10, 20, 30, 90]
 
 
 def _event_types() -> list[type[Event]]:

@@ -14,6 +14,7 @@ from vafa.core.outbox import (
     Delivery,
     GiveUp,
     OutcomeUnknown,
+    RetryAt,
     outbox_claim,
     outbox_deliver_now,
     outbox_enqueue,
@@ -53,6 +54,12 @@ def _unknown(delivery: Delivery) -> None:
     delivery.point_of_no_return()
     if delivery.entry.attempts == 1:
         raise OutcomeUnknown("the gateway did not answer in time")
+
+
+@outbox_handler("test.retry_at", transactional=False, max_attempts=2)
+def _retry_at(delivery: Delivery) -> None:
+    calls.append(("retry_at", delivery.entry.pk, delivery.in_doubt))
+    raise RetryAt(delivery.now + timedelta(hours=5), "the receiver asked for five hours")
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +117,21 @@ def test_a_row_that_keeps_failing_is_given_up_with_its_error_and_give_up_ends_at
     assert (hopeless.gave_up, hopeless.attempts, hopeless.last_error) == (True, 1, "GiveUp: the number does not exist")
     assert hopeless.done_at is not None
     assert outbox_run_due(by="w", now=t0 + timedelta(days=1)) == {"handled": 0, "failed": 0}
+
+
+def test_a_handler_with_its_own_schedule_says_when_to_retry_and_max_attempts_still_ends_it(t0):
+    entry = outbox_enqueue(handler="test.retry_at", type="thing", payload={})
+    now = t0 + timedelta(seconds=1)
+    assert outbox_run_due(by="w", now=now) == {"handled": 0, "failed": 1}
+    entry.refresh_from_db()
+    # exactly when the handler said (no jitter of the outbox's own), the attempt counted, the error kept
+    assert (entry.available_at, entry.attempts, entry.done_at) == (now + timedelta(hours=5), 1, None)
+    assert entry.last_error == "RetryAt: the receiver asked for five hours"
+    assert outbox_run_due(by="w", now=now + timedelta(hours=4)) == {"handled": 0, "failed": 0}
+    assert outbox_run_due(by="w", now=now + timedelta(hours=5)) == {"handled": 0, "failed": 1}
+    entry.refresh_from_db()
+    assert (entry.attempts, entry.gave_up) == (2, True) and entry.done_at is not None
+    assert len(calls) == 2
 
 
 def test_an_unknown_handler_is_an_error_kept_on_the_row_not_a_crash(t0):
