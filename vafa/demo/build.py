@@ -137,8 +137,23 @@ class MemberPlan:
         return _at(today, self.joined_days_back, self.joined_second)
 
 
+class _Sale:
+    """A planned sale's amount (its items summed) and moment (days back, Tehran time of day)."""
+
+    items: list[ItemIn]
+    days_back: int
+    second_of_day: int
+
+    @property
+    def amount(self) -> int:
+        return sum(i.quantity * i.unit_price for i in self.items)
+
+    def occurred_at(self, today: dt.date) -> dt.datetime:
+        return _at(today, self.days_back, self.second_of_day)
+
+
 @dataclass(frozen=True)
-class PurchasePlan:
+class PurchasePlan(_Sale):
     external_id: str
     member: int  # index into the member plans
     days_back: int
@@ -151,16 +166,10 @@ class PurchasePlan:
     refunds: list[int]  # amounts in Rials, in the order they happen
     old: bool
 
-    @property
-    def amount(self) -> int:
-        return sum(i.quantity * i.unit_price for i in self.items)
-
-    def occurred_at(self, today: dt.date) -> dt.datetime:
-        return _at(today, self.days_back, self.second_of_day)
 
 
 @dataclass(frozen=True)
-class WalkInPlan:
+class WalkInPlan(_Sale):
     """A sale to someone who is not a member: counted for the owner's comparison, no points."""
 
     external_id: str
@@ -170,12 +179,6 @@ class WalkInPlan:
     payment_method: str
     items: list[ItemIn]
 
-    @property
-    def amount(self) -> int:
-        return sum(i.quantity * i.unit_price for i in self.items)
-
-    def occurred_at(self, today: dt.date) -> dt.datetime:
-        return _at(today, self.days_back, self.second_of_day)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ What is kept (vafa/insight/models.py):
   month, recomputed from the member's purchases whenever one of them is recorded or refunded (so
   they are exact, whatever order things arrive in); `CohortMonth` sums the months by the Jalali
   month the members joined, and `TierMonth` by the members' current tier (a tier change
-  recomputes the member), each adjusted by the difference each recomputation makes;
+  moves the member's months to the new tier), each adjusted by the difference each
+  recomputation makes;
 - `RollupTotals`, one row of figures over all members (buyers, repeat buyers, the positive and
   negative balances, the members who bought before joining and their sums), and
   `DayLastPurchase` (members by the day of their latest purchase, for "active in the last 90
@@ -381,6 +382,12 @@ def _cohort_cells(member_where: Where) -> dict[tuple[int, int], list[int]]:
     return {(r[0], r[1]): [int(r[2]), int(r[3]), int(r[4])] for r in rows}
 
 
+def _tier_now(member: str) -> str:
+    """The tier of the member `member` names, as TierMonth counts it (0: none)."""
+    return (f"COALESCE((SELECT mt.{_c(MemberTier, 'tier')} FROM {_t(MemberTier)} mt"
+            f" WHERE mt.{_c(MemberTier, 'member')} = {member}), 0)")
+
+
 def _tier_cells_sql(member_where: Where) -> tuple[str, list]:
     """The members' months as TierMonth counts them, grouped by (tier counted, month, previous
     month): members, purchases, spend."""
@@ -495,9 +502,7 @@ def _members_recompute(member_where: Where, *, tiers: bool = True) -> None:
     before_join, since_join = f"{occurred} < {joined}", f"{occurred} >= {joined}"
     names = ("member", "cohort", "joined_at", "tier", "purchases", "amount_rial", "last_at", "before_purchases",
              "before_rial", "first_before_at", "after_purchases", "after_rial")
-    # Once per member (a subquery of the grouped member id, not a join read for every purchase).
-    tier = (f"COALESCE((SELECT mt.{_c(MemberTier, 'tier')} FROM {_t(MemberTier)} mt"
-            f" WHERE mt.{_c(MemberTier, 'member')} = {pm}), 0)")
+    tier = _tier_now(pm)  # once per member (of the grouped member id), not a join read per purchase
     _run(f"INSERT INTO {mf} ({', '.join(_c(MemberFigures, n) for n in names)})"
          f" SELECT {pm}, j.{_c(CalendarDay, 'month')}, {joined}, {tier}, SUM({one}), SUM({net}),"
          f" MAX(CASE WHEN {counted} THEN {occurred} END),"
@@ -541,12 +546,17 @@ def _balances_recompute(account_where: Where) -> None:
     _totals_add({"points_held": new[0] - old[0], "points_owed": new[1] - old[1]})
 
 
-def balances_recompute(account_ids: Iterable[int]) -> int:
-    ids = sorted(set(account_ids))
+def _in_chunks(ids: Iterable[int], apply: Callable[[Where], None], column: str) -> int:
+    """`apply` to the ids, MEMBER_CHUNK at a time (`column`: the placeholder its SQL names them by)."""
+    ids = sorted(set(ids))
     for start in range(0, len(ids), MEMBER_CHUNK):
         chunk = ids[start:start + MEMBER_CHUNK]
-        _balances_recompute(("{account} IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk))
+        apply((f"{{{column}}} IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk))
     return len(ids)
+
+
+def balances_recompute(account_ids: Iterable[int]) -> int:
+    return _in_chunks(account_ids, _balances_recompute, "account")
 
 
 def _tiers_move(member_where: Where) -> None:
@@ -555,8 +565,7 @@ def _tiers_move(member_where: Where) -> None:
     theirs changes with a tier)."""
     mf = _t(MemberFigures)
     before = _tier_cells(member_where)
-    now = (f"COALESCE((SELECT mt.{_c(MemberTier, 'tier')} FROM {_t(MemberTier)} mt"
-           f" WHERE mt.{_c(MemberTier, 'member')} = {mf}.{_c(MemberFigures, 'member')}), 0)")
+    now = _tier_now(f"{mf}.{_c(MemberFigures, 'member')}")
     moved = _run(f"UPDATE {mf} SET {_c(MemberFigures, 'tier')} = {now}"
                  f" WHERE {member_where[0].replace('{member}', _c(MemberFigures, 'member'))}"
                  f" AND {_c(MemberFigures, 'tier')} <> {now}", member_where[1])
@@ -566,19 +575,11 @@ def _tiers_move(member_where: Where) -> None:
 
 
 def tiers_move(member_ids: Iterable[int]) -> int:
-    ids = sorted(set(member_ids))
-    for start in range(0, len(ids), MEMBER_CHUNK):
-        chunk = ids[start:start + MEMBER_CHUNK]
-        _tiers_move(("{member} IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk))
-    return len(ids)
+    return _in_chunks(member_ids, _tiers_move, "member")
 
 
 def members_recompute(member_ids: Iterable[int]) -> int:
-    ids = sorted(set(member_ids))
-    for start in range(0, len(ids), MEMBER_CHUNK):
-        chunk = ids[start:start + MEMBER_CHUNK]
-        _members_recompute(("{member} IN (" + ", ".join(["%s"] * len(chunk)) + ")", chunk))
-    return len(ids)
+    return _in_chunks(member_ids, _members_recompute, "member")
 
 
 # --- reading the sources by id ----------------------------------------------------------------------------------

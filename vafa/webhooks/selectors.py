@@ -3,12 +3,12 @@ enabled endpoints, cached per process."""
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
 
 from vafa.core.errors import WebhookMessageNotFound, WebhookNotFound
+from vafa.core.ids import parse_id
 from vafa.webhooks.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 
 CACHE_SECONDS = 5.0
@@ -71,9 +71,7 @@ def webhook_list(*, merchant_id: int) -> list[WebhookEndpoint]:
 
 def webhook_get(*, merchant_id: int, endpoint_id: str | int) -> WebhookEndpoint:
     """The merchant's endpoint; another merchant's (or a deleted one) is not found."""
-    if not re.fullmatch(r"[0-9]{1,18}", str(endpoint_id)):  # ASCII digits only ("²".isdigit() is True)
-        raise WebhookNotFound(details={"id": str(endpoint_id)})
-    found = WebhookEndpoint.objects.filter(pk=int(endpoint_id), merchant_id=merchant_id,
+    found = WebhookEndpoint.objects.filter(pk=parse_id(endpoint_id, WebhookNotFound), merchant_id=merchant_id,
                                            deleted_at__isnull=True).first()
     if found is None:
         raise WebhookNotFound(details={"id": str(endpoint_id)})
